@@ -1,0 +1,229 @@
+/*
+ * interop_fd: export GPU memory and timeline semaphores as POSIX fds so that
+ * OpenGL and Vulkan can present what compute code wrote, with no CPU copy.
+ *
+ * Conventions, for every function below unless it says otherwise:
+ *  - Returns 0 on success or a negative errno. On failure ifd_last_error()
+ *    holds a message for the calling thread, out-pointers are left untouched
+ *    (out-fds are preset to -1 on entry) and nothing leaks.
+ *  - Handles are opaque. Destroying NULL is a no-op. A handle that was
+ *    destroyed is detected and refused with -EINVAL as long as its address has
+ *    not been reused by a new object of the same kind.
+ *  - Threads: any thread may call any function; the library serialises work
+ *    on one context internally. Objects must not be destroyed while another
+ *    thread still uses them.
+ *  - Blocking: only functions documented "Blocks: yes" wait for the GPU.
+ *  - fds: every fd returned is new, close-on-exec and owned by the caller.
+ *
+ * This header includes only <stdint.h> and <stddef.h>: plain structs and
+ * literal enums, so that bindings can be written mechanically.
+ */
+#ifndef INTEROP_FD_H
+#define INTEROP_FD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "asyncrt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define IFD_VERSION_MAJOR 0
+#define IFD_VERSION_MINOR 1
+#define IFD_VERSION_PATCH 0
+
+typedef struct ifd_context ifd_context;
+typedef struct ifd_image ifd_image;
+typedef struct ifd_timeline ifd_timeline;
+
+typedef enum {
+  IFD_BACKEND_AUTO = 0,   /* CUDA where it works, else Vulkan */
+  IFD_BACKEND_CUDA = 1,   /* NVIDIA driver API, libcuda.so.1 loaded at run time */
+  IFD_BACKEND_VULKAN = 2  /* any Vulkan 1.2 driver with VK_KHR_external_memory_fd */
+} ifd_backend;
+
+/* ------------------------------------------------------------------ errors */
+
+/* The message of the calling thread's last failure ("" if none). The pointer
+ * stays valid until the next failing call on the same thread. Never NULL. */
+IFD_API const char *ifd_last_error(void);
+
+/* ------------------------------------------------------------------ formats */
+
+typedef enum {
+  IFD_SWIZZLE_R = 0, IFD_SWIZZLE_G = 1, IFD_SWIZZLE_B = 2, IFD_SWIZZLE_A = 3,
+  IFD_SWIZZLE_ZERO = 4, IFD_SWIZZLE_ONE = 5
+} ifd_swizzle;
+
+typedef struct {
+  MAX_Format format;
+  const char *name;            /* lower case: "r8", "rgba16f", ... */
+  uint32_t bytes_per_pixel;
+  uint32_t channels;           /* 1, 2 or 4 */
+  uint32_t is_srgb;            /* 1 for SRGBA8 */
+  uint32_t is_float;           /* 1 for the 16F and 32F formats */
+  uint32_t gl_internal_format; /* GL_R8, GL_RGBA16F, ... (GL_RGBA8 for BGRA8) */
+  uint32_t gl_format;          /* matching client format, e.g. GL_RED, GL_RGBA */
+  uint32_t gl_type;            /* GL_UNSIGNED_BYTE, GL_HALF_FLOAT, GL_FLOAT */
+  int32_t gl_swizzle[4];       /* for GL_TEXTURE_SWIZZLE_RGBA: expands to RGBA
+                                  and, for BGRA8, swaps R and B */
+  uint32_t vk_format;          /* VkFormat, e.g. VK_FORMAT_B8G8R8A8_UNORM */
+  uint8_t vk_swizzle[4];       /* ifd_swizzle per output R,G,B,A, for a
+                                  VkComponentMapping on vk_format */
+  uint32_t drm_fourcc;         /* DRM_FORMAT_*, 0 where none exists */
+} ifd_format_info;
+
+/* Fills *out for one of the 11 formats. The expansion to RGBA is: R -> (r,r,r,1),
+ * RG -> (r,g,0,1), 4-channel formats as stored.
+ * Errors: -EINVAL unknown format or NULL out. */
+IFD_API int ifd_format_query(MAX_Format format, ifd_format_info *out);
+
+/* The format whose `name` is `name` (case-insensitive), e.g. "rgba8".
+ * Errors: -EINVAL unknown name or NULL pointer. */
+IFD_API int ifd_format_from_name(const char *name, MAX_Format *out);
+
+/* ------------------------------------------------------------------ context */
+
+/* Creates a context on device `device_index` (0 = first) of `backend`.
+ * IFD_BACKEND_AUTO tries CUDA and falls back to Vulkan; the message of a CUDA
+ * failure is kept in ifd_last_error() only if Vulkan fails too.
+ * Blocks: while the driver initialises (milliseconds).
+ * Errors: -EINVAL bad backend, negative index or NULL out.
+ *         -ENODEV no such device, or the backend's library is missing.
+ *         -EOPNOTSUPP the device lacks what export needs (message says what).
+ *         -ENOMEM, -EIO driver failures. */
+IFD_API int ifd_context_create(ifd_backend backend, int device_index, ifd_context **out);
+
+/* Waits for the context's queue or stream to go idle, then destroys every image
+ * and timeline still alive on it (those created through
+ * AsyncRT_Create_timeline_semaphore_fd included) and the context. Their handles
+ * become invalid: later calls with them return -EINVAL. fds already exported
+ * stay valid for their importers. Blocks: yes, until the device is idle. */
+IFD_API void ifd_context_destroy(ifd_context *ctx);
+
+/* Adopts an existing CUDA context (CUcontext) and stream (CUstream; NULL = the
+ * legacy default stream) without taking ownership: ifd_context_destroy leaves
+ * both alive. All of the context's work, signals and waits are ordered on that
+ * stream. Works with the context and stream of a Mojo DeviceContext, PyTorch
+ * or CuPy. Errors: -EINVAL NULL cu_context or out; -ENODEV no libcuda. */
+IFD_API int ifd_context_create_cuda(void *cu_context, void *cu_stream, ifd_context **out);
+
+IFD_API ifd_backend ifd_context_backend(const ifd_context *ctx); /* AUTO if invalid */
+
+/* Native handles of the context, for producer code that records its own work.
+ * Fields of the other backend are zero. Vulkan handles are given as integers
+ * (dispatchable ones as pointer values) so this header stays vendor-free. */
+typedef struct {
+  ifd_backend backend;
+  /* CUDA */
+  void *cu_context;            /* CUcontext */
+  void *cu_stream;             /* CUstream on which all work is ordered */
+  int cu_device;               /* CUdevice */
+  /* Vulkan (also filled for CUDA, which keeps a Vulkan device for semaphores) */
+  void *vk_instance;           /* VkInstance */
+  void *vk_physical_device;    /* VkPhysicalDevice */
+  void *vk_device;             /* VkDevice */
+  void *vk_queue;              /* VkQueue; submit to it only inside
+                                  ifd_context_lock()/ifd_context_unlock() */
+  uint32_t vk_queue_family;
+  uint8_t device_uuid[16];     /* VkPhysicalDeviceIDProperties::deviceUUID */
+  char device_name[256];
+} ifd_context_native;
+
+IFD_API int ifd_context_native_handles(const ifd_context *ctx, ifd_context_native *out);
+
+/* Serialise your own submissions to the context's VkQueue with the library's. */
+IFD_API int ifd_context_lock(ifd_context *ctx);
+IFD_API void ifd_context_unlock(ifd_context *ctx);
+
+/* ------------------------------------------------------------------ images */
+
+/* Creates a device-local, exportable, single-plane linear image.
+ * row_pitch >= width * bytes_per_pixel and a multiple of bytes_per_pixel. Where
+ * the device supports linear images of the format, row_pitch is the pitch of
+ * the device's own VK_IMAGE_TILING_LINEAR image of this format and size, so a
+ * consumer can bind such an image to the imported memory with no copy;
+ * elsewhere it is width * bytes_per_pixel rounded up to 256.
+ * size >= row_pitch * height, with room for drivers that pad the height.
+ * Contents are undefined until written.
+ * Errors: -EINVAL NULL ctx/out, width or height 0, unknown format.
+ *         -EOVERFLOW width * height * bytes_per_pixel too large.
+ *         -ENOMEM out of device memory. -EOPNOTSUPP format not usable. */
+IFD_API int ifd_image_create(ifd_context *ctx, uint32_t width, uint32_t height, MAX_Format format,
+                     ifd_image **out);
+IFD_API void ifd_image_destroy(ifd_image *image);
+
+/* Accessors return 0 for a NULL or destroyed image. */
+IFD_API uint32_t ifd_image_width(const ifd_image *image);
+IFD_API uint32_t ifd_image_height(const ifd_image *image);
+IFD_API MAX_Format ifd_image_format(const ifd_image *image); /* 0 if invalid */
+IFD_API uint32_t ifd_image_row_pitch(const ifd_image *image);
+IFD_API uint64_t ifd_image_size(const ifd_image *image);
+IFD_API ifd_context *ifd_image_context(const ifd_image *image);
+
+/* Native handles of the image, so producer code can write into it. */
+typedef struct {
+  ifd_backend backend;
+  uint64_t cu_device_ptr;      /* CUdeviceptr of the first byte (CUDA) */
+  uint64_t vk_buffer;          /* VkBuffer covering the whole image (Vulkan) */
+  uint64_t vk_memory;          /* VkDeviceMemory (Vulkan) */
+  uint64_t size;
+  uint32_t row_pitch;
+} ifd_image_native;
+
+IFD_API int ifd_image_native_handles(const ifd_image *image, ifd_image_native *out);
+
+/* Host copies for tests and tools, never part of a frame path: they stage
+ * through host memory and wait for the device.
+ * src_row_pitch/dst_row_pitch: bytes between rows of the host buffer, at least
+ * width * bytes_per_pixel.
+ * Blocks: yes, until the copy is done (after all earlier work on the context).
+ * Errors: -EINVAL bad handle, NULL pixels, pitch too small. -EIO device lost. */
+IFD_API int ifd_image_upload(ifd_image *image, const void *pixels, size_t src_row_pitch);
+IFD_API int ifd_image_download(ifd_image *image, void *pixels, size_t dst_row_pitch);
+
+/* ------------------------------------------------------------------ timelines */
+
+/* Creates an exportable timeline semaphore at initial_value.
+ * Errors: -EINVAL bad ctx/out. -EOPNOTSUPP the device cannot export timeline
+ *         semaphores (e.g. Mesa's lavapipe); the message says why. */
+IFD_API int ifd_timeline_create(ifd_context *ctx, uint64_t initial_value, ifd_timeline **out);
+
+/* Imports a timeline semaphore fd (OPAQUE_FD) created elsewhere, e.g. by a
+ * consumer that signals "done reading frame N", so the producer can wait for it
+ * on the device. fd ownership: on success the library owns fd (it is closed or
+ * consumed by the driver); on failure the caller still owns it.
+ * Errors: -EINVAL bad ctx/out; -EBADF fd is not open; -EOPNOTSUPP the device
+ *         cannot import semaphores; -EIO the driver refused the fd. */
+IFD_API int ifd_timeline_import_fd(ifd_context *ctx, int fd, ifd_timeline **out);
+
+/* Destroys the timeline. Its exported fds stay valid for their importers. */
+IFD_API void ifd_timeline_destroy(ifd_timeline *tl);
+
+/* Exports a new OPAQUE_FD of the semaphore; the caller owns it.
+ * Errors: -EINVAL bad handle, -EMFILE, -EIO. */
+IFD_API int ifd_timeline_export_fd(ifd_timeline *tl, int *out_fd);
+
+/* Enqueues "signal value" on the context's queue/stream after all earlier work.
+ * Does not block. Errors: -EINVAL bad handle or value not above the last
+ * signalled one; -EIO submission failed. */
+IFD_API int ifd_timeline_signal(ifd_timeline *tl, uint64_t value);
+
+/* Enqueues a device-side wait for value: later work on the context's
+ * queue/stream starts only once the semaphore reaches value. Does not block. */
+IFD_API int ifd_timeline_wait(ifd_timeline *tl, uint64_t value);
+
+/* Waits on the host until the semaphore reaches value or timeout_ns passes.
+ * Blocks: yes. Errors: -ETIMEDOUT (not reached in time), -EINVAL, -EIO. */
+IFD_API int ifd_timeline_host_wait(ifd_timeline *tl, uint64_t value, uint64_t timeout_ns);
+
+/* The semaphore's current value. Errors: -EINVAL, -EIO. */
+IFD_API int ifd_timeline_value(ifd_timeline *tl, uint64_t *out_value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* INTEROP_FD_H */

@@ -1,0 +1,117 @@
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* Largest image we accept: the size must fit the ABI's uint32 pitch and stay
+ * far from size_t overflow in pitch * height arithmetic. */
+#define MAX_DIMENSION 65536u
+
+int ifd_image_create(ifd_context *ctx, uint32_t width, uint32_t height, MAX_Format format,
+                     ifd_image **out) {
+  int rc = ifd_check_context(ctx, "ifd_image_create");
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "ifd_image_create: out is NULL");
+  if (width == 0 || height == 0)
+    return ifd_fail(-EINVAL, "ifd_image_create: size %ux%u has a zero side", width, height);
+  const ifd_format_info *info = ifd_format_get(format);
+  if (!info)
+    return ifd_fail(-EINVAL, "ifd_image_create: unknown MAX_Format %d (valid: 1..11)", (int)format);
+  if (width > MAX_DIMENSION || height > MAX_DIMENSION)
+    return ifd_fail(-EOVERFLOW, "ifd_image_create: size %ux%u exceeds the %u pixel limit per side",
+                    width, height, MAX_DIMENSION);
+
+  ifd_image *image = calloc(1, sizeof(*image));
+  if (!image) return ifd_fail(-ENOMEM, "out of host memory for an image");
+  image->ctx = ctx;
+  image->info = info;
+  image->width = width;
+  image->height = height;
+
+  pthread_mutex_lock(&ctx->lock);
+  rc = ctx->ops->image_create(image);
+  if (rc == 0) {
+    rc = ifd_handle_add(image, IFD_HANDLE_IMAGE);
+    if (rc != 0) ctx->ops->image_destroy(image);
+  }
+  if (rc == 0) {
+    image->next = ctx->images;
+    ctx->images = image;
+  }
+  pthread_mutex_unlock(&ctx->lock);
+  if (rc != 0) {
+    free(image);
+    return ifd_fail_prefix(rc, "ifd_image_create(%ux%u %s)", width, height, info->name);
+  }
+  *out = image;
+  return 0;
+}
+
+void ifd_image_destroy(ifd_image *image) {
+  if (!image || ifd_check_image(image, "ifd_image_destroy") != 0) return;
+  ifd_context *ctx = image->ctx;
+  pthread_mutex_lock(&ctx->lock);
+  ifd_handle_remove(image);
+  for (ifd_image **p = &ctx->images; *p; p = &(*p)->next) {
+    if (*p == image) {
+      *p = image->next;
+      break;
+    }
+  }
+  ctx->ops->context_idle(ctx); /* no queued work may still use the memory */
+  ctx->ops->image_destroy(image);
+  pthread_mutex_unlock(&ctx->lock);
+  free(image);
+}
+
+#define ACCESSOR(type, name, expr)                                  \
+  type ifd_image_##name(const ifd_image *image) {                   \
+    if (!image || !ifd_handle_live(image, IFD_HANDLE_IMAGE)) return 0; \
+    return expr;                                                    \
+  }
+ACCESSOR(uint32_t, width, image->width)
+ACCESSOR(uint32_t, height, image->height)
+ACCESSOR(MAX_Format, format, image->info->format)
+ACCESSOR(uint32_t, row_pitch, image->row_pitch)
+ACCESSOR(uint64_t, size, image->size)
+ACCESSOR(ifd_context *, context, image->ctx)
+#undef ACCESSOR
+
+int ifd_image_native_handles(const ifd_image *image, ifd_image_native *out) {
+  int rc = ifd_check_image(image, "ifd_image_native_handles");
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "ifd_image_native_handles: out is NULL");
+  ifd_image_native n = {0};
+  n.backend = image->ctx->backend;
+  n.size = image->size;
+  n.row_pitch = image->row_pitch;
+  image->ctx->ops->image_native(image, &n);
+  *out = n;
+  return 0;
+}
+
+static int host_copy(ifd_image *image, void *pixels, size_t pitch, bool upload, const char *fn) {
+  int rc = ifd_check_image(image, fn);
+  if (rc != 0) return rc;
+  if (!pixels) return ifd_fail(-EINVAL, "%s: pixels is NULL", fn);
+  size_t row = (size_t)image->width * image->info->bytes_per_pixel;
+  if (pitch < row)
+    return ifd_fail(-EINVAL, "%s: row pitch %zu is less than a row of %zu bytes", fn, pitch, row);
+  if (pitch > SIZE_MAX / image->height)
+    return ifd_fail(-EOVERFLOW, "%s: row pitch %zu times %u rows overflows", fn, pitch,
+                    image->height);
+  ifd_context *ctx = image->ctx;
+  pthread_mutex_lock(&ctx->lock);
+  rc = ctx->ops->image_copy(image, pixels, pitch, upload);
+  pthread_mutex_unlock(&ctx->lock);
+  return rc == 0 ? 0 : ifd_fail_prefix(rc, "%s", fn);
+}
+
+int ifd_image_upload(ifd_image *image, const void *pixels, size_t src_row_pitch) {
+  return host_copy(image, (void *)pixels, src_row_pitch, true, "ifd_image_upload");
+}
+
+int ifd_image_download(ifd_image *image, void *pixels, size_t dst_row_pitch) {
+  return host_copy(image, pixels, dst_row_pitch, false, "ifd_image_download");
+}
+

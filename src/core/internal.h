@@ -1,0 +1,116 @@
+/* Internal layer shared by the core and the backends. The core includes no
+ * vendor header; each backend lives in its own folder behind ifd_backend_ops. */
+#ifndef IFD_INTERNAL_H
+#define IFD_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "interop_fd/interop_fd.h"
+
+#define IFD_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define IFD_MUST_CHECK __attribute__((warn_unused_result))
+#define IFD_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* error.c: records a message for this thread and returns err (a negative
+ * errno), so a failure site reads `return ifd_fail(-EINVAL, "...")`. */
+int ifd_fail(int err, const char *fmt, ...) IFD_PRINTF(2, 3);
+/* Prefixes the current message: "context: " + old message. Returns err. */
+int ifd_fail_prefix(int err, const char *fmt, ...) IFD_PRINTF(2, 3);
+
+/* format.c */
+const ifd_format_info *ifd_format_get(MAX_Format format); /* NULL if unknown */
+
+/* fd.c: sets FD_CLOEXEC on a freshly exported fd; closes it and fails if it
+ * cannot. */
+int ifd_fd_set_cloexec(int fd) IFD_MUST_CHECK;
+void ifd_fd_close(int *fd); /* closes *fd if >= 0, retries nothing, sets -1 */
+
+typedef struct ifd_backend_ops ifd_backend_ops;
+
+struct ifd_context {
+  const ifd_backend_ops *ops;
+  ifd_backend backend;
+  pthread_mutex_t lock; /* recursive: guards the queue/stream and the lists */
+  ifd_context_native native;
+  void *impl;
+  ifd_image *images;      /* live images, linked through next */
+  ifd_timeline *timelines;
+};
+
+struct ifd_image {
+  ifd_context *ctx;
+  ifd_image *next;
+  const ifd_format_info *info;
+  uint32_t width, height, row_pitch;
+  uint64_t size;
+  void *impl;
+};
+
+struct ifd_timeline {
+  ifd_context *ctx;
+  ifd_timeline *next;
+  uint64_t last_signaled; /* highest value enqueued or initial value */
+  bool imported;          /* from ifd_timeline_import_fd */
+  void *impl;
+};
+
+/* A backend. Required: name, context_*, image_*. Timeline entries are
+ * optional as a group: a backend without them reports -EOPNOTSUPP through
+ * timeline_support. Every op is called with ctx->lock held. */
+struct ifd_backend_ops {
+  const char *name;
+  int (*context_create)(ifd_context *ctx, int device_index);
+  /* Adopts a native context (ifd_context_create_cuda); optional. */
+  int (*context_adopt)(ifd_context *ctx, void *native_context, void *native_stream);
+  void (*context_idle)(ifd_context *ctx);    /* waits until the device is idle */
+  void (*context_destroy)(ifd_context *ctx); /* children are gone, device idle */
+
+  /* Fills image->row_pitch, size, impl; width/height/info already set. */
+  int (*image_create)(ifd_image *image);
+  void (*image_destroy)(ifd_image *image);
+  int (*image_export_fd)(ifd_image *image, int *out_fd);
+  int (*image_export_dmabuf)(ifd_image *image, int *out_fd); /* optional */
+  int (*image_copy)(ifd_image *image, void *host, size_t host_pitch, bool upload);
+  void (*image_native)(const ifd_image *image, ifd_image_native *out);
+
+  /* Returns 0 if timelines can be created and exported, else -EOPNOTSUPP
+   * with the message set. */
+  int (*timeline_support)(ifd_context *ctx);
+  int (*timeline_create)(ifd_timeline *tl, uint64_t initial_value);
+  int (*timeline_import_fd)(ifd_timeline *tl, int fd); /* takes fd on success */
+  void (*timeline_destroy)(ifd_timeline *tl);
+  int (*timeline_export_fd)(ifd_timeline *tl, int *out_fd);
+  int (*timeline_signal)(ifd_timeline *tl, uint64_t value);
+  int (*timeline_wait)(ifd_timeline *tl, uint64_t value);
+  int (*timeline_host_wait)(ifd_timeline *tl, uint64_t value, uint64_t timeout_ns);
+  int (*timeline_value)(ifd_timeline *tl, uint64_t *out_value);
+};
+
+extern const ifd_backend_ops ifd_vulkan_backend;
+extern const ifd_backend_ops ifd_cuda_backend;
+
+/* handles.c: the set of live handles, so a destroyed one is refused. */
+typedef enum { IFD_HANDLE_CONTEXT = 1, IFD_HANDLE_IMAGE, IFD_HANDLE_TIMELINE } ifd_handle_kind;
+int ifd_handle_add(const void *p, ifd_handle_kind kind) IFD_MUST_CHECK;
+void ifd_handle_remove(const void *p);
+bool ifd_handle_live(const void *p, ifd_handle_kind kind);
+
+/* Validates a handle argument; on failure sets the message and returns -EINVAL. */
+int ifd_check_context(const ifd_context *ctx, const char *fn);
+int ifd_check_image(const ifd_image *image, const char *fn);
+int ifd_check_timeline(const ifd_timeline *tl, const char *fn);
+
+/* semaphore_fds.c: maps fds returned by AsyncRT_Create_timeline_semaphore_fd
+ * back to their timeline. */
+int ifd_semfd_register(int fd, ifd_timeline *tl) IFD_MUST_CHECK;
+void ifd_semfd_forget(const ifd_timeline *tl);
+int ifd_semfd_lookup(int fd, ifd_timeline **out);
+
+/* context.c, timeline.c: used by the ABI layer with checks already done. */
+int ifd_timeline_create_locked(ifd_context *ctx, uint64_t initial_value, ifd_timeline **out);
+void ifd_timeline_destroy_locked(ifd_timeline *tl);
+int ifd_timeline_signal_locked(ifd_timeline *tl, uint64_t value);
+
+#endif

@@ -1,0 +1,133 @@
+/* A Vulkan device opened for export: the loader is dlopen()ed, every entry
+ * point is fetched through vkGetInstanceProcAddr/vkGetDeviceProcAddr and
+ * checked. Used by the Vulkan backend and, for semaphores, by the CUDA one. */
+#ifndef IFD_VK_DEVICE_H
+#define IFD_VK_DEVICE_H
+
+#define VK_NO_PROTOTYPES
+#include <vulkan/vulkan.h>
+#include <stdbool.h>
+
+#include "../core/internal.h"
+
+#define IFD_VK_INSTANCE_FNS(X)                 \
+  X(vkDestroyInstance)                         \
+  X(vkEnumeratePhysicalDevices)                \
+  X(vkGetPhysicalDeviceProperties)             \
+  X(vkGetPhysicalDeviceProperties2)            \
+  X(vkGetPhysicalDeviceFeatures2)              \
+  X(vkGetPhysicalDeviceQueueFamilyProperties)  \
+  X(vkGetPhysicalDeviceMemoryProperties)       \
+  X(vkGetPhysicalDeviceImageFormatProperties2) \
+  X(vkGetPhysicalDeviceExternalBufferProperties) \
+  X(vkGetPhysicalDeviceExternalSemaphoreProperties) \
+  X(vkEnumerateDeviceExtensionProperties)      \
+  X(vkCreateDevice)                            \
+  X(vkGetDeviceProcAddr)
+
+#define IFD_VK_DEVICE_FNS(X)          \
+  X(vkDestroyDevice)                  \
+  X(vkGetDeviceQueue)                 \
+  X(vkQueueSubmit)                    \
+  X(vkQueueWaitIdle)                  \
+  X(vkDeviceWaitIdle)                 \
+  X(vkCreateBuffer)                   \
+  X(vkDestroyBuffer)                  \
+  X(vkGetBufferMemoryRequirements)    \
+  X(vkCreateImage)                    \
+  X(vkDestroyImage)                   \
+  X(vkGetImageMemoryRequirements)     \
+  X(vkGetImageSubresourceLayout)      \
+  X(vkAllocateMemory)                 \
+  X(vkFreeMemory)                     \
+  X(vkBindBufferMemory)               \
+  X(vkMapMemory)                      \
+  X(vkUnmapMemory)                    \
+  X(vkCreateCommandPool)              \
+  X(vkDestroyCommandPool)             \
+  X(vkAllocateCommandBuffers)         \
+  X(vkResetCommandBuffer)             \
+  X(vkBeginCommandBuffer)             \
+  X(vkEndCommandBuffer)               \
+  X(vkCmdPipelineBarrier)             \
+  X(vkCmdCopyBuffer)                  \
+  X(vkCreateFence)                    \
+  X(vkDestroyFence)                   \
+  X(vkResetFences)                    \
+  X(vkWaitForFences)                  \
+  X(vkCreateSemaphore)                \
+  X(vkDestroySemaphore)               \
+  X(vkGetSemaphoreCounterValue)       \
+  X(vkWaitSemaphores)                 \
+  X(vkSignalSemaphore)                \
+  X(vkGetMemoryFdKHR)
+
+/* Present only with VK_KHR_external_semaphore_fd. */
+#define IFD_VK_SEMAPHORE_FD_FNS(X) \
+  X(vkGetSemaphoreFdKHR)           \
+  X(vkImportSemaphoreFdKHR)
+
+typedef struct {
+#define IFD_VK_DECLARE(name) PFN_##name name;
+  IFD_VK_INSTANCE_FNS(IFD_VK_DECLARE)
+  IFD_VK_DEVICE_FNS(IFD_VK_DECLARE)
+  IFD_VK_SEMAPHORE_FD_FNS(IFD_VK_DECLARE)
+#undef IFD_VK_DECLARE
+} ifd_vk_fns;
+
+typedef struct {
+  void *loader; /* dlopen handle of libvulkan.so.1 */
+  ifd_vk_fns fn;
+  VkInstance instance;
+  VkPhysicalDevice physical;
+  VkDevice device;
+  VkQueue queue;
+  uint32_t queue_family;
+  VkPhysicalDeviceProperties props;
+  VkPhysicalDeviceMemoryProperties memory;
+  uint8_t uuid[16];
+  char driver_name[VK_MAX_DRIVER_NAME_SIZE];
+  /* What the device can do, probed at open. */
+  bool can_export_timeline;     /* OPAQUE_FD export of timeline semaphores */
+  bool can_import_timeline;
+  char timeline_why_not[256];   /* message when !can_export_timeline */
+  bool has_dma_buf;             /* VK_EXT_external_memory_dma_buf */
+  /* One command buffer and fence for the library's own blocking copies, and a
+   * pre-recorded global barrier that extends a semaphore wait to all later
+   * submissions. */
+  VkCommandPool pool;
+  VkCommandBuffer cmd;
+  VkCommandBuffer barrier_cmd;
+  VkFence fence;
+} ifd_vk_device;
+
+/* Opens the device_index-th physical device (enumeration order), or, if uuid
+ * is not NULL, the one whose deviceUUID equals it. */
+int ifd_vk_device_open(ifd_vk_device *d, int device_index, const uint8_t *uuid);
+void ifd_vk_device_close(ifd_vk_device *d);
+void ifd_vk_device_fill_native(const ifd_vk_device *d, ifd_context_native *out);
+
+/* Maps a VkResult to a negative errno and sets the message "what: VK_...". */
+int ifd_vk_fail(VkResult r, const char *what);
+
+/* Index of a memory type in type_bits with all of `want`, or -1. */
+int ifd_vk_memory_type(const ifd_vk_device *d, uint32_t type_bits, VkMemoryPropertyFlags want);
+
+/* Records nothing, submits cmd (already ended) and waits on the fence. */
+int ifd_vk_submit_and_wait(ifd_vk_device *d, VkCommandBuffer cmd);
+
+/* Timeline semaphores (vk_timeline.c). */
+typedef struct {
+  VkSemaphore semaphore;
+} ifd_vk_timeline;
+int ifd_vk_timeline_create(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t initial, bool exportable);
+int ifd_vk_timeline_import(ifd_vk_device *d, ifd_vk_timeline *t, int fd);
+void ifd_vk_timeline_destroy(ifd_vk_device *d, ifd_vk_timeline *t);
+int ifd_vk_timeline_export(ifd_vk_device *d, ifd_vk_timeline *t, int *out_fd);
+int ifd_vk_timeline_signal(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value);
+int ifd_vk_timeline_wait(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value);
+int ifd_vk_timeline_host_wait(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value,
+                              uint64_t timeout_ns);
+int ifd_vk_timeline_value(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t *out);
+
+#endif

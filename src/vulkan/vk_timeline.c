@@ -1,0 +1,107 @@
+/* Timeline semaphores on a Vulkan device, exportable as OPAQUE_FD. */
+#include <errno.h>
+
+#include "vk_device.h"
+
+int ifd_vk_timeline_create(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t initial,
+                           bool exportable) {
+  if (exportable && !d->can_export_timeline)
+    return ifd_fail(-EOPNOTSUPP, "%s", d->timeline_why_not);
+  VkExportSemaphoreCreateInfo export_info = {
+      .sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT};
+  VkSemaphoreTypeCreateInfo type = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+                                    .pNext = exportable ? &export_info : NULL,
+                                    .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE,
+                                    .initialValue = initial};
+  VkSemaphoreCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &type};
+  VkResult r = d->fn.vkCreateSemaphore(d->device, &ci, NULL, &t->semaphore);
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateSemaphore(timeline)");
+  return 0;
+}
+
+int ifd_vk_timeline_import(ifd_vk_device *d, ifd_vk_timeline *t, int fd) {
+  if (!d->can_import_timeline)
+    return ifd_fail(-EOPNOTSUPP, "%s", d->timeline_why_not[0] ? d->timeline_why_not
+                                       : "this device cannot import timeline semaphores");
+  int rc = ifd_vk_timeline_create(d, t, 0, false);
+  if (rc != 0) return rc;
+  VkImportSemaphoreFdInfoKHR info = {.sType = VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_FD_INFO_KHR,
+                                     .semaphore = t->semaphore,
+                                     .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT,
+                                     .fd = fd};
+  VkResult r = d->fn.vkImportSemaphoreFdKHR(d->device, &info);
+  if (r != VK_SUCCESS) {
+    ifd_vk_timeline_destroy(d, t);
+    return ifd_vk_fail(r, "vkImportSemaphoreFdKHR (is the fd a timeline semaphore?)");
+  }
+  return 0;
+}
+
+void ifd_vk_timeline_destroy(ifd_vk_device *d, ifd_vk_timeline *t) {
+  if (t->semaphore) d->fn.vkDestroySemaphore(d->device, t->semaphore, NULL);
+  t->semaphore = VK_NULL_HANDLE;
+}
+
+int ifd_vk_timeline_export(ifd_vk_device *d, ifd_vk_timeline *t, int *out_fd) {
+  VkSemaphoreGetFdInfoKHR info = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
+                                  .semaphore = t->semaphore,
+                                  .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT};
+  int fd = -1;
+  VkResult r = d->fn.vkGetSemaphoreFdKHR(d->device, &info, &fd);
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkGetSemaphoreFdKHR");
+  int rc = ifd_fd_set_cloexec(fd);
+  if (rc != 0) return rc;
+  *out_fd = fd;
+  return 0;
+}
+
+int ifd_vk_timeline_signal(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value) {
+  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+                                      .signalSemaphoreValueCount = 1,
+                                      .pSignalSemaphoreValues = &value};
+  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                     .pNext = &ts,
+                     .signalSemaphoreCount = 1,
+                     .pSignalSemaphores = &t->semaphore};
+  VkResult r = d->fn.vkQueueSubmit(d->queue, 1, &si, VK_NULL_HANDLE);
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkQueueSubmit(signal)");
+  return 0;
+}
+
+int ifd_vk_timeline_wait(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value) {
+  VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
+  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+                                      .waitSemaphoreValueCount = 1,
+                                      .pWaitSemaphoreValues = &value};
+  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                     .pNext = &ts,
+                     .waitSemaphoreCount = 1,
+                     .pWaitSemaphores = &t->semaphore,
+                     .pWaitDstStageMask = &stage,
+                     .commandBufferCount = 1,
+                     .pCommandBuffers = &d->barrier_cmd};
+  VkResult r = d->fn.vkQueueSubmit(d->queue, 1, &si, VK_NULL_HANDLE);
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkQueueSubmit(wait)");
+  return 0;
+}
+
+int ifd_vk_timeline_host_wait(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value,
+                              uint64_t timeout_ns) {
+  VkSemaphoreWaitInfo wi = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
+                            .semaphoreCount = 1,
+                            .pSemaphores = &t->semaphore,
+                            .pValues = &value};
+  VkResult r = d->fn.vkWaitSemaphores(d->device, &wi, timeout_ns);
+  if (r == VK_TIMEOUT)
+    return ifd_fail(-ETIMEDOUT, "timeline did not reach %llu within %llu ns",
+                    (unsigned long long)value, (unsigned long long)timeout_ns);
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkWaitSemaphores");
+  return 0;
+}
+
+int ifd_vk_timeline_value(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t *out) {
+  VkResult r = d->fn.vkGetSemaphoreCounterValue(d->device, t->semaphore, out);
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkGetSemaphoreCounterValue");
+  return 0;
+}

@@ -1,0 +1,116 @@
+/* Timeline semaphores.
+ *   test_timeline unsupported : where the device cannot export timelines
+ *       (lavapipe), every way of creating one fails with -EOPNOTSUPP and says why.
+ *   test_timeline roundtrip   : where it can (GPU), signal, device and host
+ *       waits, values, export and import into a second context, timeouts. */
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+static ifd_backend backend_from_env(void) {
+  const char *b = getenv("IFD_TEST_BACKEND");
+  if (b && strcmp(b, "cuda") == 0) return IFD_BACKEND_CUDA;
+  if (b && strcmp(b, "auto") == 0) return IFD_BACKEND_AUTO;
+  return IFD_BACKEND_VULKAN;
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int unsupported(ifd_context *ctx) {
+  ifd_timeline *tl = NULL;
+  int rc = ifd_timeline_create(ctx, 0, &tl);
+  if (rc == 0) {
+    ifd_timeline_destroy(tl);
+    SKIP("this device can export timeline semaphores; see the roundtrip test");
+  }
+  CHECK_RC(rc, -EOPNOTSUPP);
+  printf("ifd_timeline_create: %s\n", ifd_last_error());
+  CHECK(strstr(ifd_last_error(), "semaphore") != NULL);
+  int fd = 42;
+  CHECK_RC(AsyncRT_Create_timeline_semaphore_fd(ctx, 0, &fd), -EOPNOTSUPP);
+  CHECK(fd == -1);
+  CHECK(strstr(ifd_last_error(), "AsyncRT_Create_timeline_semaphore_fd") != NULL);
+  CHECK(tl == NULL);
+  return 0;
+}
+
+static int roundtrip(ifd_context *ctx) {
+  ifd_timeline *tl = NULL;
+  int rc = ifd_timeline_create(ctx, 5, &tl);
+  if (rc == -EOPNOTSUPP) SKIP("%s", ifd_last_error());
+  REQUIRE(rc == 0);
+  uint64_t v = 0;
+  CHECK_RC(ifd_timeline_value(tl, &v), 0);
+  CHECK(v == 5);
+  CHECK_RC(ifd_timeline_signal(tl, 5), -EINVAL); /* must increase */
+  CHECK_RC(ifd_timeline_signal(tl, 6), 0);
+  CHECK_RC(ifd_timeline_host_wait(tl, 6, 5000000000ull), 0);
+  CHECK_RC(ifd_timeline_value(tl, &v), 0);
+  CHECK(v == 6);
+
+  /* A wait that can never complete times out, promptly. */
+  uint64_t t0 = now_ns();
+  CHECK_RC(ifd_timeline_host_wait(tl, 100, 20000000ull), -ETIMEDOUT);
+  uint64_t waited = now_ns() - t0;
+  CHECK(waited >= 15000000ull && waited < 2000000000ull);
+
+  /* A second context imports the exported fd and sees the same values. */
+  int fd = -1;
+  CHECK_RC(ifd_timeline_export_fd(tl, &fd), 0);
+  ifd_context *other = NULL;
+  REQUIRE(ifd_context_create(ifd_context_backend(ctx), 0, &other) == 0);
+  ifd_timeline *imported = NULL;
+  CHECK_RC(ifd_timeline_import_fd(other, fd, &imported), 0); /* fd consumed */
+  if (imported) {
+    CHECK_RC(ifd_timeline_value(imported, &v), 0);
+    CHECK(v == 6);
+    /* other waits on the device for 7, then signals 100 on its own queue */
+    CHECK_RC(ifd_timeline_wait(imported, 7), 0);
+    ifd_timeline *done = NULL;
+    REQUIRE(ifd_timeline_create(other, 0, &done) == 0);
+    CHECK_RC(ifd_timeline_signal(done, 1), 0);
+    CHECK_RC(ifd_timeline_host_wait(done, 1, 50000000ull), -ETIMEDOUT); /* still blocked on 7 */
+    CHECK_RC(ifd_timeline_signal(tl, 7), 0);
+    CHECK_RC(ifd_timeline_host_wait(done, 1, 5000000000ull), 0);
+    CHECK_RC(ifd_timeline_host_wait(imported, 7, 5000000000ull), 0);
+  }
+
+  /* The seed's functions: create, signal through the fd, observe the value. */
+  int sem_fd = -1;
+  CHECK_RC(AsyncRT_Create_timeline_semaphore_fd(ctx, 10, &sem_fd), 0);
+  int dup_fd = dup(sem_fd);
+  ifd_timeline *seen = NULL;
+  CHECK_RC(ifd_timeline_import_fd(other, dup_fd, &seen), 0);
+  CHECK_RC(AsyncRT_Signal_timeline_semaphore_fd(sem_fd, 11), 0);
+  CHECK_RC(AsyncRT_Signal_timeline_semaphore_fd(sem_fd, 11), -EINVAL);
+  if (seen) CHECK_RC(ifd_timeline_host_wait(seen, 11, 5000000000ull), 0);
+  close(sem_fd);
+  CHECK_RC(AsyncRT_Signal_timeline_semaphore_fd(sem_fd, 12), -EBADF);
+
+  ifd_context_destroy(other);
+  ifd_timeline_destroy(tl);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s unsupported|roundtrip\n", argv[0]);
+    return 2;
+  }
+  int fds = test_count_fds();
+  ifd_context *ctx = NULL;
+  int rc = ifd_context_create(backend_from_env(), 0, &ctx);
+  if (rc == -ENODEV) SKIP("no device for this backend: %s", ifd_last_error());
+  REQUIRE(rc == 0);
+  if (strcmp(argv[1], "unsupported") == 0) unsupported(ctx);
+  else roundtrip(ctx);
+  ifd_context_destroy(ctx);
+  CHECK(test_count_fds() == fds);
+  return test_finish(argv[1]);
+}

@@ -1,0 +1,248 @@
+#include "vk_consumer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define VKC_CHECK(call)                                                         \
+  do {                                                                          \
+    VkResult r_ = (call);                                                       \
+    if (r_ != VK_SUCCESS) {                                                     \
+      fprintf(stderr, "%s:%d: %s failed: %d\n", __FILE__, __LINE__, #call, r_); \
+      rc = -1;                                                                  \
+      goto out;                                                                 \
+    }                                                                           \
+  } while (0)
+
+int vkc_open(vkc *c, int index) {
+  memset(c, 0, sizeof(*c));
+  int rc = 0;
+  VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+                           .apiVersion = VK_API_VERSION_1_2};
+  VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+                              .pApplicationInfo = &app};
+  VKC_CHECK(vkCreateInstance(&ici, NULL, &c->instance));
+  uint32_t n = 8;
+  VkPhysicalDevice list[8];
+  VkResult er = vkEnumeratePhysicalDevices(c->instance, &n, list);
+  if ((er != VK_SUCCESS && er != VK_INCOMPLETE) || (uint32_t)index >= n) {
+    rc = -1;
+    goto out;
+  }
+  c->physical = list[index];
+  uint32_t nq = 8;
+  VkQueueFamilyProperties qf[8];
+  vkGetPhysicalDeviceQueueFamilyProperties(c->physical, &nq, qf);
+  c->family = UINT32_MAX;
+  for (uint32_t i = 0; i < nq && c->family == UINT32_MAX; i++)
+    if (qf[i].queueFlags & (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT)) c->family = i;
+  float prio = 1.0f;
+  VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                 .queueFamilyIndex = c->family,
+                                 .queueCount = 1,
+                                 .pQueuePriorities = &prio};
+  const char *exts[] = {VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME};
+  VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                            .queueCreateInfoCount = 1,
+                            .pQueueCreateInfos = &qci,
+                            .enabledExtensionCount = 1,
+                            .ppEnabledExtensionNames = exts};
+  VKC_CHECK(vkCreateDevice(c->physical, &dci, NULL, &c->device));
+  vkGetDeviceQueue(c->device, c->family, 0, &c->queue);
+  VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                 .queueFamilyIndex = c->family};
+  VKC_CHECK(vkCreateCommandPool(c->device, &pci, NULL, &c->pool));
+out:
+  if (rc != 0) vkc_close(c);
+  return rc;
+}
+
+void vkc_close(vkc *c) {
+  if (c->device) {
+    vkDeviceWaitIdle(c->device);
+    if (c->pool) vkDestroyCommandPool(c->device, c->pool, NULL);
+    vkDestroyDevice(c->device, NULL);
+  }
+  if (c->instance) vkDestroyInstance(c->instance, NULL);
+  memset(c, 0, sizeof(*c));
+}
+
+static int find_type(vkc *c, uint32_t bits, VkMemoryPropertyFlags want) {
+  VkPhysicalDeviceMemoryProperties mp;
+  vkGetPhysicalDeviceMemoryProperties(c->physical, &mp);
+  for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
+    if ((bits & (1u << i)) && (mp.memoryTypes[i].propertyFlags & want) == want) return (int)i;
+  return -1;
+}
+
+/* Imports fd as device memory usable for `bits`. The fd is consumed only on success. */
+static int import_memory(vkc *c, int fd, uint64_t size, uint32_t bits, VkDeviceMemory *out) {
+  int type = find_type(c, bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+  if (type < 0) return -1;
+  VkImportMemoryFdInfoKHR imp = {.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+                                 .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+                                 .fd = fd};
+  VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                             .pNext = &imp,
+                             .allocationSize = size,
+                             .memoryTypeIndex = (uint32_t)type};
+  return vkAllocateMemory(c->device, &ai, NULL, out) == VK_SUCCESS ? 0 : -1;
+}
+
+/* A host-visible buffer to copy into, and a one-shot command buffer. */
+typedef struct {
+  VkBuffer buffer;
+  VkDeviceMemory memory;
+  VkCommandBuffer cmd;
+} readback;
+
+static int readback_begin(vkc *c, uint64_t size, readback *rb) {
+  int rc = 0;
+  memset(rb, 0, sizeof(*rb));
+  VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                            .size = size,
+                            .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT};
+  VKC_CHECK(vkCreateBuffer(c->device, &bci, NULL, &rb->buffer));
+  VkMemoryRequirements req;
+  vkGetBufferMemoryRequirements(c->device, rb->buffer, &req);
+  int type = find_type(c, req.memoryTypeBits,
+                       VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+  VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                             .allocationSize = req.size,
+                             .memoryTypeIndex = (uint32_t)type};
+  VKC_CHECK(vkAllocateMemory(c->device, &ai, NULL, &rb->memory));
+  VKC_CHECK(vkBindBufferMemory(c->device, rb->buffer, rb->memory, 0));
+  VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                     .commandPool = c->pool,
+                                     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                     .commandBufferCount = 1};
+  VKC_CHECK(vkAllocateCommandBuffers(c->device, &cai, &rb->cmd));
+  VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                 .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+  VKC_CHECK(vkBeginCommandBuffer(rb->cmd, &bi));
+out:
+  return rc;
+}
+
+/* Ends, submits, waits, copies `size` bytes out, frees everything. */
+static int readback_end(vkc *c, readback *rb, uint64_t size, void *out_bytes) {
+  int rc = 0;
+  void *map = NULL;
+  VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                        .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+  vkCmdPipelineBarrier(rb->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
+                       &mb, 0, NULL, 0, NULL);
+  VKC_CHECK(vkEndCommandBuffer(rb->cmd));
+  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                     .commandBufferCount = 1,
+                     .pCommandBuffers = &rb->cmd};
+  VKC_CHECK(vkQueueSubmit(c->queue, 1, &si, VK_NULL_HANDLE));
+  VKC_CHECK(vkQueueWaitIdle(c->queue));
+  VKC_CHECK(vkMapMemory(c->device, rb->memory, 0, VK_WHOLE_SIZE, 0, &map));
+  memcpy(out_bytes, map, size);
+  vkUnmapMemory(c->device, rb->memory);
+out:
+  if (rb->cmd) vkFreeCommandBuffers(c->device, c->pool, 1, &rb->cmd);
+  if (rb->buffer) vkDestroyBuffer(c->device, rb->buffer, NULL);
+  if (rb->memory) vkFreeMemory(c->device, rb->memory, NULL);
+  memset(rb, 0, sizeof(*rb));
+  return rc;
+}
+
+int vkc_read_via_buffer(vkc *c, int fd, uint64_t size, void *out) {
+  int rc = 0;
+  VkBuffer buf = VK_NULL_HANDLE;
+  VkDeviceMemory mem = VK_NULL_HANDLE;
+  readback rb = {0};
+  VkExternalMemoryBufferCreateInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
+  VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                            .pNext = &ext,
+                            .size = size,
+                            .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT};
+  VKC_CHECK(vkCreateBuffer(c->device, &bci, NULL, &buf));
+  VkMemoryRequirements req;
+  vkGetBufferMemoryRequirements(c->device, buf, &req);
+  if (import_memory(c, fd, size, req.memoryTypeBits, &mem) != 0) {
+    rc = -1;
+    goto out;
+  }
+  VKC_CHECK(vkBindBufferMemory(c->device, buf, mem, 0));
+  if (readback_begin(c, size, &rb) != 0) {
+    rc = -1;
+    goto out;
+  }
+  VkBufferCopy region = {.size = size};
+  vkCmdCopyBuffer(rb.cmd, buf, rb.buffer, 1, &region);
+  rc = readback_end(c, &rb, size, out);
+out:
+  if (rb.cmd) vkFreeCommandBuffers(c->device, c->pool, 1, &rb.cmd);
+  if (rb.buffer) vkDestroyBuffer(c->device, rb.buffer, NULL);
+  if (rb.memory) vkFreeMemory(c->device, rb.memory, NULL);
+  if (buf) vkDestroyBuffer(c->device, buf, NULL);
+  if (mem) vkFreeMemory(c->device, mem, NULL);
+  return rc;
+}
+
+int vkc_read_via_linear_image(vkc *c, int fd, uint64_t size, uint32_t w, uint32_t h,
+                              VkFormat vk_format, uint32_t bpp, void *out) {
+  int rc = 0;
+  VkImage img = VK_NULL_HANDLE;
+  VkDeviceMemory mem = VK_NULL_HANDLE;
+  readback rb = {0};
+  VkExternalMemoryImageCreateInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
+  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                           .pNext = &ext,
+                           .imageType = VK_IMAGE_TYPE_2D,
+                           .format = vk_format,
+                           .extent = {w, h, 1},
+                           .mipLevels = 1,
+                           .arrayLayers = 1,
+                           .samples = VK_SAMPLE_COUNT_1_BIT,
+                           .tiling = VK_IMAGE_TILING_LINEAR,
+                           .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                           .initialLayout = VK_IMAGE_LAYOUT_PREINITIALIZED};
+  VKC_CHECK(vkCreateImage(c->device, &ici, NULL, &img));
+  VkMemoryRequirements req;
+  vkGetImageMemoryRequirements(c->device, img, &req);
+  if (req.size > size || import_memory(c, fd, size, req.memoryTypeBits, &mem) != 0) {
+    fprintf(stderr, "linear image needs %llu bytes, export has %llu\n",
+            (unsigned long long)req.size, (unsigned long long)size);
+    rc = -1;
+    goto out;
+  }
+  VKC_CHECK(vkBindImageMemory(c->device, img, mem, 0));
+  uint64_t tight = (uint64_t)w * h * bpp;
+  if (readback_begin(c, tight, &rb) != 0) {
+    rc = -1;
+    goto out;
+  }
+  /* PREINITIALIZED keeps the contents; move to TRANSFER_SRC for the copy. */
+  VkImageMemoryBarrier ib = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                             .srcAccessMask = 0,
+                             .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
+                             .oldLayout = VK_IMAGE_LAYOUT_PREINITIALIZED,
+                             .newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                             .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                             .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                             .image = img,
+                             .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
+  vkCmdPipelineBarrier(rb.cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                       0, 0, NULL, 0, NULL, 1, &ib);
+  VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+                              .imageExtent = {w, h, 1}};
+  vkCmdCopyImageToBuffer(rb.cmd, img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, rb.buffer, 1, &region);
+  rc = readback_end(c, &rb, tight, out);
+out:
+  if (rb.cmd) vkFreeCommandBuffers(c->device, c->pool, 1, &rb.cmd);
+  if (rb.buffer) vkDestroyBuffer(c->device, rb.buffer, NULL);
+  if (rb.memory) vkFreeMemory(c->device, rb.memory, NULL);
+  if (img) vkDestroyImage(c->device, img, NULL);
+  if (mem) vkFreeMemory(c->device, mem, NULL);
+  return rc;
+}
