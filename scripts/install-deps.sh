@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs, from Debian's packages, what building and testing interop_fd
+# needs and this machine lacks. Run as root (or with sudo available).
+set -eu
+pkgs="cmake ninja-build gcc libc6-dev pkg-config binutils
+      libvulkan-dev mesa-vulkan-drivers
+      libegl-dev libgl-dev libepoxy-dev libegl-mesa0 libgl1-mesa-dri
+      glslang-tools libpng-dev libglfw3-dev"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "interop_fd: installing$missing"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $missing >/dev/null
