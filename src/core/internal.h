@@ -19,6 +19,11 @@ int ifd_fail(int err, const char *fmt, ...) IFD_PRINTF(2, 3);
 /* Prefixes the current message: "context: " + old message. Returns err. */
 int ifd_fail_prefix(int err, const char *fmt, ...) IFD_PRINTF(2, 3);
 
+/* poll.c: calls check(arg) until it returns 1 (done: returns 0) or < 0 (an
+ * error: returned), spinning briefly and then sleeping; -ETIMEDOUT after
+ * timeout_ns. Does not set a message for the timeout. */
+int ifd_poll(int (*check)(void *arg), void *arg, uint64_t timeout_ns);
+
 /* format.c */
 const ifd_format_info *ifd_format_get(MAX_Format format); /* NULL if unknown */
 

@@ -327,3 +327,71 @@ int ifd_vk_submit_and_wait(ifd_vk_device *d, VkCommandBuffer cmd) {
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkWaitForFences");
   return 0;
 }
+
+/* The pitch and minimum size of the device's own linear image of this format
+ * and size, so a consumer can alias a VK_IMAGE_TILING_LINEAR image onto the
+ * exported memory. Returns false where the device has no such image. */
+static bool linear_layout(ifd_vk_device *d, const ifd_image *image, uint64_t *pitch,
+                          uint64_t *size, uint32_t *type_bits) {
+  VkPhysicalDeviceExternalImageFormatInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO,
+      .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
+  VkPhysicalDeviceImageFormatInfo2 fi = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2,
+      .pNext = &ext,
+      .format = (VkFormat)image->info->vk_format,
+      .type = VK_IMAGE_TYPE_2D,
+      .tiling = VK_IMAGE_TILING_LINEAR,
+      .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT};
+  VkExternalImageFormatProperties eprops = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES};
+  VkImageFormatProperties2 props = {.sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2,
+                                    .pNext = &eprops};
+  if (d->fn.vkGetPhysicalDeviceImageFormatProperties2(d->physical, &fi, &props) != VK_SUCCESS)
+    return false;
+  VkExtent3D max = props.imageFormatProperties.maxExtent;
+  if (image->width > max.width || image->height > max.height) return false;
+
+  VkExternalMemoryImageCreateInfo eci = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
+  VkImageCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                          .pNext = &eci,
+                          .imageType = VK_IMAGE_TYPE_2D,
+                          .format = fi.format,
+                          .extent = {image->width, image->height, 1},
+                          .mipLevels = 1,
+                          .arrayLayers = 1,
+                          .samples = VK_SAMPLE_COUNT_1_BIT,
+                          .tiling = VK_IMAGE_TILING_LINEAR,
+                          .usage = fi.usage,
+                          .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+  VkImage probe;
+  if (d->fn.vkCreateImage(d->device, &ci, NULL, &probe) != VK_SUCCESS) return false;
+  VkImageSubresource sub = {.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT};
+  VkSubresourceLayout layout;
+  VkMemoryRequirements req;
+  d->fn.vkGetImageSubresourceLayout(d->device, probe, &sub, &layout);
+  d->fn.vkGetImageMemoryRequirements(d->device, probe, &req);
+  d->fn.vkDestroyImage(d->device, probe, NULL);
+  uint32_t bpp = image->info->bytes_per_pixel;
+  if (layout.offset != 0 || layout.rowPitch < (uint64_t)image->width * bpp ||
+      layout.rowPitch % bpp != 0 || layout.rowPitch > UINT32_MAX)
+    return false;
+  *pitch = layout.rowPitch;
+  *size = req.size;
+  *type_bits = req.memoryTypeBits;
+  return true;
+}
+
+void ifd_vk_image_layout(ifd_vk_device *d, const ifd_image *image, uint64_t granularity,
+                         uint64_t *pitch, uint64_t *size, uint32_t *type_bits) {
+  uint64_t linear_size = 0;
+  *pitch = (((uint64_t)image->width * image->info->bytes_per_pixel) + 255) / 256 * 256;
+  *type_bits = UINT32_MAX;
+  if (d) linear_layout(d, image, pitch, &linear_size, type_bits);
+  /* Some drivers (llvmpipe) pad linear images to a multiple of 4 rows. */
+  uint64_t s = *pitch * ((image->height + 3u) / 4u * 4u);
+  if (linear_size > s) s = linear_size;
+  *size = (s + granularity - 1) / granularity * granularity;
+}

@@ -107,6 +107,14 @@ int ifd_vk_device_open(ifd_vk_device *d, int device_index, const uint8_t *uuid);
 void ifd_vk_device_close(ifd_vk_device *d);
 void ifd_vk_device_fill_native(const ifd_vk_device *d, ifd_context_native *out);
 
+/* The layout of an exportable image: row pitch equal to the device's own
+ * VK_IMAGE_TILING_LINEAR image of this format and size where it has one (d may
+ * be NULL: then width * bpp rounded up to 256), size with room for 4-row
+ * height padding, rounded up to `granularity`. type_bits: memory types the
+ * linear image accepts (all where unknown). */
+void ifd_vk_image_layout(ifd_vk_device *d, const ifd_image *image, uint64_t granularity,
+                         uint64_t *pitch, uint64_t *size, uint32_t *type_bits);
+
 /* Maps a VkResult to a negative errno and sets the message "what: VK_...". */
 int ifd_vk_fail(VkResult r, const char *what);
 

@@ -86,18 +86,31 @@ int ifd_vk_timeline_wait(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value) {
   return 0;
 }
 
+typedef struct {
+  ifd_vk_device *d;
+  ifd_vk_timeline *t;
+  uint64_t value;
+} wait_arg;
+
+static int reached(void *p) {
+  wait_arg *a = p;
+  uint64_t v = 0;
+  VkResult r = a->d->fn.vkGetSemaphoreCounterValue(a->d->device, a->t->semaphore, &v);
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkGetSemaphoreCounterValue");
+  return v >= a->value;
+}
+
+/* Polls the counter instead of vkWaitSemaphores: a host blocked in
+ * vkWaitSemaphores on a value that another API (CUDA) signals wakes only
+ * about every 10 ms on NVIDIA. */
 int ifd_vk_timeline_host_wait(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value,
                               uint64_t timeout_ns) {
-  VkSemaphoreWaitInfo wi = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
-                            .semaphoreCount = 1,
-                            .pSemaphores = &t->semaphore,
-                            .pValues = &value};
-  VkResult r = d->fn.vkWaitSemaphores(d->device, &wi, timeout_ns);
-  if (r == VK_TIMEOUT)
+  wait_arg a = {d, t, value};
+  int rc = ifd_poll(reached, &a, timeout_ns);
+  if (rc == -ETIMEDOUT)
     return ifd_fail(-ETIMEDOUT, "timeline did not reach %llu within %llu ns",
                     (unsigned long long)value, (unsigned long long)timeout_ns);
-  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkWaitSemaphores");
-  return 0;
+  return rc;
 }
 
 int ifd_vk_timeline_value(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t *out) {

@@ -1,0 +1,47 @@
+/* Host waits by polling. Drivers do not wake a host waiting on a semaphore
+ * signalled by another API promptly (NVIDIA: about every 10 ms, FINDINGS.md),
+ * so the library polls the value itself: a short spin for frame-rate waits,
+ * then sleeps that grow with the time already waited, so a long wait costs
+ * little CPU. */
+#include <errno.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define SPIN_NS 100000ull      /* busy-poll this long first */
+#define SHORT_PHASE_NS 2000000ull
+#define SHORT_SLEEP_NS 20000L  /* then sleep 20 us between checks... */
+#define LONG_SLEEP_NS 250000L  /* ...and 250 us once 2 ms have passed */
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+int ifd_poll(int (*check)(void *arg), void *arg, uint64_t timeout_ns) {
+  uint64_t start = now_ns();
+  for (;;) {
+    int r = check(arg);
+    if (r != 0) return r < 0 ? r : 0;
+    uint64_t waited = now_ns() - start;
+    if (waited >= timeout_ns) return -ETIMEDOUT;
+    if (waited < SPIN_NS) {
+      for (int i = 0; i < 64; i++) cpu_relax();
+      continue;
+    }
+    uint64_t left = timeout_ns - waited;
+    long nap = waited < SHORT_PHASE_NS ? SHORT_SLEEP_NS : LONG_SLEEP_NS;
+    if ((uint64_t)nap > left) nap = (long)left;
+    struct timespec ts = {0, nap};
+    nanosleep(&ts, NULL);
+  }
+}
