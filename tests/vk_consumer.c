@@ -222,14 +222,15 @@ int vkc_read_via_linear_image(vkc *c, int fd, uint64_t size, uint32_t w, uint32_
     rc = -1;
     goto out;
   }
-  /* PREINITIALIZED keeps the contents; move to TRANSFER_SRC for the copy. */
+  /* Acquire from the external owner, as the spec requires for memory written
+   * outside this device; PREINITIALIZED keeps the contents. */
   VkImageMemoryBarrier ib = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
                              .srcAccessMask = 0,
                              .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
                              .oldLayout = VK_IMAGE_LAYOUT_PREINITIALIZED,
                              .newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                             .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                             .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                             .srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
+                             .dstQueueFamilyIndex = c->family,
                              .image = img,
                              .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
   vkCmdPipelineBarrier(rb.cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,

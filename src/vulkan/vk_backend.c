@@ -85,8 +85,8 @@ static int vk_image_create(ifd_image *image) {
 
   VkBufferUsageFlags usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
                              VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
-  VkExternalMemoryHandleTypeFlags types;
-  bool dedicated;
+  VkExternalMemoryHandleTypeFlags types = 0;
+  bool dedicated = false;
   int rc = export_types(d, usage, &types, &dedicated);
   if (rc != 0) return rc;
 

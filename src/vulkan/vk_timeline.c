@@ -33,7 +33,8 @@ int ifd_vk_timeline_import(ifd_vk_device *d, ifd_vk_timeline *t, int fd) {
   VkResult r = d->fn.vkImportSemaphoreFdKHR(d->device, &info);
   if (r != VK_SUCCESS) {
     ifd_vk_timeline_destroy(d, t);
-    return ifd_vk_fail(r, "vkImportSemaphoreFdKHR (is the fd a timeline semaphore?)");
+    ifd_vk_fail(r, "vkImportSemaphoreFdKHR refused the fd (is it a timeline semaphore fd?)");
+    return -EIO; /* documented: the driver refused the fd */
   }
   return 0;
 }
