@@ -112,6 +112,13 @@ int main(int argc, char **argv) {
   ifd_context_destroy(ctx);
   int fds = test_count_fds();
   REQUIRE(ifd_context_create(backend_from_env(), 0, &ctx) == 0);
+  /* IFD_BACKEND_AUTO must prefer CUDA where it works: the GPU run sets
+   * IFD_TEST_EXPECT_BACKEND=cuda to check that. */
+  const char *expect = getenv("IFD_TEST_EXPECT_BACKEND");
+  printf("backend: %s\n", ifd_context_backend(ctx) == IFD_BACKEND_CUDA ? "cuda" : "vulkan");
+  if (expect && backend_from_env() == IFD_BACKEND_AUTO)
+    CHECK(ifd_context_backend(ctx) ==
+          (strcmp(expect, "cuda") == 0 ? IFD_BACKEND_CUDA : IFD_BACKEND_VULKAN));
   if (strcmp(argv[1], "unsupported") == 0) unsupported(ctx);
   else roundtrip(ctx);
   ifd_context_destroy(ctx);
