@@ -176,4 +176,32 @@ static inline float test_tolerance(MAX_Format format) {
   return fi.is_srgb ? 2e-3f : 0.5f / 255.0f;
 }
 
+/* Compares a w x h RGBA float read-back of what was sampled (row 0 = texel
+ * row 0) with the pattern for (format, seed); prints the first few
+ * mismatches, counts a failure and returns the number of wrong pixels. */
+static inline uint64_t test_compare_image(const char *label, const float *px, MAX_Format fmt,
+                                          uint32_t w, uint32_t h, uint32_t seed) {
+  float tol = test_tolerance(fmt);
+  uint64_t bad = 0;
+  for (uint32_t y = 0; y < h; y++)
+    for (uint32_t x = 0; x < w; x++) {
+      const float *got = px + ((size_t)y * w + x) * 4;
+      float want[4];
+      test_expected_rgba(fmt, x, y, seed, want);
+      int ok = 1;
+      for (int c = 0; c < 4; c++) ok = ok && fabsf(got[c] - want[c]) <= tol; /* NaN fails */
+      if (ok) continue;
+      if (bad++ < 3)
+        fprintf(stderr, "%s: pixel (%u,%u) got (%g,%g,%g,%g) expected (%g,%g,%g,%g) tol %g\n",
+                label, x, y, got[0], got[1], got[2], got[3], want[0], want[1], want[2], want[3],
+                tol);
+    }
+  if (bad) {
+    fprintf(stderr, "%s: %llu of %llu pixels wrong\n", label, (unsigned long long)bad,
+            (unsigned long long)w * h);
+    test_failures++;
+  }
+  return bad;
+}
+
 #endif

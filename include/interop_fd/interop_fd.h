@@ -222,6 +222,115 @@ IFD_API int ifd_timeline_host_wait(ifd_timeline *tl, uint64_t value, uint64_t ti
 /* The semaphore's current value. Errors: -EINVAL, -EIO. */
 IFD_API int ifd_timeline_value(ifd_timeline *tl, uint64_t *out_value);
 
+/* ------------------------------------------------------------------ frames */
+
+/* What a consumer needs to import one frame: a plain struct that can cross a
+ * process boundary (send the fds with SCM_RIGHTS, copy the rest). Consumers
+ * take it to ifd_vk_frame_import (interop_fd/vulkan.h) or ifd_gl_frame_import
+ * (interop_fd/gl.h).
+ *
+ * fd ownership: every fd in a filled-in description belongs to whoever holds
+ * the struct. Import functions take the fds they consume and set those fields
+ * to -1, so a description can always be cleaned up with ifd_frame_desc_close. */
+typedef struct {
+  int memory_fd;            /* OPAQUE_FD of the memory; -1 if none */
+  uint64_t size;            /* bytes the fd covers, >= row_pitch * height */
+  uint32_t row_pitch;       /* bytes from one row to the next */
+  uint32_t width, height;   /* pixels */
+  MAX_Format format;
+  int timeline_fd;          /* optional OPAQUE_FD of a timeline semaphore the
+                               producer signals when the frame is written; -1 */
+  uint8_t device_uuid[16];  /* the exporting device (VkPhysicalDeviceIDProperties
+                               ::deviceUUID); all zero: unknown, not checked */
+} ifd_frame_desc;
+
+/* Fills *out for image with a new memory fd (timeline_fd = -1). The caller owns
+ * the fd, through *out. Errors: -EINVAL bad image or NULL out; -EMFILE; -EIO. */
+IFD_API int ifd_image_describe(ifd_image *image, ifd_frame_desc *out);
+
+/* Closes the fds still held by desc (fields >= 0) and sets them to -1. NULL is
+ * a no-op. */
+IFD_API void ifd_frame_desc_close(ifd_frame_desc *desc);
+
+/* ------------------------------------------------------------------ rings */
+
+/* A ring of frames in flight: `count` images that a producer fills in turn
+ * while a consumer reads the previous ones, synchronised by two timeline
+ * semaphores. The value protocol, which every consumer follows:
+ *
+ *   - Frames are numbered 1, 2, 3, ...; frame k lives in image (k - 1) % count.
+ *   - ready:   the producer signals value k once frame k is completely written.
+ *   - release: the consumer signals value k once it no longer reads frame k
+ *              (its copy or its last draw that samples the image is done).
+ *   - The producer starts writing frame k only after release >= k - count, so
+ *     it never overwrites an image still being read, and it may run up to
+ *     count - 1 frames ahead of the consumer.
+ *   - Both values only grow. A consumer that skips frames (e.g. presents only
+ *     the newest) still signals release = k for the newest frame it used,
+ *     which releases every older one too.
+ *
+ * Where the device cannot export timeline semaphores (Mesa's lavapipe), the
+ * ring has none: ifd_ring_end_frame then waits on the host until the frame is
+ * written, and the consumer (in the same process) hands frames back with
+ * ifd_ring_release_frame. */
+typedef struct ifd_ring ifd_ring;
+
+#define IFD_RING_MAX_FRAMES 8
+
+typedef struct {
+  uint32_t count;                          /* frames in the ring, 1..8 */
+  ifd_frame_desc frames[IFD_RING_MAX_FRAMES]; /* [0, count); timeline_fd -1 */
+  int ready_fd;                            /* OPAQUE_FD timeline; -1 if none */
+  int release_fd;                          /* OPAQUE_FD timeline; -1 if none */
+} ifd_ring_desc;
+
+/* Creates `count` (1..8) images of the same size and format, and, where the
+ * device can export them, the ready and release timelines (both at 0).
+ * Errors: as ifd_image_create; -EINVAL count out of range. */
+IFD_API int ifd_ring_create(ifd_context *ctx, uint32_t count, uint32_t width, uint32_t height,
+                            MAX_Format format, ifd_ring **out);
+
+/* Destroys the images and timelines (waits for the context to be idle). fds
+ * already exported stay valid for their importers. */
+IFD_API void ifd_ring_destroy(ifd_ring *ring);
+
+IFD_API uint32_t ifd_ring_count(const ifd_ring *ring);                /* 0 if invalid */
+IFD_API ifd_image *ifd_ring_image(const ifd_ring *ring, uint32_t i);  /* NULL if invalid */
+IFD_API ifd_timeline *ifd_ring_ready(const ifd_ring *ring);   /* NULL without timelines */
+IFD_API ifd_timeline *ifd_ring_release(const ifd_ring *ring); /* NULL without timelines */
+
+/* Fills *out with new fds for every image and both timelines; the caller owns
+ * them (ifd_ring_desc_close closes what no import took).
+ * Errors: -EINVAL bad ring or NULL out; -EMFILE; -EIO. On failure no fd is open. */
+IFD_API int ifd_ring_export(ifd_ring *ring, ifd_ring_desc *out);
+
+/* Closes the fds still held by desc (frames [0, count) and both timelines)
+ * and sets them to -1. NULL is a no-op. */
+IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
+
+/* Starts the next frame k (1 for the first call): waits on the host until the
+ * consumer has released frame k - count, then returns k and the image to write.
+ * The wait polls the semaphore, so it wakes within microseconds.
+ * Blocks: yes, only while the ring is full.
+ * Errors: -EINVAL bad ring or NULL pointers, or the previous frame was not
+ *         ended; -ETIMEDOUT the consumer did not release frame k - count within
+ *         timeout_ns (the frame is not started; call again); -EIO. */
+IFD_API int ifd_ring_begin_frame(ifd_ring *ring, uint64_t timeout_ns, uint64_t *out_frame,
+                                 ifd_image **out_image);
+
+/* Ends frame k (the value ifd_ring_begin_frame gave): enqueues "ready = k"
+ * after all work queued so far on the context's queue or stream, so write the
+ * frame on that queue/stream (ifd_context_native_handles) before calling.
+ * Without timelines it blocks until that work is done instead.
+ * Errors: -EINVAL bad ring or k is not the frame begun; -EIO. */
+IFD_API int ifd_ring_end_frame(ifd_ring *ring, uint64_t frame);
+
+/* Releases frame k from the host, for a consumer in this process that has
+ * finished reading it: signals release = k (device-side, after the context's
+ * queued work) or, without timelines, records it.
+ * Errors: -EINVAL bad ring, k not yet ended, or k below an earlier release. */
+IFD_API int ifd_ring_release_frame(ifd_ring *ring, uint64_t frame);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,11 +8,15 @@ static _Thread_local char last_error[1024];
 
 const char *ifd_last_error(void) { return last_error; }
 
+/* Formats into a local buffer first: the arguments may point into last_error
+ * (wrapping the previous message, e.g. ifd_fail(rc, "...: %s", ifd_last_error())). */
 int ifd_fail(int err, const char *fmt, ...) {
+  char msg[sizeof(last_error)];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(last_error, sizeof(last_error), fmt, ap);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
+  memcpy(last_error, msg, sizeof(msg));
   return err;
 }
 

@@ -55,7 +55,7 @@ bool ifd_handle_live(const void *p, ifd_handle_kind kind) {
   return live;
 }
 
-static int check(const void *p, ifd_handle_kind kind, const char *what, const char *fn) {
+int ifd_check_handle(const void *p, ifd_handle_kind kind, const char *what, const char *fn) {
   if (!p) return ifd_fail(-EINVAL, "%s: %s is NULL", fn, what);
   if (!ifd_handle_live(p, kind))
     return ifd_fail(-EINVAL, "%s: %s %p is not a live handle (destroyed, or never created)", fn,
@@ -64,11 +64,11 @@ static int check(const void *p, ifd_handle_kind kind, const char *what, const ch
 }
 
 int ifd_check_context(const ifd_context *ctx, const char *fn) {
-  return check(ctx, IFD_HANDLE_CONTEXT, "context", fn);
+  return ifd_check_handle(ctx, IFD_HANDLE_CONTEXT, "context", fn);
 }
 int ifd_check_image(const ifd_image *image, const char *fn) {
-  return check(image, IFD_HANDLE_IMAGE, "image", fn);
+  return ifd_check_handle(image, IFD_HANDLE_IMAGE, "image", fn);
 }
 int ifd_check_timeline(const ifd_timeline *tl, const char *fn) {
-  return check(tl, IFD_HANDLE_TIMELINE, "timeline", fn);
+  return ifd_check_handle(tl, IFD_HANDLE_TIMELINE, "timeline", fn);
 }

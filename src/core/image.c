@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -115,3 +116,29 @@ int ifd_image_download(ifd_image *image, void *pixels, size_t dst_row_pitch) {
   return host_copy(image, pixels, dst_row_pitch, false, "ifd_image_download");
 }
 
+
+int ifd_image_describe(ifd_image *image, ifd_frame_desc *out) {
+  if (out) out->memory_fd = out->timeline_fd = -1;
+  int rc = ifd_check_image(image, "ifd_image_describe");
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "ifd_image_describe: out is NULL");
+  ifd_frame_desc d = {.memory_fd = -1, .timeline_fd = -1};
+  pthread_mutex_lock(&image->ctx->lock);
+  rc = image->ctx->ops->image_export_fd(image, &d.memory_fd);
+  pthread_mutex_unlock(&image->ctx->lock);
+  if (rc != 0) return ifd_fail_prefix(rc, "ifd_image_describe");
+  d.size = image->size;
+  d.row_pitch = image->row_pitch;
+  d.width = image->width;
+  d.height = image->height;
+  d.format = image->info->format;
+  memcpy(d.device_uuid, image->ctx->native.device_uuid, sizeof(d.device_uuid));
+  *out = d;
+  return 0;
+}
+
+void ifd_frame_desc_close(ifd_frame_desc *desc) {
+  if (!desc) return;
+  ifd_fd_close(&desc->memory_fd);
+  ifd_fd_close(&desc->timeline_fd);
+}

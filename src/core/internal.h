@@ -97,7 +97,11 @@ extern const ifd_backend_ops ifd_vulkan_backend;
 extern const ifd_backend_ops ifd_cuda_backend;
 
 /* handles.c: the set of live handles, so a destroyed one is refused. */
-typedef enum { IFD_HANDLE_CONTEXT = 1, IFD_HANDLE_IMAGE, IFD_HANDLE_TIMELINE } ifd_handle_kind;
+typedef enum {
+  IFD_HANDLE_CONTEXT = 1, IFD_HANDLE_IMAGE, IFD_HANDLE_TIMELINE, IFD_HANDLE_RING,
+  IFD_HANDLE_VK_IMPORTER, IFD_HANDLE_VK_FRAME, IFD_HANDLE_VK_TIMELINE, IFD_HANDLE_VK_RING,
+  IFD_HANDLE_GL_IMPORTER, IFD_HANDLE_GL_FRAME, IFD_HANDLE_GL_TIMELINE, IFD_HANDLE_GL_RING
+} ifd_handle_kind;
 int ifd_handle_add(const void *p, ifd_handle_kind kind) IFD_MUST_CHECK;
 void ifd_handle_remove(const void *p);
 bool ifd_handle_live(const void *p, ifd_handle_kind kind);
@@ -106,6 +110,8 @@ bool ifd_handle_live(const void *p, ifd_handle_kind kind);
 int ifd_check_context(const ifd_context *ctx, const char *fn);
 int ifd_check_image(const ifd_image *image, const char *fn);
 int ifd_check_timeline(const ifd_timeline *tl, const char *fn);
+/* Any kind: `what` names it in the message ("ring", "Vulkan frame", ...). */
+int ifd_check_handle(const void *p, ifd_handle_kind kind, const char *what, const char *fn);
 
 /* semaphore_fds.c: maps fds returned by AsyncRT_Create_timeline_semaphore_fd
  * back to their timeline. */

@@ -37,7 +37,7 @@ typedef struct {
 #define EVENT_RING 64
 
 typedef struct {
-  ifd_vk_timeline vk;
+  ifd_vkdev_timeline vk;
   CUexternalSemaphore ext;
   pthread_mutex_t ring_lock;
   struct {
@@ -387,7 +387,7 @@ static void timeline_free(cuda_ctx *c, cuda_timeline *t) {
       if (t->ring[i].event) c->cu->cuEventDestroy(t->ring[i].event);
     pop(c);
   }
-  ifd_vk_timeline_destroy(c->vk, &t->vk);
+  ifd_vkdev_timeline_destroy(c->vk, &t->vk);
   pthread_mutex_destroy(&t->ring_lock);
   free(t);
 }
@@ -397,8 +397,8 @@ static int cuda_timeline_create(ifd_timeline *tl, uint64_t initial) {
   cuda_timeline *t = timeline_alloc();
   if (!t) return -ENOMEM;
   int fd = -1;
-  int rc = ifd_vk_timeline_create(c->vk, &t->vk, initial, true);
-  if (rc == 0) rc = ifd_vk_timeline_export(c->vk, &t->vk, &fd);
+  int rc = ifd_vkdev_timeline_create(c->vk, &t->vk, initial, true);
+  if (rc == 0) rc = ifd_vkdev_timeline_export(c->vk, &t->vk, &fd);
   if (rc == 0) {
     rc = import_into_cuda(c, t, fd);
     if (rc != 0) close(fd);
@@ -423,7 +423,7 @@ static int cuda_timeline_import_fd(ifd_timeline *tl, int fd) {
   int for_vk = fcntl(fd, F_DUPFD_CLOEXEC, 0), for_cuda = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   int rc = (for_vk < 0 || for_cuda < 0) ? ifd_fail(-errno, "cannot dup fd %d", fd) : 0;
   if (rc == 0) {
-    rc = ifd_vk_timeline_import(c->vk, &t->vk, for_vk);
+    rc = ifd_vkdev_timeline_import(c->vk, &t->vk, for_vk);
     if (rc == 0) for_vk = -1;
   }
   if (rc == 0) {
@@ -447,7 +447,7 @@ static void cuda_timeline_destroy(ifd_timeline *tl) {
 }
 
 static int cuda_timeline_export_fd(ifd_timeline *tl, int *out_fd) {
-  return ifd_vk_timeline_export(C(tl->ctx)->vk, &T(tl)->vk, out_fd);
+  return ifd_vkdev_timeline_export(C(tl->ctx)->vk, &T(tl)->vk, out_fd);
 }
 
 static int cuda_timeline_signal(ifd_timeline *tl, uint64_t value) {
@@ -515,7 +515,7 @@ static int cuda_timeline_host_wait(ifd_timeline *tl, uint64_t value, uint64_t ti
       event = t->ring[i].event;
     }
   pthread_mutex_unlock(&t->ring_lock);
-  if (!event) return ifd_vk_timeline_host_wait(c->vk, &t->vk, value, timeout_ns);
+  if (!event) return ifd_vkdev_timeline_host_wait(c->vk, &t->vk, value, timeout_ns);
   int rc = push(c);
   if (rc != 0) return rc;
   event_arg a = {c, event};
@@ -528,7 +528,7 @@ static int cuda_timeline_host_wait(ifd_timeline *tl, uint64_t value, uint64_t ti
 }
 
 static int cuda_timeline_value(ifd_timeline *tl, uint64_t *out) {
-  return ifd_vk_timeline_value(C(tl->ctx)->vk, &T(tl)->vk, out);
+  return ifd_vkdev_timeline_value(C(tl->ctx)->vk, &T(tl)->vk, out);
 }
 
 const ifd_backend_ops ifd_cuda_backend = {

@@ -259,7 +259,7 @@ out:
 
 /* ------------------------------------------------------------------ timelines */
 
-#define TL(tl) ((ifd_vk_timeline *)(tl)->impl)
+#define TL(tl) ((ifd_vkdev_timeline *)(tl)->impl)
 
 static int vk_timeline_support(ifd_context *ctx) {
   ifd_vk_device *d = DEV(ctx);
@@ -267,9 +267,9 @@ static int vk_timeline_support(ifd_context *ctx) {
 }
 
 static int vk_timeline_create(ifd_timeline *tl, uint64_t initial) {
-  ifd_vk_timeline *t = calloc(1, sizeof(*t));
+  ifd_vkdev_timeline *t = calloc(1, sizeof(*t));
   if (!t) return ifd_fail(-ENOMEM, "out of host memory");
-  int rc = ifd_vk_timeline_create(DEV(tl->ctx), t, initial, true);
+  int rc = ifd_vkdev_timeline_create(DEV(tl->ctx), t, initial, true);
   if (rc != 0) {
     free(t);
     return rc;
@@ -279,9 +279,9 @@ static int vk_timeline_create(ifd_timeline *tl, uint64_t initial) {
 }
 
 static int vk_timeline_import_fd(ifd_timeline *tl, int fd) {
-  ifd_vk_timeline *t = calloc(1, sizeof(*t));
+  ifd_vkdev_timeline *t = calloc(1, sizeof(*t));
   if (!t) return ifd_fail(-ENOMEM, "out of host memory");
-  int rc = ifd_vk_timeline_import(DEV(tl->ctx), t, fd);
+  int rc = ifd_vkdev_timeline_import(DEV(tl->ctx), t, fd);
   if (rc != 0) {
     free(t);
     return rc;
@@ -292,25 +292,25 @@ static int vk_timeline_import_fd(ifd_timeline *tl, int fd) {
 
 static void vk_timeline_destroy(ifd_timeline *tl) {
   if (!tl->impl) return;
-  ifd_vk_timeline_destroy(DEV(tl->ctx), TL(tl));
+  ifd_vkdev_timeline_destroy(DEV(tl->ctx), TL(tl));
   free(tl->impl);
   tl->impl = NULL;
 }
 
 static int vk_timeline_export_fd(ifd_timeline *tl, int *out_fd) {
-  return ifd_vk_timeline_export(DEV(tl->ctx), TL(tl), out_fd);
+  return ifd_vkdev_timeline_export(DEV(tl->ctx), TL(tl), out_fd);
 }
 static int vk_timeline_signal(ifd_timeline *tl, uint64_t value) {
-  return ifd_vk_timeline_signal(DEV(tl->ctx), TL(tl), value);
+  return ifd_vkdev_timeline_signal(DEV(tl->ctx), TL(tl), value);
 }
 static int vk_timeline_wait(ifd_timeline *tl, uint64_t value) {
-  return ifd_vk_timeline_wait(DEV(tl->ctx), TL(tl), value);
+  return ifd_vkdev_timeline_wait(DEV(tl->ctx), TL(tl), value);
 }
 static int vk_timeline_host_wait(ifd_timeline *tl, uint64_t value, uint64_t timeout_ns) {
-  return ifd_vk_timeline_host_wait(DEV(tl->ctx), TL(tl), value, timeout_ns);
+  return ifd_vkdev_timeline_host_wait(DEV(tl->ctx), TL(tl), value, timeout_ns);
 }
 static int vk_timeline_value(ifd_timeline *tl, uint64_t *out) {
-  return ifd_vk_timeline_value(DEV(tl->ctx), TL(tl), out);
+  return ifd_vkdev_timeline_value(DEV(tl->ctx), TL(tl), out);
 }
 
 const ifd_backend_ops ifd_vulkan_backend = {

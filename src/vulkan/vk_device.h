@@ -127,15 +127,15 @@ int ifd_vk_submit_and_wait(ifd_vk_device *d, VkCommandBuffer cmd);
 /* Timeline semaphores (vk_timeline.c). */
 typedef struct {
   VkSemaphore semaphore;
-} ifd_vk_timeline;
-int ifd_vk_timeline_create(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t initial, bool exportable);
-int ifd_vk_timeline_import(ifd_vk_device *d, ifd_vk_timeline *t, int fd);
-void ifd_vk_timeline_destroy(ifd_vk_device *d, ifd_vk_timeline *t);
-int ifd_vk_timeline_export(ifd_vk_device *d, ifd_vk_timeline *t, int *out_fd);
-int ifd_vk_timeline_signal(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value);
-int ifd_vk_timeline_wait(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value);
-int ifd_vk_timeline_host_wait(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value,
+} ifd_vkdev_timeline;
+int ifd_vkdev_timeline_create(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t initial, bool exportable);
+int ifd_vkdev_timeline_import(ifd_vk_device *d, ifd_vkdev_timeline *t, int fd);
+void ifd_vkdev_timeline_destroy(ifd_vk_device *d, ifd_vkdev_timeline *t);
+int ifd_vkdev_timeline_export(ifd_vk_device *d, ifd_vkdev_timeline *t, int *out_fd);
+int ifd_vkdev_timeline_signal(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value);
+int ifd_vkdev_timeline_wait(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value);
+int ifd_vkdev_timeline_host_wait(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value,
                               uint64_t timeout_ns);
-int ifd_vk_timeline_value(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t *out);
+int ifd_vkdev_timeline_value(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t *out);
 
 #endif

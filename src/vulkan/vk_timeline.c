@@ -3,7 +3,7 @@
 
 #include "vk_device.h"
 
-int ifd_vk_timeline_create(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t initial,
+int ifd_vkdev_timeline_create(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t initial,
                            bool exportable) {
   if (exportable && !d->can_export_timeline)
     return ifd_fail(-EOPNOTSUPP, "%s", d->timeline_why_not);
@@ -20,11 +20,11 @@ int ifd_vk_timeline_create(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t initia
   return 0;
 }
 
-int ifd_vk_timeline_import(ifd_vk_device *d, ifd_vk_timeline *t, int fd) {
+int ifd_vkdev_timeline_import(ifd_vk_device *d, ifd_vkdev_timeline *t, int fd) {
   if (!d->can_import_timeline)
     return ifd_fail(-EOPNOTSUPP, "%s", d->timeline_why_not[0] ? d->timeline_why_not
                                        : "this device cannot import timeline semaphores");
-  int rc = ifd_vk_timeline_create(d, t, 0, false);
+  int rc = ifd_vkdev_timeline_create(d, t, 0, false);
   if (rc != 0) return rc;
   VkImportSemaphoreFdInfoKHR info = {.sType = VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_FD_INFO_KHR,
                                      .semaphore = t->semaphore,
@@ -32,19 +32,19 @@ int ifd_vk_timeline_import(ifd_vk_device *d, ifd_vk_timeline *t, int fd) {
                                      .fd = fd};
   VkResult r = d->fn.vkImportSemaphoreFdKHR(d->device, &info);
   if (r != VK_SUCCESS) {
-    ifd_vk_timeline_destroy(d, t);
+    ifd_vkdev_timeline_destroy(d, t);
     ifd_vk_fail(r, "vkImportSemaphoreFdKHR refused the fd (is it a timeline semaphore fd?)");
     return -EIO; /* documented: the driver refused the fd */
   }
   return 0;
 }
 
-void ifd_vk_timeline_destroy(ifd_vk_device *d, ifd_vk_timeline *t) {
+void ifd_vkdev_timeline_destroy(ifd_vk_device *d, ifd_vkdev_timeline *t) {
   if (t->semaphore) d->fn.vkDestroySemaphore(d->device, t->semaphore, NULL);
   t->semaphore = VK_NULL_HANDLE;
 }
 
-int ifd_vk_timeline_export(ifd_vk_device *d, ifd_vk_timeline *t, int *out_fd) {
+int ifd_vkdev_timeline_export(ifd_vk_device *d, ifd_vkdev_timeline *t, int *out_fd) {
   VkSemaphoreGetFdInfoKHR info = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
                                   .semaphore = t->semaphore,
                                   .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT};
@@ -57,7 +57,7 @@ int ifd_vk_timeline_export(ifd_vk_device *d, ifd_vk_timeline *t, int *out_fd) {
   return 0;
 }
 
-int ifd_vk_timeline_signal(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value) {
+int ifd_vkdev_timeline_signal(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value) {
   VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
                                       .signalSemaphoreValueCount = 1,
                                       .pSignalSemaphoreValues = &value};
@@ -70,7 +70,7 @@ int ifd_vk_timeline_signal(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value)
   return 0;
 }
 
-int ifd_vk_timeline_wait(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value) {
+int ifd_vkdev_timeline_wait(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value) {
   VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
   VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
                                       .waitSemaphoreValueCount = 1,
@@ -89,7 +89,7 @@ int ifd_vk_timeline_wait(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value) {
 
 typedef struct {
   ifd_vk_device *d;
-  ifd_vk_timeline *t;
+  ifd_vkdev_timeline *t;
   uint64_t value;
 } wait_arg;
 
@@ -104,7 +104,7 @@ static int reached(void *p) {
 /* Polls the counter instead of vkWaitSemaphores: a host blocked in
  * vkWaitSemaphores on a value that another API (CUDA) signals wakes only
  * about every 10 ms on NVIDIA. */
-int ifd_vk_timeline_host_wait(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t value,
+int ifd_vkdev_timeline_host_wait(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value,
                               uint64_t timeout_ns) {
   wait_arg a = {d, t, value};
   int rc = ifd_poll(reached, &a, timeout_ns);
@@ -114,7 +114,7 @@ int ifd_vk_timeline_host_wait(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t val
   return rc;
 }
 
-int ifd_vk_timeline_value(ifd_vk_device *d, ifd_vk_timeline *t, uint64_t *out) {
+int ifd_vkdev_timeline_value(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t *out) {
   VkResult r = d->fn.vkGetSemaphoreCounterValue(d->device, t->semaphore, out);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkGetSemaphoreCounterValue");
   return 0;

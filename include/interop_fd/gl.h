@@ -1,0 +1,150 @@
+/*
+ * interop_fd/gl.h: import frames (ifd_frame_desc, ifd_ring_desc) into OpenGL
+ * as textures you can sample, with GL_EXT_memory_object_fd, and synchronise
+ * with GL_EXT_semaphore_fd + GL_NV_timeline_semaphore.
+ *
+ * The conventions of interop_fd.h hold (0 or a negative errno, a message in
+ * ifd_last_error(), out-pointers untouched on failure). Every call needs the
+ * GL context it was created with to be current on the calling thread. GL
+ * object names are given as uint32_t (GLuint) and enums as uint32_t (GLenum),
+ * so this header includes no GL header and mixes with epoxy, glad or GLEW.
+ *
+ * Needs OpenGL 4.5 (direct state access) with GL_EXT_memory_object and
+ * GL_EXT_memory_object_fd; timelines also need GL_EXT_semaphore,
+ * GL_EXT_semaphore_fd and GL_NV_timeline_semaphore.
+ *
+ * Two paths from the imported memory to a texture:
+ *  - IFD_GL_PATH_COPY: the memory becomes a GL buffer (glNamedBufferStorageMemEXT)
+ *    and ifd_gl_frame_update copies it into an ordinary texture owned by the
+ *    frame, as a pixel-unpack transfer done by the GPU (no CPU copy). This is
+ *    the path that works on NVIDIA, whose GL refuses GL_LINEAR_TILING_EXT.
+ *    Never read such a buffer back with glGetBufferSubData: on NVIDIA that
+ *    returned the first contents after later writes (FINDINGS.md); GPU-side
+ *    use is what this path relies on, and the tests check it through what is
+ *    rendered.
+ *  - IFD_GL_PATH_LINEAR: a texture with GL_LINEAR_TILING_EXT directly on the
+ *    memory, no copy. GL cannot be told a row pitch: this is correct only
+ *    where the GL driver's own linear pitch equals the frame's row_pitch,
+ *    which holds for interop_fd's exports on Mesa (llvmpipe), where the buffer
+ *    import fails. Refused (-EOPNOTSUPP) where the driver refuses linear tiling.
+ *  - IFD_GL_PATH_AUTO: COPY, and LINEAR where the buffer import fails.
+ *
+ * Textures are GL_TEXTURE_2D with the internal format of the MAX_Format
+ * (ifd_format_query: GL_R8, GL_RGBA16F, GL_SRGB8_ALPHA8, ...), swizzled so
+ * that R8 samples as (r,r,r,1), RG8 as (r,g,0,1) and BGRA8 as RGBA; filters
+ * GL_LINEAR, wrap GL_CLAMP_TO_EDGE. sRGB frames decode to linear on sampling.
+ *
+ * Waits are device-side (glWaitSemaphoreEXT): GL cannot bound them with a
+ * timeout. A consumer that needs one waits on the host first, e.g. with a
+ * Vulkan importer on the same timeline fd (dup it) and
+ * ifd_vk_timeline_host_wait.
+ */
+#ifndef INTEROP_FD_GL_H
+#define INTEROP_FD_GL_H
+
+#include "interop_fd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ifd_gl_importer ifd_gl_importer;
+typedef struct ifd_gl_frame ifd_gl_frame;
+typedef struct ifd_gl_timeline ifd_gl_timeline;
+typedef struct ifd_gl_ring ifd_gl_ring;
+
+/* The shape of eglGetProcAddress and glfwGetProcAddress. */
+typedef void (*ifd_gl_proc)(void);
+typedef ifd_gl_proc (*ifd_gl_get_proc_address)(const char *name);
+
+typedef enum {
+  IFD_GL_PATH_AUTO = 0,   /* COPY, else LINEAR */
+  IFD_GL_PATH_COPY = 1,   /* buffer on the memory, GPU copy into a texture */
+  IFD_GL_PATH_LINEAR = 2  /* linear-tiled texture on the memory, no copy */
+} ifd_gl_path;
+
+/* Creates an importer for the current GL context. get_proc: NULL uses
+ * eglGetProcAddress from libEGL.so.1.
+ * Errors: -EINVAL NULL out; -ENODEV no current context or no libEGL;
+ *         -EOPNOTSUPP GL below 4.5 or no GL_EXT_memory_object_fd. */
+IFD_API int ifd_gl_importer_create(ifd_gl_get_proc_address get_proc, ifd_gl_importer **out);
+/* Frames, timelines and rings of the importer must be destroyed first. */
+IFD_API void ifd_gl_importer_destroy(ifd_gl_importer *importer);
+/* 1 if the context can import timeline semaphores, else 0. */
+IFD_API int ifd_gl_importer_has_timelines(const ifd_gl_importer *importer);
+
+/* Imports one frame. Checks as ifd_vk_frame_import does (format, sizes,
+ * pitch, an open memory fd, and that one of the context's GL_DEVICE_UUID_EXT
+ * values equals desc->device_uuid unless that is all zero).
+ * fd ownership: on success desc->memory_fd is consumed and set to -1; on
+ * failure it is untouched. desc->timeline_fd is never touched.
+ * Errors: -EINVAL bad desc; -EXDEV another device; -EBADF fd not open;
+ *         -EOPNOTSUPP path impossible here (message says why); -EIO GL
+ *         refused the memory (e.g. not a memory fd). */
+IFD_API int ifd_gl_frame_import(ifd_gl_importer *importer, ifd_frame_desc *desc,
+                                ifd_gl_path path, ifd_gl_frame **out);
+IFD_API void ifd_gl_frame_destroy(ifd_gl_frame *frame);
+
+typedef struct {
+  ifd_gl_path path;         /* COPY or LINEAR */
+  uint32_t texture;         /* GL_TEXTURE_2D to sample */
+  uint32_t internal_format; /* e.g. GL_RGBA8 */
+  uint32_t memory_object;   /* the imported memory */
+  uint32_t buffer;          /* COPY: the buffer on the memory; 0 for LINEAR */
+  uint32_t width, height;
+  MAX_Format max_format;
+} ifd_gl_frame_native;
+
+IFD_API int ifd_gl_frame_native_handles(const ifd_gl_frame *frame, ifd_gl_frame_native *out);
+IFD_API uint32_t ifd_gl_frame_texture(const ifd_gl_frame *frame); /* 0 if invalid */
+
+/* Makes the texture show the memory's current contents: COPY enqueues the
+ * GPU copy (bindings and unpack state it touches are restored); LINEAR does
+ * nothing. Call after the wait for the frame, before sampling.
+ * Errors: -EINVAL; -EIO GL raised an error. */
+IFD_API int ifd_gl_frame_update(ifd_gl_frame *frame);
+
+/* ---------------------------------------------------------------- timelines */
+
+/* Imports a timeline semaphore fd (OPAQUE_FD) as a GL_NV_timeline_semaphore.
+ * fd ownership: on success *fd is consumed and set to -1; on failure untouched.
+ * Errors: -EINVAL; -EBADF; -EOPNOTSUPP extensions missing; -EIO refused. */
+IFD_API int ifd_gl_timeline_import(ifd_gl_importer *importer, int *fd, ifd_gl_timeline **out);
+IFD_API void ifd_gl_timeline_destroy(ifd_gl_timeline *timeline);
+/* Enqueues, in GL's command stream, a wait until the semaphore reaches value
+ * before later GL commands that use `frame` (which may be NULL) run. */
+IFD_API int ifd_gl_timeline_wait(ifd_gl_timeline *timeline, uint64_t value, ifd_gl_frame *frame);
+/* Enqueues "signal value" after the GL commands issued so far that use
+ * `frame` (may be NULL) and flushes, so the signal reaches the GPU. */
+IFD_API int ifd_gl_timeline_signal(ifd_gl_timeline *timeline, uint64_t value,
+                                   ifd_gl_frame *frame);
+
+/* ---------------------------------------------------------------- rings */
+
+/* Imports all frames (same path) and both timelines of desc.
+ * fd ownership: on success every fd of desc is consumed and set to -1; on
+ * failure none is. */
+IFD_API int ifd_gl_ring_import(ifd_gl_importer *importer, ifd_ring_desc *desc, ifd_gl_path path,
+                               ifd_gl_ring **out);
+IFD_API void ifd_gl_ring_destroy(ifd_gl_ring *ring);
+IFD_API uint32_t ifd_gl_ring_count(const ifd_gl_ring *ring);
+/* The frame holding frame number k (k >= 1). */
+IFD_API ifd_gl_frame *ifd_gl_ring_frame(const ifd_gl_ring *ring, uint64_t k);
+
+/* Frame k for sampling: enqueues the wait for ready >= k (no wait without
+ * timelines) and ifd_gl_frame_update, and returns the texture in *out_texture.
+ * Does not block the CPU. Errors: -EINVAL k == 0; -EIO. */
+IFD_API int ifd_gl_ring_acquire(ifd_gl_ring *ring, uint64_t k, uint32_t *out_texture);
+
+/* Done with frame k: enqueues release = k after the GL commands issued so far
+ * and flushes. For COPY you may release right after ifd_gl_ring_acquire (the
+ * texture is a copy). Without timelines it calls glFinish instead, and the
+ * producer must be told some other way (ifd_ring_release_frame in-process).
+ * Errors: -EINVAL k == 0; -EIO. */
+IFD_API int ifd_gl_ring_release(ifd_gl_ring *ring, uint64_t k);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* INTEROP_FD_GL_H */

@@ -1,0 +1,189 @@
+/*
+ * interop_fd/vulkan.h: import frames exported by interop_fd (or any producer
+ * that fills an ifd_frame_desc) into the application's own Vulkan device.
+ *
+ * The conventions of interop_fd.h hold: 0 or a negative errno, a message in
+ * ifd_last_error(), out-pointers untouched on failure, NULL destroys are
+ * no-ops, destroyed handles refused with -EINVAL.
+ *
+ * What the application's device needs (ifd_vk_required_device_extensions):
+ *  - Vulkan 1.2 (external memory is core since 1.1; timeline semaphores 1.2,
+ *    with VkPhysicalDeviceVulkan12Features::timelineSemaphore enabled for the
+ *    timeline calls),
+ *  - VK_KHR_external_memory_fd enabled, and VK_KHR_external_semaphore_fd for
+ *    timelines. An importer checks for them (through vkGetDeviceProcAddr,
+ *    which returns NULL for extensions not enabled) and fails with -EOPNOTSUPP
+ *    naming what is missing.
+ *
+ * Two paths from the imported memory to a sampled image:
+ *  - IFD_VK_PATH_COPY: the memory becomes a VkBuffer; each update records a
+ *    copy into an OPTIMAL VkImage owned by the frame (one device-side copy,
+ *    the fastest layout to sample). Works wherever the memory imports.
+ *  - IFD_VK_PATH_LINEAR: a VK_IMAGE_TILING_LINEAR VkImage is bound directly to
+ *    the imported memory: no copy at all. Only where the driver can sample the
+ *    format with linear tiling and its own row pitch for that image equals the
+ *    frame's row_pitch; otherwise import fails with -EOPNOTSUPP saying which.
+ *    Caveat measured on NVIDIA 580 (H200): memory exported by interop_fd's
+ *    Vulkan backend reads wrong through an rgba32f linear image (every other
+ *    format, and all CUDA-exported memory, reads right). Use COPY there.
+ *  - IFD_VK_PATH_AUTO: LINEAR where possible, else COPY.
+ *
+ * Queue family ownership: imported memory belongs to VK_QUEUE_FAMILY_EXTERNAL
+ * while the producer writes it. ifd_vk_frame_cmd_acquire records the acquire
+ * barrier from VK_QUEUE_FAMILY_EXTERNAL (and for COPY the copy and a release
+ * of the buffer back to the producer); ifd_vk_frame_cmd_release records the
+ * release after the last read of a LINEAR image. Recording both around your
+ * reads is all the spec asks of you.
+ *
+ * Synchronisation: import the producer's timelines with ifd_vk_timeline_import
+ * and either wait on the device (add ifd_vk_timeline_semaphore() at value k to
+ * your VkSubmitInfo's wait list, stage TRANSFER for COPY or your shader stage
+ * for LINEAR) or on the host with ifd_vk_timeline_host_wait (polls: wakes in
+ * microseconds where vkWaitSemaphores on NVIDIA waits ~10 ms for values
+ * another API signals). For rings (ifd_ring_desc) follow the protocol in
+ * interop_fd.h; ifd_vk_ring_* wrap it.
+ */
+#ifndef INTEROP_FD_VULKAN_H
+#define INTEROP_FD_VULKAN_H
+
+#include <vulkan/vulkan.h>
+
+#include "interop_fd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ifd_vk_importer ifd_vk_importer;
+typedef struct ifd_vk_frame ifd_vk_frame;
+typedef struct ifd_vk_timeline ifd_vk_timeline;
+typedef struct ifd_vk_ring ifd_vk_ring;
+
+typedef enum {
+  IFD_VK_PATH_AUTO = 0,   /* LINEAR where the driver allows it, else COPY */
+  IFD_VK_PATH_COPY = 1,   /* VkBuffer on the memory, copied into an OPTIMAL image */
+  IFD_VK_PATH_LINEAR = 2  /* LINEAR VkImage on the memory, no copy */
+} ifd_vk_path;
+
+/* Device extensions the importer needs: *count names, the first two for
+ * memory, the last for timeline semaphores. Static strings. */
+IFD_API const char *const *ifd_vk_required_device_extensions(uint32_t *count);
+
+typedef struct {
+  VkInstance instance;
+  VkPhysicalDevice physical_device;
+  VkDevice device;
+  uint32_t queue_family_index;  /* the family whose queue runs your reads */
+  /* NULL: the vkGetInstanceProcAddr of libvulkan.so.1 (dlopen()ed). Pass
+   * yours if you load Vulkan another way (volk, a static loader). */
+  PFN_vkGetInstanceProcAddr get_instance_proc_addr;
+} ifd_vk_device_info;
+
+/* Creates an importer for the application's device; it keeps no reference
+ * beyond the handles in info and owns nothing of them.
+ * Errors: -EINVAL NULL info/out or handles; -ENODEV no Vulkan loader;
+ *         -EOPNOTSUPP a required extension or Vulkan 1.2 missing. */
+IFD_API int ifd_vk_importer_create(const ifd_vk_device_info *info, ifd_vk_importer **out);
+/* Frames, timelines and rings made by the importer must be destroyed first. */
+IFD_API void ifd_vk_importer_destroy(ifd_vk_importer *importer);
+/* The device's VkPhysicalDeviceIDProperties::deviceUUID. */
+IFD_API int ifd_vk_importer_device_uuid(const ifd_vk_importer *importer, uint8_t out[16]);
+
+/* Imports one frame. Checks before touching the fd: desc->format is one of
+ * the 11, size >= row_pitch * height, row_pitch >= width * bytes per pixel
+ * and a multiple of it, the device UUID matches (unless desc's is all zero),
+ * and the fd is a memory fd this device accepts.
+ * fd ownership: on success desc->memory_fd is consumed and set to -1; on
+ * failure it is untouched and still yours. desc->timeline_fd is never touched
+ * (import it with ifd_vk_timeline_import).
+ * Errors: -EINVAL bad desc; -EXDEV the memory belongs to another device
+ *         (UUIDs differ); -EBADF memory_fd not open; -EOPNOTSUPP the path
+ *         cannot be used here (the message says why); -ENOMEM; -EIO the
+ *         driver refused the fd (e.g. not a memory fd). */
+IFD_API int ifd_vk_frame_import(ifd_vk_importer *importer, ifd_frame_desc *desc,
+                                ifd_vk_path path, ifd_vk_frame **out);
+/* The frame must not be in use by the device any more. */
+IFD_API void ifd_vk_frame_destroy(ifd_vk_frame *frame);
+
+typedef struct {
+  ifd_vk_path path;           /* COPY or LINEAR, never AUTO */
+  VkImage image;              /* what to sample */
+  VkImageView view;           /* with the format's swizzle: R8 samples as
+                                 (r,r,r,1), RG8 as (r,g,0,1), BGRA8 as RGBA */
+  VkFormat format;            /* e.g. VK_FORMAT_R8G8B8A8_SRGB for SRGBA8 */
+  VkImageLayout layout;       /* the layout after ifd_vk_frame_cmd_acquire:
+                                 SHADER_READ_ONLY_OPTIMAL (COPY), GENERAL (LINEAR) */
+  VkBuffer buffer;            /* COPY: the buffer on the imported memory */
+  VkDeviceMemory memory;      /* the imported memory */
+  uint32_t width, height;
+  MAX_Format max_format;
+} ifd_vk_frame_native;
+
+IFD_API int ifd_vk_frame_native_handles(const ifd_vk_frame *frame, ifd_vk_frame_native *out);
+
+/* Records into cmd (recording, on the importer's queue family) what makes
+ * the producer's latest contents readable by stages dst_stages with
+ * dst_access:
+ *  COPY:   acquire the buffer from VK_QUEUE_FAMILY_EXTERNAL, copy it into the
+ *          OPTIMAL image, release the buffer back to VK_QUEUE_FAMILY_EXTERNAL,
+ *          transition the image to SHADER_READ_ONLY_OPTIMAL. Once this command
+ *          buffer completes, the producer may overwrite the memory.
+ *  LINEAR: acquire the image from VK_QUEUE_FAMILY_EXTERNAL in GENERAL layout
+ *          (the first time from PREINITIALIZED, which keeps the contents).
+ * Errors: -EINVAL bad frame or NULL cmd. */
+IFD_API int ifd_vk_frame_cmd_acquire(ifd_vk_frame *frame, VkCommandBuffer cmd,
+                                     VkPipelineStageFlags dst_stages, VkAccessFlags dst_access);
+
+/* Records the release back to VK_QUEUE_FAMILY_EXTERNAL after your last read
+ * (src_stages) of a LINEAR frame; nothing for COPY (its buffer was released
+ * by the acquire). Errors: -EINVAL. */
+IFD_API int ifd_vk_frame_cmd_release(ifd_vk_frame *frame, VkCommandBuffer cmd,
+                                     VkPipelineStageFlags src_stages);
+
+/* ---------------------------------------------------------------- timelines */
+
+/* Imports a timeline semaphore fd (OPAQUE_FD).
+ * fd ownership: on success *fd is consumed and set to -1; on failure it is
+ * untouched. Errors: -EINVAL; -EBADF not open; -EOPNOTSUPP no
+ * VK_KHR_external_semaphore_fd or timeline semaphores; -EIO refused (not a
+ * timeline semaphore fd). */
+IFD_API int ifd_vk_timeline_import(ifd_vk_importer *importer, int *fd, ifd_vk_timeline **out);
+IFD_API void ifd_vk_timeline_destroy(ifd_vk_timeline *timeline);
+/* For VkSubmitInfo wait/signal lists (with VkTimelineSemaphoreSubmitInfo). */
+IFD_API VkSemaphore ifd_vk_timeline_semaphore(const ifd_vk_timeline *timeline);
+/* Waits on the host until value is reached, polling the counter (spins
+ * ~100 us, then sleeps in 20-250 us steps). Blocks: yes.
+ * Errors: -ETIMEDOUT with a message naming value and current value; -EIO. */
+IFD_API int ifd_vk_timeline_host_wait(ifd_vk_timeline *timeline, uint64_t value,
+                                      uint64_t timeout_ns);
+/* vkSignalSemaphore from the host. Errors: -EINVAL not above the current value; -EIO. */
+IFD_API int ifd_vk_timeline_host_signal(ifd_vk_timeline *timeline, uint64_t value);
+IFD_API int ifd_vk_timeline_value(ifd_vk_timeline *timeline, uint64_t *out_value);
+
+/* ---------------------------------------------------------------- rings */
+
+/* Imports every frame of desc (same path for all) and its two timelines.
+ * fd ownership: on success every fd of desc is consumed and set to -1; on
+ * failure none is.
+ * Errors: as ifd_vk_frame_import and ifd_vk_timeline_import; -EINVAL count
+ *         out of 1..8, frames that differ in size or format, or only one of
+ *         ready_fd/release_fd given. */
+IFD_API int ifd_vk_ring_import(ifd_vk_importer *importer, ifd_ring_desc *desc, ifd_vk_path path,
+                               ifd_vk_ring **out);
+IFD_API void ifd_vk_ring_destroy(ifd_vk_ring *ring);
+IFD_API uint32_t ifd_vk_ring_count(const ifd_vk_ring *ring);
+/* The frame that holds frame number k (k >= 1): slot (k - 1) % count. */
+IFD_API ifd_vk_frame *ifd_vk_ring_frame(const ifd_vk_ring *ring, uint64_t k);
+IFD_API ifd_vk_timeline *ifd_vk_ring_ready(const ifd_vk_ring *ring);   /* NULL if none */
+IFD_API ifd_vk_timeline *ifd_vk_ring_release(const ifd_vk_ring *ring); /* NULL if none */
+
+/* Host wait until frame k is ready (ready >= k). A ring without timelines
+ * returns at once: there the producer hands frames over only once written.
+ * Errors: -ETIMEDOUT; -EINVAL k == 0. */
+IFD_API int ifd_vk_ring_wait_ready(ifd_vk_ring *ring, uint64_t k, uint64_t timeout_ns);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* INTEROP_FD_VULKAN_H */

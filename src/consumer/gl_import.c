@@ -1,0 +1,566 @@
+/* The OpenGL consumer API (interop_fd/gl.h). GL entry points come from the
+ * application's get_proc (or libEGL's eglGetProcAddress): nothing links to GL. */
+#include "interop_fd/gl.h"
+
+#include <GL/gl.h>
+#include <GL/glext.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/internal.h"
+#include "import_checks.h"
+
+typedef const GLubyte *(APIENTRYP PFN_glGetString)(GLenum name);
+typedef GLenum(APIENTRYP PFN_glGetError)(void);
+typedef void(APIENTRYP PFN_glGetIntegerv)(GLenum pname, GLint *data);
+typedef void(APIENTRYP PFN_glPixelStorei)(GLenum pname, GLint param);
+typedef void(APIENTRYP PFN_glFlush)(void);
+typedef void(APIENTRYP PFN_glFinish)(void);
+
+/* Core and EXT entry points: name, PFN type. */
+#define GL_FNS(X)                                                  \
+  X(glGetString, PFN_glGetString)                                  \
+  X(glGetError, PFN_glGetError)                                    \
+  X(glGetIntegerv, PFN_glGetIntegerv)                              \
+  X(glPixelStorei, PFN_glPixelStorei)                              \
+  X(glFlush, PFN_glFlush)                                          \
+  X(glFinish, PFN_glFinish)                                        \
+  X(glGetStringi, PFNGLGETSTRINGIPROC)                             \
+  X(glBindBuffer, PFNGLBINDBUFFERPROC)                             \
+  X(glCreateBuffers, PFNGLCREATEBUFFERSPROC)                       \
+  X(glDeleteBuffers, PFNGLDELETEBUFFERSPROC)                       \
+  X(glCreateTextures, PFNGLCREATETEXTURESPROC)                     \
+  X(glDeleteTextures, PFNGLDELETETEXTURESEXTPROC)                  \
+  X(glTextureParameteri, PFNGLTEXTUREPARAMETERIPROC)               \
+  X(glTextureParameteriv, PFNGLTEXTUREPARAMETERIVPROC)             \
+  X(glTextureStorage2D, PFNGLTEXTURESTORAGE2DPROC)                 \
+  X(glTextureSubImage2D, PFNGLTEXTURESUBIMAGE2DPROC)               \
+  X(glCreateMemoryObjectsEXT, PFNGLCREATEMEMORYOBJECTSEXTPROC)     \
+  X(glDeleteMemoryObjectsEXT, PFNGLDELETEMEMORYOBJECTSEXTPROC)     \
+  X(glImportMemoryFdEXT, PFNGLIMPORTMEMORYFDEXTPROC)               \
+  X(glNamedBufferStorageMemEXT, PFNGLNAMEDBUFFERSTORAGEMEMEXTPROC) \
+  X(glTextureStorageMem2DEXT, PFNGLTEXTURESTORAGEMEM2DEXTPROC)     \
+  X(glGetUnsignedBytei_vEXT, PFNGLGETUNSIGNEDBYTEI_VEXTPROC)
+
+#define SEM_FNS(X)                                                   \
+  X(glGenSemaphoresEXT, PFNGLGENSEMAPHORESEXTPROC)                   \
+  X(glDeleteSemaphoresEXT, PFNGLDELETESEMAPHORESEXTPROC)             \
+  X(glImportSemaphoreFdEXT, PFNGLIMPORTSEMAPHOREFDEXTPROC)           \
+  X(glSemaphoreParameterui64vEXT, PFNGLSEMAPHOREPARAMETERUI64VEXTPROC) \
+  X(glWaitSemaphoreEXT, PFNGLWAITSEMAPHOREEXTPROC)                   \
+  X(glSignalSemaphoreEXT, PFNGLSIGNALSEMAPHOREEXTPROC)               \
+  X(glCreateSemaphoresNV, PFNGLCREATESEMAPHORESNVPROC)               \
+  X(glSemaphoreParameterivNV, PFNGLSEMAPHOREPARAMETERIVNVPROC)
+
+struct ifd_gl_importer {
+  void *egl; /* dlopen handle when no get_proc was given */
+#define DECLARE(name, type) type name;
+  GL_FNS(DECLARE)
+  SEM_FNS(DECLARE)
+#undef DECLARE
+  bool timelines;
+  GLint n_uuids;
+  uint8_t uuids[4][16];
+  char renderer[128];
+};
+
+struct ifd_gl_frame {
+  ifd_gl_importer *imp;
+  ifd_gl_frame_native h;
+  const ifd_format_info *info;
+  uint32_t row_pitch;
+};
+
+struct ifd_gl_timeline {
+  ifd_gl_importer *imp;
+  GLuint semaphore;
+};
+
+struct ifd_gl_ring {
+  uint32_t count;
+  ifd_gl_frame *frames[IFD_RING_MAX_FRAMES];
+  ifd_gl_timeline *ready, *release;
+};
+
+static bool has_extension(ifd_gl_importer *imp, const char *name) {
+  GLint n = 0;
+  imp->glGetIntegerv(GL_NUM_EXTENSIONS, &n);
+  for (GLint i = 0; i < n; i++) {
+    const char *e = (const char *)imp->glGetStringi(GL_EXTENSIONS, (GLuint)i);
+    if (e && strcmp(e, name) == 0) return true;
+  }
+  return false;
+}
+
+/* Returns the first GL error raised since the last drain, draining the rest. */
+static GLenum gl_error(ifd_gl_importer *imp) {
+  GLenum first = imp->glGetError(), e = first;
+  for (int i = 0; e != GL_NO_ERROR && i < 16; i++) e = imp->glGetError();
+  return first;
+}
+
+static int gl_fail(GLenum e, const char *what) {
+  return ifd_fail(e == GL_OUT_OF_MEMORY ? -ENOMEM : -EIO, "%s raised GL error 0x%04x", what, e);
+}
+
+/* ------------------------------------------------------------------ importer */
+
+int ifd_gl_importer_create(ifd_gl_get_proc_address get_proc, ifd_gl_importer **out) {
+  static const char fn[] = "ifd_gl_importer_create";
+  if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
+  ifd_gl_importer *imp = calloc(1, sizeof(*imp));
+  if (!imp) return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  int rc = 0;
+  if (!get_proc) {
+    imp->egl = dlopen("libEGL.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (imp->egl) get_proc = (ifd_gl_get_proc_address)dlsym(imp->egl, "eglGetProcAddress");
+    if (!get_proc) {
+      rc = ifd_fail(-ENODEV, "%s: no get_proc given and no eglGetProcAddress in libEGL.so.1 (%s)",
+                    fn, imp->egl ? "missing symbol" : dlerror());
+      goto fail;
+    }
+  }
+#define LOAD(name, type)                                                                   \
+  if (!(imp->name = (type)get_proc(#name))) {                                              \
+    rc = ifd_fail(-EOPNOTSUPP, "%s: GL has no %s (OpenGL 4.5 and GL_EXT_memory_object_fd " \
+                               "are needed)", fn, #name);                                  \
+    goto fail;                                                                             \
+  }
+  GL_FNS(LOAD)
+#undef LOAD
+  const char *version = (const char *)imp->glGetString(GL_VERSION);
+  if (!version) {
+    rc = ifd_fail(-ENODEV, "%s: no GL context is current on this thread", fn);
+    goto fail;
+  }
+  snprintf(imp->renderer, sizeof(imp->renderer), "%s",
+           (const char *)imp->glGetString(GL_RENDERER));
+  gl_error(imp); /* earlier errors are the application's */
+  GLint major = 0, minor = 0;
+  imp->glGetIntegerv(GL_MAJOR_VERSION, &major);
+  imp->glGetIntegerv(GL_MINOR_VERSION, &minor);
+  if (major * 10 + minor < 45) {
+    rc = ifd_fail(-EOPNOTSUPP, "%s: %s offers OpenGL %d.%d; 4.5 is needed", fn, imp->renderer,
+                  major, minor);
+    goto fail;
+  }
+  if (!has_extension(imp, "GL_EXT_memory_object") || !has_extension(imp, "GL_EXT_memory_object_fd")) {
+    rc = ifd_fail(-EOPNOTSUPP, "%s: %s has no GL_EXT_memory_object_fd: it cannot import memory",
+                  fn, imp->renderer);
+    goto fail;
+  }
+  imp->timelines = has_extension(imp, "GL_EXT_semaphore") &&
+                   has_extension(imp, "GL_EXT_semaphore_fd") &&
+                   has_extension(imp, "GL_NV_timeline_semaphore");
+#define LOAD_SEM(name, type) \
+  if (imp->timelines && !(imp->name = (type)get_proc(#name))) imp->timelines = false;
+  SEM_FNS(LOAD_SEM)
+#undef LOAD_SEM
+  imp->glGetIntegerv(GL_NUM_DEVICE_UUIDS_EXT, &imp->n_uuids);
+  if (imp->n_uuids > 4) imp->n_uuids = 4;
+  for (GLint i = 0; i < imp->n_uuids; i++)
+    imp->glGetUnsignedBytei_vEXT(GL_DEVICE_UUID_EXT, (GLuint)i, imp->uuids[i]);
+  GLenum e = gl_error(imp);
+  if (e != GL_NO_ERROR) {
+    rc = gl_fail(e, "querying GL_DEVICE_UUID_EXT");
+    goto fail;
+  }
+  rc = ifd_handle_add(imp, IFD_HANDLE_GL_IMPORTER);
+  if (rc != 0) goto fail;
+  *out = imp;
+  return 0;
+fail:
+  if (imp->egl) dlclose(imp->egl);
+  free(imp);
+  return rc;
+}
+
+void ifd_gl_importer_destroy(ifd_gl_importer *imp) {
+  if (!imp || ifd_check_handle(imp, IFD_HANDLE_GL_IMPORTER, "importer",
+                               "ifd_gl_importer_destroy") != 0)
+    return;
+  ifd_handle_remove(imp);
+  if (imp->egl) dlclose(imp->egl);
+  free(imp);
+}
+
+int ifd_gl_importer_has_timelines(const ifd_gl_importer *imp) {
+  return imp && ifd_handle_live(imp, IFD_HANDLE_GL_IMPORTER) && imp->timelines;
+}
+
+/* ------------------------------------------------------------------ frames */
+
+static void frame_free(ifd_gl_frame *f) {
+  ifd_gl_importer *imp = f->imp;
+  if (f->h.texture) imp->glDeleteTextures(1, &f->h.texture);
+  if (f->h.buffer) imp->glDeleteBuffers(1, &f->h.buffer);
+  if (f->h.memory_object) imp->glDeleteMemoryObjectsEXT(1, &f->h.memory_object);
+  gl_error(imp);
+  free(f);
+}
+
+static void texture_parameters(ifd_gl_frame *f) {
+  ifd_gl_importer *imp = f->imp;
+  GLint swizzle[4] = {f->info->gl_swizzle[0], f->info->gl_swizzle[1], f->info->gl_swizzle[2],
+                      f->info->gl_swizzle[3]};
+  imp->glTextureParameteriv(f->h.texture, GL_TEXTURE_SWIZZLE_RGBA, swizzle);
+  imp->glTextureParameteri(f->h.texture, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+  imp->glTextureParameteri(f->h.texture, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  imp->glTextureParameteri(f->h.texture, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  imp->glTextureParameteri(f->h.texture, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+}
+
+/* Imports a dup of the caller's fd into a new memory object. */
+static int import_memory(ifd_gl_frame *f, const ifd_frame_desc *d) {
+  ifd_gl_importer *imp = f->imp;
+  int fd = fcntl(d->memory_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return ifd_fail(-errno, "cannot duplicate memory_fd: %s", strerror(errno));
+  imp->glCreateMemoryObjectsEXT(1, &f->h.memory_object);
+  imp->glImportMemoryFdEXT(f->h.memory_object, d->size, GL_HANDLE_TYPE_OPAQUE_FD_EXT, fd);
+  GLenum e = gl_error(imp);
+  if (e != GL_NO_ERROR) {
+    close(fd); /* a failed import does not take the fd */
+    gl_fail(e, "glImportMemoryFdEXT");
+    return ifd_fail(-EIO, "%s refused the memory fd (is it an OPAQUE_FD memory export of this "
+                          "device?): %s",
+                    imp->renderer, ifd_last_error());
+  }
+  return 0;
+}
+
+static void release_objects(ifd_gl_frame *f) {
+  ifd_gl_importer *imp = f->imp;
+  if (f->h.texture) imp->glDeleteTextures(1, &f->h.texture);
+  if (f->h.buffer) imp->glDeleteBuffers(1, &f->h.buffer);
+  if (f->h.memory_object) imp->glDeleteMemoryObjectsEXT(1, &f->h.memory_object);
+  f->h.texture = f->h.buffer = f->h.memory_object = 0;
+  gl_error(imp);
+}
+
+static int setup_copy(ifd_gl_frame *f, const ifd_frame_desc *d) {
+  ifd_gl_importer *imp = f->imp;
+  int rc = import_memory(f, d);
+  if (rc != 0) return rc;
+  imp->glCreateBuffers(1, &f->h.buffer);
+  imp->glNamedBufferStorageMemEXT(f->h.buffer, (GLsizeiptr)d->size, f->h.memory_object, 0);
+  GLenum e = gl_error(imp);
+  if (e != GL_NO_ERROR) {
+    gl_fail(e, "glNamedBufferStorageMemEXT");
+    return ifd_fail(-EOPNOTSUPP, "%s cannot make a buffer of the imported memory: %s",
+                    imp->renderer, ifd_last_error());
+  }
+  imp->glCreateTextures(GL_TEXTURE_2D, 1, &f->h.texture);
+  imp->glTextureStorage2D(f->h.texture, 1, f->info->gl_internal_format, (GLsizei)d->width,
+                          (GLsizei)d->height);
+  texture_parameters(f);
+  e = gl_error(imp);
+  return e == GL_NO_ERROR ? 0 : gl_fail(e, "glTextureStorage2D");
+}
+
+static int setup_linear(ifd_gl_frame *f, const ifd_frame_desc *d) {
+  ifd_gl_importer *imp = f->imp;
+  imp->glCreateTextures(GL_TEXTURE_2D, 1, &f->h.texture);
+  imp->glTextureParameteri(f->h.texture, GL_TEXTURE_TILING_EXT, GL_LINEAR_TILING_EXT);
+  GLenum e = gl_error(imp);
+  if (e != GL_NO_ERROR)
+    return ifd_fail(-EOPNOTSUPP, "%s refuses GL_LINEAR_TILING_EXT (GL error 0x%04x): use the "
+                                 "COPY path", imp->renderer, e);
+  int rc = import_memory(f, d);
+  if (rc != 0) return rc;
+  imp->glTextureStorageMem2DEXT(f->h.texture, 1, f->info->gl_internal_format, (GLsizei)d->width,
+                                (GLsizei)d->height, f->h.memory_object, 0);
+  e = gl_error(imp);
+  if (e != GL_NO_ERROR) {
+    gl_fail(e, "glTextureStorageMem2DEXT");
+    return ifd_fail(-EOPNOTSUPP, "%s cannot make a linear %s texture of the memory: %s",
+                    imp->renderer, f->info->name, ifd_last_error());
+  }
+  texture_parameters(f);
+  e = gl_error(imp);
+  return e == GL_NO_ERROR ? 0 : gl_fail(e, "texture parameters");
+}
+
+static int import_frame(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path path,
+                        ifd_gl_frame **out, const char *fn) {
+  int rc = ifd_check_handle(imp, IFD_HANDLE_GL_IMPORTER, "importer", fn);
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
+  if (path != IFD_GL_PATH_AUTO && path != IFD_GL_PATH_COPY && path != IFD_GL_PATH_LINEAR)
+    return ifd_fail(-EINVAL, "%s: unknown path %d", fn, (int)path);
+  /* The memory may belong to any of the context's devices. */
+  const ifd_format_info *info = NULL;
+  rc = -EXDEV;
+  for (GLint i = 0; i < imp->n_uuids && rc == -EXDEV; i++)
+    rc = ifd_check_frame_desc(desc, imp->uuids[i], imp->renderer, &info);
+  if (imp->n_uuids == 0) {
+    static const uint8_t none[16];
+    ifd_frame_desc unchecked = desc ? *desc : (ifd_frame_desc){0};
+    memcpy(unchecked.device_uuid, none, 16); /* GL reports no UUID: cannot check */
+    rc = ifd_check_frame_desc(desc ? &unchecked : NULL, none, imp->renderer, &info);
+  }
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+  ifd_gl_frame *f = calloc(1, sizeof(*f));
+  if (!f) return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  f->imp = imp;
+  f->info = info;
+  f->row_pitch = desc->row_pitch;
+  f->h.internal_format = info->gl_internal_format;
+  f->h.width = desc->width;
+  f->h.height = desc->height;
+  f->h.max_format = desc->format;
+  gl_error(imp);
+  if (path == IFD_GL_PATH_LINEAR) {
+    f->h.path = IFD_GL_PATH_LINEAR;
+    rc = setup_linear(f, desc);
+  } else {
+    f->h.path = IFD_GL_PATH_COPY;
+    rc = setup_copy(f, desc);
+    if (rc == -EOPNOTSUPP && path == IFD_GL_PATH_AUTO) {
+      char why[512];
+      snprintf(why, sizeof(why), "%s", ifd_last_error());
+      release_objects(f);
+      f->h.path = IFD_GL_PATH_LINEAR;
+      rc = setup_linear(f, desc);
+      if (rc != 0) ifd_fail_prefix(rc, "copy path: %s; linear path", why);
+    }
+  }
+  if (rc == 0) rc = ifd_handle_add(f, IFD_HANDLE_GL_FRAME);
+  if (rc != 0) {
+    frame_free(f);
+    return ifd_fail_prefix(rc, "%s(%ux%u %s)", fn, desc->width, desc->height, info->name);
+  }
+  ifd_fd_close(&desc->memory_fd);
+  *out = f;
+  return 0;
+}
+
+int ifd_gl_frame_import(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path path,
+                        ifd_gl_frame **out) {
+  return import_frame(imp, desc, path, out, "ifd_gl_frame_import");
+}
+
+void ifd_gl_frame_destroy(ifd_gl_frame *f) {
+  if (!f || ifd_check_handle(f, IFD_HANDLE_GL_FRAME, "frame", "ifd_gl_frame_destroy") != 0) return;
+  ifd_handle_remove(f);
+  frame_free(f);
+}
+
+int ifd_gl_frame_native_handles(const ifd_gl_frame *f, ifd_gl_frame_native *out) {
+  int rc = ifd_check_handle(f, IFD_HANDLE_GL_FRAME, "frame", "ifd_gl_frame_native_handles");
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "ifd_gl_frame_native_handles: out is NULL");
+  *out = f->h;
+  return 0;
+}
+
+uint32_t ifd_gl_frame_texture(const ifd_gl_frame *f) {
+  return f && ifd_handle_live(f, IFD_HANDLE_GL_FRAME) ? f->h.texture : 0;
+}
+
+int ifd_gl_frame_update(ifd_gl_frame *f) {
+  static const char fn[] = "ifd_gl_frame_update";
+  int rc = ifd_check_handle(f, IFD_HANDLE_GL_FRAME, "frame", fn);
+  if (rc != 0) return rc;
+  if (f->h.path != IFD_GL_PATH_COPY) return 0;
+  ifd_gl_importer *imp = f->imp;
+  static const GLenum state[] = {GL_PIXEL_UNPACK_BUFFER_BINDING, GL_UNPACK_ROW_LENGTH,
+                                 GL_UNPACK_ALIGNMENT,           GL_UNPACK_SKIP_ROWS,
+                                 GL_UNPACK_SKIP_PIXELS,         GL_UNPACK_IMAGE_HEIGHT,
+                                 GL_UNPACK_SKIP_IMAGES};
+  GLint saved[IFD_ARRAY_LEN(state)];
+  for (size_t i = 0; i < IFD_ARRAY_LEN(state); i++) imp->glGetIntegerv(state[i], &saved[i]);
+  gl_error(imp);
+  imp->glBindBuffer(GL_PIXEL_UNPACK_BUFFER, f->h.buffer);
+  imp->glPixelStorei(GL_UNPACK_ROW_LENGTH, (GLint)(f->row_pitch / f->info->bytes_per_pixel));
+  imp->glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+  imp->glPixelStorei(GL_UNPACK_SKIP_ROWS, 0);
+  imp->glPixelStorei(GL_UNPACK_SKIP_PIXELS, 0);
+  imp->glPixelStorei(GL_UNPACK_IMAGE_HEIGHT, 0);
+  imp->glPixelStorei(GL_UNPACK_SKIP_IMAGES, 0);
+  imp->glTextureSubImage2D(f->h.texture, 0, 0, 0, (GLsizei)f->h.width, (GLsizei)f->h.height,
+                           f->info->gl_format, f->info->gl_type, (const void *)0);
+  GLenum e = gl_error(imp);
+  imp->glBindBuffer(GL_PIXEL_UNPACK_BUFFER, (GLuint)saved[0]);
+  for (size_t i = 1; i < IFD_ARRAY_LEN(state); i++) imp->glPixelStorei(state[i], saved[i]);
+  gl_error(imp);
+  return e == GL_NO_ERROR ? 0 : gl_fail(e, "ifd_gl_frame_update: glTextureSubImage2D from the buffer");
+}
+
+/* ------------------------------------------------------------------ timelines */
+
+static int import_timeline(ifd_gl_importer *imp, int *fd, ifd_gl_timeline **out, const char *fn) {
+  int rc = ifd_check_handle(imp, IFD_HANDLE_GL_IMPORTER, "importer", fn);
+  if (rc != 0) return rc;
+  if (!fd || !out) return ifd_fail(-EINVAL, "%s: fd or out is NULL", fn);
+  if (*fd < 0 || fcntl(*fd, F_GETFD) < 0)
+    return ifd_fail(-EBADF, "%s: fd %d is not open", fn, *fd);
+  if (!imp->timelines)
+    return ifd_fail(-EOPNOTSUPP, "%s: %s lacks GL_EXT_semaphore_fd or GL_NV_timeline_semaphore",
+                    fn, imp->renderer);
+  int dup_fd = fcntl(*fd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) return ifd_fail(-errno, "%s: cannot duplicate fd: %s", fn, strerror(errno));
+  ifd_gl_timeline *t = calloc(1, sizeof(*t));
+  if (!t) {
+    close(dup_fd);
+    return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  }
+  t->imp = imp;
+  gl_error(imp);
+  imp->glCreateSemaphoresNV(1, &t->semaphore);
+  GLint type = GL_SEMAPHORE_TYPE_TIMELINE_NV;
+  imp->glSemaphoreParameterivNV(t->semaphore, GL_SEMAPHORE_TYPE_NV, &type);
+  GLenum e = gl_error(imp);
+  if (e == GL_NO_ERROR) {
+    imp->glImportSemaphoreFdEXT(t->semaphore, GL_HANDLE_TYPE_OPAQUE_FD_EXT, dup_fd);
+    e = gl_error(imp);
+    if (e == GL_NO_ERROR) dup_fd = -1;
+  }
+  if (e != GL_NO_ERROR) {
+    gl_fail(e, "glImportSemaphoreFdEXT(timeline)");
+    rc = ifd_fail(-EIO, "%s refused the fd as a timeline semaphore: %s", imp->renderer,
+                  ifd_last_error());
+  }
+  if (rc == 0) rc = ifd_handle_add(t, IFD_HANDLE_GL_TIMELINE);
+  if (rc != 0) {
+    if (dup_fd >= 0) close(dup_fd);
+    if (t->semaphore) imp->glDeleteSemaphoresEXT(1, &t->semaphore);
+    gl_error(imp);
+    free(t);
+    return ifd_fail_prefix(rc, "%s", fn);
+  }
+  ifd_fd_close(fd);
+  *out = t;
+  return 0;
+}
+
+int ifd_gl_timeline_import(ifd_gl_importer *imp, int *fd, ifd_gl_timeline **out) {
+  return import_timeline(imp, fd, out, "ifd_gl_timeline_import");
+}
+
+void ifd_gl_timeline_destroy(ifd_gl_timeline *t) {
+  if (!t || ifd_check_handle(t, IFD_HANDLE_GL_TIMELINE, "timeline", "ifd_gl_timeline_destroy") != 0)
+    return;
+  ifd_handle_remove(t);
+  t->imp->glDeleteSemaphoresEXT(1, &t->semaphore);
+  gl_error(t->imp);
+  free(t);
+}
+
+/* Wait or signal with the frame's GL object listed, as GL_EXT_semaphore asks. */
+static int wait_or_signal(ifd_gl_timeline *t, uint64_t value, ifd_gl_frame *f, bool wait,
+                          const char *fn) {
+  int rc = ifd_check_handle(t, IFD_HANDLE_GL_TIMELINE, "timeline", fn);
+  if (rc != 0) return rc;
+  if (f && (rc = ifd_check_handle(f, IFD_HANDLE_GL_FRAME, "frame", fn)) != 0) return rc;
+  ifd_gl_importer *imp = t->imp;
+  GLuint buffers[1], textures[1];
+  GLenum layouts[1] = {GL_LAYOUT_GENERAL_EXT};
+  GLuint nb = 0, nt = 0;
+  if (f && f->h.path == IFD_GL_PATH_COPY) buffers[nb++] = f->h.buffer;
+  if (f && f->h.path == IFD_GL_PATH_LINEAR) textures[nt++] = f->h.texture;
+  gl_error(imp);
+  GLuint64 v = value;
+  imp->glSemaphoreParameterui64vEXT(t->semaphore, GL_TIMELINE_SEMAPHORE_VALUE_NV, &v);
+  if (wait) {
+    imp->glWaitSemaphoreEXT(t->semaphore, nb, buffers, nt, textures, layouts);
+  } else {
+    imp->glSignalSemaphoreEXT(t->semaphore, nb, buffers, nt, textures, layouts);
+    imp->glFlush();
+  }
+  GLenum e = gl_error(imp);
+  return e == GL_NO_ERROR ? 0 : gl_fail(e, fn);
+}
+
+int ifd_gl_timeline_wait(ifd_gl_timeline *t, uint64_t value, ifd_gl_frame *f) {
+  return wait_or_signal(t, value, f, true, "ifd_gl_timeline_wait");
+}
+
+int ifd_gl_timeline_signal(ifd_gl_timeline *t, uint64_t value, ifd_gl_frame *f) {
+  return wait_or_signal(t, value, f, false, "ifd_gl_timeline_signal");
+}
+
+/* ------------------------------------------------------------------ rings */
+
+static void ring_free(ifd_gl_ring *ring) {
+  for (uint32_t i = 0; i < IFD_RING_MAX_FRAMES; i++) ifd_gl_frame_destroy(ring->frames[i]);
+  ifd_gl_timeline_destroy(ring->ready);
+  ifd_gl_timeline_destroy(ring->release);
+  free(ring);
+}
+
+int ifd_gl_ring_import(ifd_gl_importer *imp, ifd_ring_desc *desc, ifd_gl_path path,
+                       ifd_gl_ring **out) {
+  static const char fn[] = "ifd_gl_ring_import";
+  int rc = ifd_check_handle(imp, IFD_HANDLE_GL_IMPORTER, "importer", fn);
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
+  rc = ifd_check_ring_desc(desc);
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+  ifd_ring_desc copy;
+  rc = ifd_ring_desc_dup(desc, &copy);
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+  ifd_gl_ring *ring = calloc(1, sizeof(*ring));
+  if (!ring) {
+    ifd_ring_desc_close(&copy);
+    return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  }
+  ring->count = copy.count;
+  for (uint32_t i = 0; i < copy.count && rc == 0; i++)
+    rc = import_frame(imp, &copy.frames[i], path, &ring->frames[i], fn);
+  if (rc == 0 && copy.ready_fd >= 0) rc = import_timeline(imp, &copy.ready_fd, &ring->ready, fn);
+  if (rc == 0 && copy.release_fd >= 0)
+    rc = import_timeline(imp, &copy.release_fd, &ring->release, fn);
+  if (rc == 0) rc = ifd_handle_add(ring, IFD_HANDLE_GL_RING);
+  ifd_ring_desc_close(&copy);
+  if (rc != 0) {
+    ring_free(ring);
+    return rc;
+  }
+  ifd_ring_desc_close(desc);
+  *out = ring;
+  return 0;
+}
+
+void ifd_gl_ring_destroy(ifd_gl_ring *ring) {
+  if (!ring || ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", "ifd_gl_ring_destroy") != 0)
+    return;
+  ifd_handle_remove(ring);
+  ring_free(ring);
+}
+
+uint32_t ifd_gl_ring_count(const ifd_gl_ring *ring) {
+  return ring && ifd_handle_live(ring, IFD_HANDLE_GL_RING) ? ring->count : 0;
+}
+
+ifd_gl_frame *ifd_gl_ring_frame(const ifd_gl_ring *ring, uint64_t k) {
+  if (!ring || !ifd_handle_live(ring, IFD_HANDLE_GL_RING) || k == 0) return NULL;
+  return ring->frames[(k - 1) % ring->count];
+}
+
+int ifd_gl_ring_acquire(ifd_gl_ring *ring, uint64_t k, uint32_t *out_texture) {
+  static const char fn[] = "ifd_gl_ring_acquire";
+  int rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
+  if (rc != 0) return rc;
+  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
+  ifd_gl_frame *f = ring->frames[(k - 1) % ring->count];
+  if (ring->ready && (rc = ifd_gl_timeline_wait(ring->ready, k, f)) != 0) return rc;
+  if ((rc = ifd_gl_frame_update(f)) != 0) return rc;
+  if (out_texture) *out_texture = f->h.texture;
+  return 0;
+}
+
+int ifd_gl_ring_release(ifd_gl_ring *ring, uint64_t k) {
+  static const char fn[] = "ifd_gl_ring_release";
+  int rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
+  if (rc != 0) return rc;
+  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
+  ifd_gl_frame *f = ring->frames[(k - 1) % ring->count];
+  if (ring->release) return ifd_gl_timeline_signal(ring->release, k, f);
+  f->imp->glFinish();
+  return 0;
+}

@@ -1,0 +1,91 @@
+#include "import_checks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void uuid_text(const uint8_t u[16], char out[33]) {
+  for (int i = 0; i < 16; i++) snprintf(out + 2 * i, 3, "%02x", u[i]);
+}
+
+int ifd_check_frame_desc(const ifd_frame_desc *d, const uint8_t uuid[16], const char *device_name,
+                         const ifd_format_info **info) {
+  if (!d) return ifd_fail(-EINVAL, "the frame description is NULL");
+  const ifd_format_info *fi = ifd_format_get(d->format);
+  if (!fi) return ifd_fail(-EINVAL, "unknown MAX_Format %d (valid: 1..11)", (int)d->format);
+  if (d->width == 0 || d->height == 0)
+    return ifd_fail(-EINVAL, "frame size %ux%u has a zero side", d->width, d->height);
+  uint64_t row = (uint64_t)d->width * fi->bytes_per_pixel;
+  if (d->row_pitch < row || d->row_pitch % fi->bytes_per_pixel != 0)
+    return ifd_fail(-EINVAL, "row pitch %u does not hold a row of %u %s pixels (%llu bytes) or "
+                             "is not a multiple of %u",
+                    d->row_pitch, d->width, fi->name, (unsigned long long)row,
+                    fi->bytes_per_pixel);
+  uint64_t need = (uint64_t)d->row_pitch * d->height;
+  if (d->size < need)
+    return ifd_fail(-EINVAL, "size %llu is less than row pitch %u x height %u = %llu bytes",
+                    (unsigned long long)d->size, d->row_pitch, d->height,
+                    (unsigned long long)need);
+  struct stat st;
+  if (d->memory_fd < 0 || fstat(d->memory_fd, &st) != 0)
+    return ifd_fail(-EBADF, "memory_fd %d is not an open fd", d->memory_fd);
+  if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISDIR(st.st_mode))
+    return ifd_fail(-EINVAL, "memory_fd %d is a %s, not exported memory", d->memory_fd,
+                    S_ISFIFO(st.st_mode) ? "pipe" : S_ISSOCK(st.st_mode) ? "socket" : "folder");
+  if (S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < d->size)
+    return ifd_fail(-EINVAL, "memory_fd %d covers %lld bytes, the description says %llu",
+                    d->memory_fd, (long long)st.st_size, (unsigned long long)d->size);
+  static const uint8_t zero[16];
+  if (memcmp(d->device_uuid, zero, 16) != 0 && memcmp(d->device_uuid, uuid, 16) != 0) {
+    char a[33], b[33];
+    uuid_text(d->device_uuid, a);
+    uuid_text(uuid, b);
+    return ifd_fail(-EXDEV, "the memory belongs to device %s, but %s is device %s: import it on "
+                            "the device that exported it",
+                    a, device_name, b);
+  }
+  *info = fi;
+  return 0;
+}
+
+int ifd_check_ring_desc(const ifd_ring_desc *d) {
+  if (!d) return ifd_fail(-EINVAL, "the ring description is NULL");
+  if (d->count < 1 || d->count > IFD_RING_MAX_FRAMES)
+    return ifd_fail(-EINVAL, "ring count %u is outside 1..%d", d->count, IFD_RING_MAX_FRAMES);
+  for (uint32_t i = 1; i < d->count; i++)
+    if (d->frames[i].width != d->frames[0].width || d->frames[i].height != d->frames[0].height ||
+        d->frames[i].format != d->frames[0].format)
+      return ifd_fail(-EINVAL, "ring frame %u differs from frame 0 in size or format", i);
+  if ((d->ready_fd >= 0) != (d->release_fd >= 0))
+    return ifd_fail(-EINVAL, "a ring needs both timeline fds (ready %d, release %d) or neither",
+                    d->ready_fd, d->release_fd);
+  return 0;
+}
+
+static int dup_fd(int fd, int *out) {
+  *out = -1;
+  if (fd < 0) return 0;
+  int c = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (c < 0) return ifd_fail(-errno, "cannot duplicate fd %d: %s", fd, strerror(errno));
+  *out = c;
+  return 0;
+}
+
+int ifd_ring_desc_dup(const ifd_ring_desc *d, ifd_ring_desc *copy) {
+  *copy = *d;
+  int rc = 0;
+  for (int i = 0; i < IFD_RING_MAX_FRAMES; i++) {
+    copy->frames[i].memory_fd = copy->frames[i].timeline_fd = -1;
+    if ((uint32_t)i >= d->count) continue;
+    if (rc == 0) rc = dup_fd(d->frames[i].memory_fd, &copy->frames[i].memory_fd);
+    if (rc == 0) rc = dup_fd(d->frames[i].timeline_fd, &copy->frames[i].timeline_fd);
+  }
+  copy->ready_fd = copy->release_fd = -1;
+  if (rc == 0) rc = dup_fd(d->ready_fd, &copy->ready_fd);
+  if (rc == 0) rc = dup_fd(d->release_fd, &copy->release_fd);
+  if (rc != 0) ifd_ring_desc_close(copy);
+  return rc;
+}

@@ -1,0 +1,24 @@
+/* Checks shared by the Vulkan and GL consumers: a frame description is
+ * validated completely before any fd reaches a driver. */
+#ifndef IFD_IMPORT_CHECKS_H
+#define IFD_IMPORT_CHECKS_H
+
+#include "../core/internal.h"
+
+/* Validates desc against a device with UUID `uuid` named `device_name`:
+ * format, sizes, pitch, that memory_fd is open and could be memory (not a
+ * pipe, socket or folder, and no smaller than size where its size is known),
+ * and that the UUIDs match unless desc's is all zero. Sets *info.
+ * Errors: -EINVAL, -EBADF, -EXDEV (another device). Touches no fd. */
+int ifd_check_frame_desc(const ifd_frame_desc *desc, const uint8_t uuid[16],
+                         const char *device_name, const ifd_format_info **info);
+
+/* count in 1..8, all frames the same size and format, both timeline fds or
+ * neither. Errors: -EINVAL. Frame contents are checked at import. */
+int ifd_check_ring_desc(const ifd_ring_desc *desc);
+
+/* *copy = desc with every fd >= 0 duplicated (close-on-exec). On failure
+ * nothing stays open. Errors: -EMFILE and the like. */
+int ifd_ring_desc_dup(const ifd_ring_desc *desc, ifd_ring_desc *copy);
+
+#endif

@@ -1,0 +1,722 @@
+/* The Vulkan consumer API (interop_fd/vulkan.h): imports frames into the
+ * application's own VkDevice. Entry points come from the application's
+ * vkGetInstanceProcAddr (or libvulkan.so.1's) so nothing links to Vulkan. */
+#define VK_NO_PROTOTYPES
+#include "interop_fd/vulkan.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/internal.h"
+#include "import_checks.h"
+
+#define INSTANCE_FNS(X)                        \
+  X(vkGetPhysicalDeviceProperties)             \
+  X(vkGetPhysicalDeviceProperties2)            \
+  X(vkGetPhysicalDeviceMemoryProperties)       \
+  X(vkGetPhysicalDeviceFormatProperties)       \
+  X(vkGetDeviceProcAddr)
+
+#define DEVICE_FNS(X)                 \
+  X(vkAllocateMemory)                 \
+  X(vkFreeMemory)                     \
+  X(vkCreateBuffer)                   \
+  X(vkDestroyBuffer)                  \
+  X(vkGetBufferMemoryRequirements)    \
+  X(vkBindBufferMemory)               \
+  X(vkCreateImage)                    \
+  X(vkDestroyImage)                   \
+  X(vkGetImageMemoryRequirements)     \
+  X(vkGetImageSubresourceLayout)      \
+  X(vkBindImageMemory)                \
+  X(vkCreateImageView)                \
+  X(vkDestroyImageView)               \
+  X(vkCmdPipelineBarrier)             \
+  X(vkCmdCopyBufferToImage)           \
+  X(vkCreateSemaphore)                \
+  X(vkDestroySemaphore)               \
+  X(vkGetSemaphoreCounterValue)       \
+  X(vkSignalSemaphore)                \
+  X(vkGetMemoryFdPropertiesKHR)
+
+#define SEMAPHORE_FD_FNS(X) X(vkImportSemaphoreFdKHR)
+
+struct ifd_vk_importer {
+  void *loader; /* dlopen handle when the application gave no entry point */
+  VkInstance instance;
+  VkPhysicalDevice physical;
+  VkDevice device;
+  uint32_t family;
+#define DECLARE(name) PFN_##name name;
+  INSTANCE_FNS(DECLARE)
+  DEVICE_FNS(DECLARE)
+  SEMAPHORE_FD_FNS(DECLARE)
+#undef DECLARE
+  VkPhysicalDeviceMemoryProperties memory;
+  uint8_t uuid[16];
+  char device_name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
+  bool timelines; /* VK_KHR_external_semaphore_fd and Vulkan 1.2 entry points */
+};
+
+struct ifd_vk_frame {
+  ifd_vk_importer *imp;
+  ifd_vk_frame_native h;
+  const ifd_format_info *info;
+  uint32_t row_pitch;
+  VkDeviceMemory image_memory; /* COPY: the OPTIMAL image's own memory */
+  bool acquired_once;          /* LINEAR: PREINITIALIZED until the first acquire */
+};
+
+struct ifd_vk_timeline {
+  ifd_vk_importer *imp;
+  VkSemaphore semaphore;
+};
+
+struct ifd_vk_ring {
+  uint32_t count;
+  ifd_vk_frame *frames[IFD_RING_MAX_FRAMES];
+  ifd_vk_timeline *ready, *release;
+};
+
+static const char *const required_extensions[] = {
+    "VK_KHR_external_memory", "VK_KHR_external_memory_fd", "VK_KHR_external_semaphore_fd"};
+
+const char *const *ifd_vk_required_device_extensions(uint32_t *count) {
+  if (count) *count = (uint32_t)IFD_ARRAY_LEN(required_extensions);
+  return required_extensions;
+}
+
+static const char *vk_result_name(VkResult r) {
+  switch (r) {
+#define CASE(x) case x: return #x;
+    CASE(VK_SUCCESS) CASE(VK_NOT_READY) CASE(VK_TIMEOUT) CASE(VK_INCOMPLETE)
+    CASE(VK_ERROR_OUT_OF_HOST_MEMORY) CASE(VK_ERROR_OUT_OF_DEVICE_MEMORY)
+    CASE(VK_ERROR_INITIALIZATION_FAILED) CASE(VK_ERROR_DEVICE_LOST)
+    CASE(VK_ERROR_FEATURE_NOT_PRESENT) CASE(VK_ERROR_FORMAT_NOT_SUPPORTED)
+    CASE(VK_ERROR_INVALID_EXTERNAL_HANDLE) CASE(VK_ERROR_TOO_MANY_OBJECTS)
+#undef CASE
+    default: return "VkResult(other)";
+  }
+}
+
+static int vk_fail(VkResult r, const char *what) {
+  int err = -EIO;
+  if (r == VK_ERROR_OUT_OF_HOST_MEMORY || r == VK_ERROR_OUT_OF_DEVICE_MEMORY) err = -ENOMEM;
+  if (r == VK_ERROR_FORMAT_NOT_SUPPORTED || r == VK_ERROR_FEATURE_NOT_PRESENT) err = -EOPNOTSUPP;
+  return ifd_fail(err, "%s: %s (%d)", what, vk_result_name(r), (int)r);
+}
+
+/* ------------------------------------------------------------------ importer */
+
+int ifd_vk_importer_create(const ifd_vk_device_info *info, ifd_vk_importer **out) {
+  static const char fn[] = "ifd_vk_importer_create";
+  if (!info || !out) return ifd_fail(-EINVAL, "%s: info or out is NULL", fn);
+  if (!info->instance || !info->physical_device || !info->device)
+    return ifd_fail(-EINVAL, "%s: instance, physical_device and device are all required", fn);
+  ifd_vk_importer *imp = calloc(1, sizeof(*imp));
+  if (!imp) return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  int rc = 0;
+  PFN_vkGetInstanceProcAddr gipa = info->get_instance_proc_addr;
+  if (!gipa) {
+    imp->loader = dlopen("libvulkan.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (imp->loader) gipa = (PFN_vkGetInstanceProcAddr)dlsym(imp->loader, "vkGetInstanceProcAddr");
+    if (!gipa) {
+      rc = ifd_fail(-ENODEV, "%s: no get_instance_proc_addr given and libvulkan.so.1 has none "
+                             "(%s)", fn, imp->loader ? "no vkGetInstanceProcAddr" : dlerror());
+      goto fail;
+    }
+  }
+  imp->instance = info->instance;
+  imp->physical = info->physical_device;
+  imp->device = info->device;
+  imp->family = info->queue_family_index;
+#define LOAD_INSTANCE(name)                                                          \
+  if (!(imp->name = (PFN_##name)gipa(imp->instance, #name))) {                       \
+    rc = ifd_fail(-EOPNOTSUPP, "%s: the instance has no %s (Vulkan 1.1 or later is " \
+                               "needed)", fn, #name);                                \
+    goto fail;                                                                       \
+  }
+  INSTANCE_FNS(LOAD_INSTANCE)
+#undef LOAD_INSTANCE
+#define LOAD_DEVICE(name)                                                               \
+  if (!(imp->name = (PFN_##name)imp->vkGetDeviceProcAddr(imp->device, #name))) {        \
+    rc = ifd_fail(-EOPNOTSUPP, "%s: the device has no %s: create it with Vulkan 1.2 and " \
+                               "VK_KHR_external_memory_fd enabled", fn, #name);         \
+    goto fail;                                                                          \
+  }
+  DEVICE_FNS(LOAD_DEVICE)
+#undef LOAD_DEVICE
+  imp->vkImportSemaphoreFdKHR =
+      (PFN_vkImportSemaphoreFdKHR)imp->vkGetDeviceProcAddr(imp->device, "vkImportSemaphoreFdKHR");
+  imp->timelines = imp->vkImportSemaphoreFdKHR != NULL;
+
+  VkPhysicalDeviceIDProperties id = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+  VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                    .pNext = &id};
+  imp->vkGetPhysicalDeviceProperties2(imp->physical, &p2);
+  memcpy(imp->uuid, id.deviceUUID, sizeof(imp->uuid));
+  snprintf(imp->device_name, sizeof(imp->device_name), "%s", p2.properties.deviceName);
+  imp->vkGetPhysicalDeviceMemoryProperties(imp->physical, &imp->memory);
+  rc = ifd_handle_add(imp, IFD_HANDLE_VK_IMPORTER);
+  if (rc != 0) goto fail;
+  *out = imp;
+  return 0;
+fail:
+  if (imp->loader) dlclose(imp->loader);
+  free(imp);
+  return rc;
+}
+
+void ifd_vk_importer_destroy(ifd_vk_importer *imp) {
+  if (!imp || ifd_check_handle(imp, IFD_HANDLE_VK_IMPORTER, "importer",
+                               "ifd_vk_importer_destroy") != 0)
+    return;
+  ifd_handle_remove(imp);
+  if (imp->loader) dlclose(imp->loader);
+  free(imp);
+}
+
+int ifd_vk_importer_device_uuid(const ifd_vk_importer *imp, uint8_t out[16]) {
+  int rc = ifd_check_handle(imp, IFD_HANDLE_VK_IMPORTER, "importer", "ifd_vk_importer_device_uuid");
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "ifd_vk_importer_device_uuid: out is NULL");
+  memcpy(out, imp->uuid, 16);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ frames */
+
+static int memory_type(const ifd_vk_importer *imp, uint32_t bits) {
+  int any = -1;
+  for (uint32_t i = 0; i < imp->memory.memoryTypeCount; i++) {
+    if (!(bits & (1u << i))) continue;
+    if (imp->memory.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)
+      return (int)i;
+    if (any < 0) any = (int)i;
+  }
+  return any;
+}
+
+/* Imports fd (a dup the caller made: consumed on success, closed by the
+ * caller otherwise) as `size` bytes usable for resources with type `bits`. */
+static int import_memory(ifd_vk_importer *imp, int fd, uint64_t size, uint32_t bits,
+                         VkDeviceMemory *out) {
+  int type = memory_type(imp, bits);
+  if (type < 0) return ifd_fail(-EOPNOTSUPP, "no memory type accepts the imported resource");
+  VkImportMemoryFdInfoKHR import = {.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+                                    .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+                                    .fd = fd};
+  VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                             .pNext = &import,
+                             .allocationSize = size,
+                             .memoryTypeIndex = (uint32_t)type};
+  VkResult r = imp->vkAllocateMemory(imp->device, &ai, NULL, out);
+  if (r != VK_SUCCESS) {
+    int rc = vk_fail(r, "vkAllocateMemory(import OPAQUE_FD)");
+    return ifd_fail(rc == -ENOMEM ? rc : -EIO, "the driver refused the memory fd (is it an "
+                                                "OPAQUE_FD memory export of this device?): %s",
+                    ifd_last_error());
+  }
+  return 0;
+}
+
+static VkComponentSwizzle vk_swizzle(uint8_t s) {
+  switch (s) {
+    case IFD_SWIZZLE_R: return VK_COMPONENT_SWIZZLE_R;
+    case IFD_SWIZZLE_G: return VK_COMPONENT_SWIZZLE_G;
+    case IFD_SWIZZLE_B: return VK_COMPONENT_SWIZZLE_B;
+    case IFD_SWIZZLE_A: return VK_COMPONENT_SWIZZLE_A;
+    case IFD_SWIZZLE_ZERO: return VK_COMPONENT_SWIZZLE_ZERO;
+    default: return VK_COMPONENT_SWIZZLE_ONE;
+  }
+}
+
+static int create_view(ifd_vk_frame *f) {
+  ifd_vk_importer *imp = f->imp;
+  VkImageViewCreateInfo vci = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
+      .image = f->h.image,
+      .viewType = VK_IMAGE_VIEW_TYPE_2D,
+      .format = f->h.format,
+      .components = {vk_swizzle(f->info->vk_swizzle[0]), vk_swizzle(f->info->vk_swizzle[1]),
+                     vk_swizzle(f->info->vk_swizzle[2]), vk_swizzle(f->info->vk_swizzle[3])},
+      .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
+  VkResult r = imp->vkCreateImageView(imp->device, &vci, NULL, &f->h.view);
+  return r == VK_SUCCESS ? 0 : vk_fail(r, "vkCreateImageView");
+}
+
+static void frame_free(ifd_vk_frame *f) {
+  ifd_vk_importer *imp = f->imp;
+  if (f->h.view) imp->vkDestroyImageView(imp->device, f->h.view, NULL);
+  if (f->h.image) imp->vkDestroyImage(imp->device, f->h.image, NULL);
+  if (f->h.buffer) imp->vkDestroyBuffer(imp->device, f->h.buffer, NULL);
+  if (f->image_memory) imp->vkFreeMemory(imp->device, f->image_memory, NULL);
+  if (f->h.memory) imp->vkFreeMemory(imp->device, f->h.memory, NULL);
+  free(f);
+}
+
+/* LINEAR: an image aliasing the memory. -EOPNOTSUPP (nothing consumed) where
+ * the driver's linear layout does not match the frame. */
+static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
+  ifd_vk_importer *imp = f->imp;
+  VkFormatProperties fp;
+  imp->vkGetPhysicalDeviceFormatProperties(imp->physical, f->h.format, &fp);
+  if (!(fp.linearTilingFeatures & VK_FORMAT_FEATURE_SAMPLED_IMAGE_BIT))
+    return ifd_fail(-EOPNOTSUPP, "%s cannot sample %s with linear tiling", imp->device_name,
+                    f->info->name);
+  VkExternalMemoryImageCreateInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
+  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                           .pNext = &ext,
+                           .imageType = VK_IMAGE_TYPE_2D,
+                           .format = f->h.format,
+                           .extent = {d->width, d->height, 1},
+                           .mipLevels = 1,
+                           .arrayLayers = 1,
+                           .samples = VK_SAMPLE_COUNT_1_BIT,
+                           .tiling = VK_IMAGE_TILING_LINEAR,
+                           .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                           .initialLayout = VK_IMAGE_LAYOUT_PREINITIALIZED};
+  VkResult r = imp->vkCreateImage(imp->device, &ici, NULL, &f->h.image);
+  if (r != VK_SUCCESS) {
+    vk_fail(r, "vkCreateImage(LINEAR)");
+    return ifd_fail(-EOPNOTSUPP, "%s cannot make a linear %s image: %s", imp->device_name,
+                    f->info->name, ifd_last_error());
+  }
+  VkImageSubresource sub = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0};
+  VkSubresourceLayout lay;
+  imp->vkGetImageSubresourceLayout(imp->device, f->h.image, &sub, &lay);
+  VkMemoryRequirements req;
+  imp->vkGetImageMemoryRequirements(imp->device, f->h.image, &req);
+  if (lay.offset != 0 || lay.rowPitch != d->row_pitch)
+    return ifd_fail(-EOPNOTSUPP, "%s lays out a linear %ux%u %s image with row pitch %llu at "
+                                 "offset %llu, the frame has pitch %u at 0: use the COPY path",
+                    imp->device_name, d->width, d->height, f->info->name,
+                    (unsigned long long)lay.rowPitch, (unsigned long long)lay.offset,
+                    d->row_pitch);
+  if (req.size > d->size)
+    return ifd_fail(-EOPNOTSUPP, "%s needs %llu bytes for a linear %ux%u %s image, the frame "
+                                 "has %llu: use the COPY path",
+                    imp->device_name, (unsigned long long)req.size, d->width, d->height,
+                    f->info->name, (unsigned long long)d->size);
+  int rc = import_memory(imp, fd, d->size, req.memoryTypeBits, &f->h.memory);
+  if (rc != 0) return rc;
+  r = imp->vkBindImageMemory(imp->device, f->h.image, f->h.memory, 0);
+  if (r != VK_SUCCESS) return vk_fail(r, "vkBindImageMemory");
+  f->h.layout = VK_IMAGE_LAYOUT_GENERAL;
+  return create_view(f);
+}
+
+/* COPY: a buffer on the memory and an OPTIMAL image of our own. */
+static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
+  ifd_vk_importer *imp = f->imp;
+  VkFormatProperties fp;
+  imp->vkGetPhysicalDeviceFormatProperties(imp->physical, f->h.format, &fp);
+  VkFormatFeatureFlags need = VK_FORMAT_FEATURE_SAMPLED_IMAGE_BIT | VK_FORMAT_FEATURE_TRANSFER_DST_BIT;
+  if ((fp.optimalTilingFeatures & need) != need)
+    return ifd_fail(-EOPNOTSUPP, "%s cannot sample and copy into an optimal %s image",
+                    imp->device_name, f->info->name);
+  VkExternalMemoryBufferCreateInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
+  VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                            .pNext = &ext,
+                            .size = d->size,
+                            .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT};
+  VkResult r = imp->vkCreateBuffer(imp->device, &bci, NULL, &f->h.buffer);
+  if (r != VK_SUCCESS) return vk_fail(r, "vkCreateBuffer(external)");
+  VkMemoryRequirements req;
+  imp->vkGetBufferMemoryRequirements(imp->device, f->h.buffer, &req);
+  int rc = import_memory(imp, fd, d->size, req.memoryTypeBits, &f->h.memory);
+  if (rc != 0) return rc;
+  r = imp->vkBindBufferMemory(imp->device, f->h.buffer, f->h.memory, 0);
+  if (r != VK_SUCCESS) return vk_fail(r, "vkBindBufferMemory");
+
+  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                           .imageType = VK_IMAGE_TYPE_2D,
+                           .format = f->h.format,
+                           .extent = {d->width, d->height, 1},
+                           .mipLevels = 1,
+                           .arrayLayers = 1,
+                           .samples = VK_SAMPLE_COUNT_1_BIT,
+                           .tiling = VK_IMAGE_TILING_OPTIMAL,
+                           .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT |
+                                    VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                           .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+  r = imp->vkCreateImage(imp->device, &ici, NULL, &f->h.image);
+  if (r != VK_SUCCESS) return vk_fail(r, "vkCreateImage(OPTIMAL)");
+  imp->vkGetImageMemoryRequirements(imp->device, f->h.image, &req);
+  int type = memory_type(imp, req.memoryTypeBits);
+  VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                             .allocationSize = req.size,
+                             .memoryTypeIndex = (uint32_t)type};
+  if (type < 0) return ifd_fail(-EOPNOTSUPP, "no memory type for the optimal image");
+  r = imp->vkAllocateMemory(imp->device, &ai, NULL, &f->image_memory);
+  if (r != VK_SUCCESS) return vk_fail(r, "vkAllocateMemory(optimal image)");
+  r = imp->vkBindImageMemory(imp->device, f->h.image, f->image_memory, 0);
+  if (r != VK_SUCCESS) return vk_fail(r, "vkBindImageMemory");
+  f->h.layout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
+  return create_view(f);
+}
+
+static int import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path path,
+                        ifd_vk_frame **out, const char *fn) {
+  int rc = ifd_check_handle(imp, IFD_HANDLE_VK_IMPORTER, "importer", fn);
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
+  if (path != IFD_VK_PATH_AUTO && path != IFD_VK_PATH_COPY && path != IFD_VK_PATH_LINEAR)
+    return ifd_fail(-EINVAL, "%s: unknown path %d", fn, (int)path);
+  const ifd_format_info *info = NULL;
+  rc = ifd_check_frame_desc(desc, imp->uuid, imp->device_name, &info);
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+
+  /* Work on a dup, so the caller's fd is consumed only on full success. */
+  int fd = fcntl(desc->memory_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return ifd_fail(-errno, "%s: cannot duplicate memory_fd: %s", fn, strerror(errno));
+  ifd_vk_frame *f = calloc(1, sizeof(*f));
+  if (!f) {
+    close(fd);
+    return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  }
+  f->imp = imp;
+  f->info = info;
+  f->row_pitch = desc->row_pitch;
+  f->h.format = (VkFormat)info->vk_format;
+  f->h.width = desc->width;
+  f->h.height = desc->height;
+  f->h.max_format = desc->format;
+
+  rc = -EOPNOTSUPP;
+  if (path != IFD_VK_PATH_COPY) {
+    f->h.path = IFD_VK_PATH_LINEAR;
+    rc = setup_linear(f, desc, fd);
+    if (rc != 0 && f->h.memory) fd = -1; /* consumed by the failed attempt's memory */
+    if (rc != 0 && path == IFD_VK_PATH_AUTO && !f->h.memory) {
+      /* Nothing imported yet: release the image and fall back to COPY. */
+      if (f->h.view) imp->vkDestroyImageView(imp->device, f->h.view, NULL);
+      if (f->h.image) imp->vkDestroyImage(imp->device, f->h.image, NULL);
+      f->h.view = VK_NULL_HANDLE;
+      f->h.image = VK_NULL_HANDLE;
+      f->h.path = IFD_VK_PATH_COPY;
+      rc = setup_copy(f, desc, fd);
+    }
+  } else {
+    f->h.path = IFD_VK_PATH_COPY;
+    rc = setup_copy(f, desc, fd);
+  }
+  if (f->h.memory) fd = -1; /* the driver owns the dup now */
+  if (rc == 0) rc = ifd_handle_add(f, IFD_HANDLE_VK_FRAME);
+  if (rc != 0) {
+    if (fd >= 0) close(fd);
+    frame_free(f);
+    return ifd_fail_prefix(rc, "%s(%ux%u %s, %s path)", fn, desc->width, desc->height,
+                           info->name, path == IFD_VK_PATH_COPY     ? "copy"
+                                       : path == IFD_VK_PATH_LINEAR ? "linear"
+                                                                    : "auto");
+  }
+  ifd_fd_close(&desc->memory_fd);
+  *out = f;
+  return 0;
+}
+
+int ifd_vk_frame_import(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path path,
+                        ifd_vk_frame **out) {
+  return import_frame(imp, desc, path, out, "ifd_vk_frame_import");
+}
+
+void ifd_vk_frame_destroy(ifd_vk_frame *f) {
+  if (!f || ifd_check_handle(f, IFD_HANDLE_VK_FRAME, "frame", "ifd_vk_frame_destroy") != 0) return;
+  ifd_handle_remove(f);
+  frame_free(f);
+}
+
+int ifd_vk_frame_native_handles(const ifd_vk_frame *f, ifd_vk_frame_native *out) {
+  int rc = ifd_check_handle(f, IFD_HANDLE_VK_FRAME, "frame", "ifd_vk_frame_native_handles");
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "ifd_vk_frame_native_handles: out is NULL");
+  *out = f->h;
+  return 0;
+}
+
+static const VkImageSubresourceRange whole = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+
+int ifd_vk_frame_cmd_acquire(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineStageFlags dst_stages,
+                             VkAccessFlags dst_access) {
+  static const char fn[] = "ifd_vk_frame_cmd_acquire";
+  int rc = ifd_check_handle(f, IFD_HANDLE_VK_FRAME, "frame", fn);
+  if (rc != 0) return rc;
+  if (!cmd) return ifd_fail(-EINVAL, "%s: cmd is NULL", fn);
+  if (!dst_stages) dst_stages = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
+  ifd_vk_importer *imp = f->imp;
+  if (f->h.path == IFD_VK_PATH_LINEAR) {
+    VkImageMemoryBarrier ib = {
+        .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+        .dstAccessMask = dst_access,
+        .oldLayout = f->acquired_once ? VK_IMAGE_LAYOUT_GENERAL : VK_IMAGE_LAYOUT_PREINITIALIZED,
+        .newLayout = VK_IMAGE_LAYOUT_GENERAL,
+        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
+        .dstQueueFamilyIndex = imp->family,
+        .image = f->h.image,
+        .subresourceRange = whole};
+    imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, dst_stages, 0, 0, NULL, 0,
+                              NULL, 1, &ib);
+    f->acquired_once = true;
+    return 0;
+  }
+  /* COPY: acquire the buffer; the image's old contents are discarded, after
+   * every earlier read of it (ALL_COMMANDS, no access: execution dependency). */
+  VkBufferMemoryBarrier bb = {.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+                              .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
+                              .srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
+                              .dstQueueFamilyIndex = imp->family,
+                              .buffer = f->h.buffer,
+                              .size = VK_WHOLE_SIZE};
+  VkImageMemoryBarrier ib = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                             .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                             .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+                             .newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                             .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                             .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                             .image = f->h.image,
+                             .subresourceRange = whole};
+  imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                            0, 0, NULL, 1, &bb, 1, &ib);
+  VkBufferImageCopy region = {.bufferRowLength = f->row_pitch / f->info->bytes_per_pixel,
+                              .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+                              .imageExtent = {f->h.width, f->h.height, 1}};
+  imp->vkCmdCopyBufferToImage(cmd, f->h.buffer, f->h.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                              1, &region);
+  bb.srcAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
+  bb.dstAccessMask = 0;
+  bb.srcQueueFamilyIndex = imp->family;
+  bb.dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL;
+  ib.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+  ib.dstAccessMask = dst_access;
+  ib.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
+  ib.newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
+  imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                            dst_stages | VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL, 1, &bb,
+                            1, &ib);
+  return 0;
+}
+
+int ifd_vk_frame_cmd_release(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineStageFlags src_stages) {
+  static const char fn[] = "ifd_vk_frame_cmd_release";
+  int rc = ifd_check_handle(f, IFD_HANDLE_VK_FRAME, "frame", fn);
+  if (rc != 0) return rc;
+  if (!cmd) return ifd_fail(-EINVAL, "%s: cmd is NULL", fn);
+  if (f->h.path != IFD_VK_PATH_LINEAR) return 0;
+  if (!src_stages) src_stages = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
+  ifd_vk_importer *imp = f->imp;
+  VkImageMemoryBarrier ib = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                             .oldLayout = VK_IMAGE_LAYOUT_GENERAL,
+                             .newLayout = VK_IMAGE_LAYOUT_GENERAL,
+                             .srcQueueFamilyIndex = imp->family,
+                             .dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
+                             .image = f->h.image,
+                             .subresourceRange = whole};
+  imp->vkCmdPipelineBarrier(cmd, src_stages, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL, 0,
+                            NULL, 1, &ib);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ timelines */
+
+static int import_timeline(ifd_vk_importer *imp, int *fd, ifd_vk_timeline **out, const char *fn) {
+  int rc = ifd_check_handle(imp, IFD_HANDLE_VK_IMPORTER, "importer", fn);
+  if (rc != 0) return rc;
+  if (!fd || !out) return ifd_fail(-EINVAL, "%s: fd or out is NULL", fn);
+  if (*fd < 0 || fcntl(*fd, F_GETFD) < 0)
+    return ifd_fail(-EBADF, "%s: fd %d is not open", fn, *fd);
+  if (!imp->timelines)
+    return ifd_fail(-EOPNOTSUPP, "%s: the device has no vkImportSemaphoreFdKHR: enable "
+                                 "VK_KHR_external_semaphore_fd", fn);
+  int dup_fd = fcntl(*fd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) return ifd_fail(-errno, "%s: cannot duplicate fd: %s", fn, strerror(errno));
+  ifd_vk_timeline *t = calloc(1, sizeof(*t));
+  if (!t) {
+    close(dup_fd);
+    return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  }
+  t->imp = imp;
+  VkSemaphoreTypeCreateInfo type = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+                                    .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE};
+  VkSemaphoreCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &type};
+  VkResult r = imp->vkCreateSemaphore(imp->device, &sci, NULL, &t->semaphore);
+  if (r != VK_SUCCESS) {
+    rc = vk_fail(r, "vkCreateSemaphore(timeline): is the timelineSemaphore feature enabled?");
+  } else {
+    VkImportSemaphoreFdInfoKHR info = {.sType = VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_FD_INFO_KHR,
+                                       .semaphore = t->semaphore,
+                                       .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT,
+                                       .fd = dup_fd};
+    r = imp->vkImportSemaphoreFdKHR(imp->device, &info);
+    if (r == VK_SUCCESS) {
+      dup_fd = -1;
+    } else {
+      vk_fail(r, "vkImportSemaphoreFdKHR");
+      rc = ifd_fail(-EIO, "the driver refused the fd as a timeline semaphore: %s",
+                    ifd_last_error());
+    }
+  }
+  if (rc == 0) rc = ifd_handle_add(t, IFD_HANDLE_VK_TIMELINE);
+  if (rc != 0) {
+    if (dup_fd >= 0) close(dup_fd);
+    if (t->semaphore) imp->vkDestroySemaphore(imp->device, t->semaphore, NULL);
+    free(t);
+    return ifd_fail_prefix(rc, "%s", fn);
+  }
+  ifd_fd_close(fd);
+  *out = t;
+  return 0;
+}
+
+int ifd_vk_timeline_import(ifd_vk_importer *imp, int *fd, ifd_vk_timeline **out) {
+  return import_timeline(imp, fd, out, "ifd_vk_timeline_import");
+}
+
+void ifd_vk_timeline_destroy(ifd_vk_timeline *t) {
+  if (!t || ifd_check_handle(t, IFD_HANDLE_VK_TIMELINE, "timeline", "ifd_vk_timeline_destroy") != 0)
+    return;
+  ifd_handle_remove(t);
+  t->imp->vkDestroySemaphore(t->imp->device, t->semaphore, NULL);
+  free(t);
+}
+
+VkSemaphore ifd_vk_timeline_semaphore(const ifd_vk_timeline *t) {
+  return t && ifd_handle_live(t, IFD_HANDLE_VK_TIMELINE) ? t->semaphore : VK_NULL_HANDLE;
+}
+
+int ifd_vk_timeline_value(ifd_vk_timeline *t, uint64_t *out) {
+  int rc = ifd_check_handle(t, IFD_HANDLE_VK_TIMELINE, "timeline", "ifd_vk_timeline_value");
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "ifd_vk_timeline_value: out is NULL");
+  VkResult r = t->imp->vkGetSemaphoreCounterValue(t->imp->device, t->semaphore, out);
+  return r == VK_SUCCESS ? 0 : vk_fail(r, "vkGetSemaphoreCounterValue");
+}
+
+typedef struct {
+  ifd_vk_timeline *t;
+  uint64_t value, seen;
+} reach_arg;
+
+static int reached(void *p) {
+  reach_arg *a = p;
+  VkResult r = a->t->imp->vkGetSemaphoreCounterValue(a->t->imp->device, a->t->semaphore, &a->seen);
+  if (r != VK_SUCCESS) return vk_fail(r, "vkGetSemaphoreCounterValue");
+  return a->seen >= a->value;
+}
+
+int ifd_vk_timeline_host_wait(ifd_vk_timeline *t, uint64_t value, uint64_t timeout_ns) {
+  static const char fn[] = "ifd_vk_timeline_host_wait";
+  int rc = ifd_check_handle(t, IFD_HANDLE_VK_TIMELINE, "timeline", fn);
+  if (rc != 0) return rc;
+  reach_arg a = {t, value, 0};
+  rc = ifd_poll(reached, &a, timeout_ns);
+  if (rc == -ETIMEDOUT)
+    return ifd_fail(rc, "%s: timeline still at %llu, not %llu, after %llu ns", fn,
+                    (unsigned long long)a.seen, (unsigned long long)value,
+                    (unsigned long long)timeout_ns);
+  return rc == 0 ? 0 : ifd_fail_prefix(rc, "%s", fn);
+}
+
+int ifd_vk_timeline_host_signal(ifd_vk_timeline *t, uint64_t value) {
+  static const char fn[] = "ifd_vk_timeline_host_signal";
+  int rc = ifd_check_handle(t, IFD_HANDLE_VK_TIMELINE, "timeline", fn);
+  if (rc != 0) return rc;
+  uint64_t now = 0;
+  VkResult r = t->imp->vkGetSemaphoreCounterValue(t->imp->device, t->semaphore, &now);
+  if (r != VK_SUCCESS) return vk_fail(r, "vkGetSemaphoreCounterValue");
+  if (value <= now)
+    return ifd_fail(-EINVAL, "%s: %llu is not above the current value %llu", fn,
+                    (unsigned long long)value, (unsigned long long)now);
+  VkSemaphoreSignalInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
+                              .semaphore = t->semaphore,
+                              .value = value};
+  r = t->imp->vkSignalSemaphore(t->imp->device, &si);
+  return r == VK_SUCCESS ? 0 : vk_fail(r, "vkSignalSemaphore");
+}
+
+/* ------------------------------------------------------------------ rings */
+
+static void ring_free(ifd_vk_ring *ring) {
+  for (uint32_t i = 0; i < IFD_RING_MAX_FRAMES; i++) ifd_vk_frame_destroy(ring->frames[i]);
+  ifd_vk_timeline_destroy(ring->ready);
+  ifd_vk_timeline_destroy(ring->release);
+  free(ring);
+}
+
+int ifd_vk_ring_import(ifd_vk_importer *imp, ifd_ring_desc *desc, ifd_vk_path path,
+                       ifd_vk_ring **out) {
+  static const char fn[] = "ifd_vk_ring_import";
+  int rc = ifd_check_handle(imp, IFD_HANDLE_VK_IMPORTER, "importer", fn);
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
+  rc = ifd_check_ring_desc(desc);
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+  /* Import from a copy of desc holding dups, so that desc's fds are consumed
+   * only if everything succeeds. */
+  ifd_ring_desc copy;
+  rc = ifd_ring_desc_dup(desc, &copy);
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+  ifd_vk_ring *ring = calloc(1, sizeof(*ring));
+  if (!ring) {
+    ifd_ring_desc_close(&copy);
+    return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  }
+  ring->count = copy.count;
+  for (uint32_t i = 0; i < copy.count && rc == 0; i++)
+    rc = import_frame(imp, &copy.frames[i], path, &ring->frames[i], fn);
+  if (rc == 0 && copy.ready_fd >= 0) rc = import_timeline(imp, &copy.ready_fd, &ring->ready, fn);
+  if (rc == 0 && copy.release_fd >= 0)
+    rc = import_timeline(imp, &copy.release_fd, &ring->release, fn);
+  if (rc == 0) rc = ifd_handle_add(ring, IFD_HANDLE_VK_RING);
+  ifd_ring_desc_close(&copy);
+  if (rc != 0) {
+    ring_free(ring);
+    return rc;
+  }
+  ifd_ring_desc_close(desc);
+  *out = ring;
+  return 0;
+}
+
+void ifd_vk_ring_destroy(ifd_vk_ring *ring) {
+  if (!ring || ifd_check_handle(ring, IFD_HANDLE_VK_RING, "ring", "ifd_vk_ring_destroy") != 0)
+    return;
+  ifd_handle_remove(ring);
+  ring_free(ring);
+}
+
+uint32_t ifd_vk_ring_count(const ifd_vk_ring *ring) {
+  return ring && ifd_handle_live(ring, IFD_HANDLE_VK_RING) ? ring->count : 0;
+}
+
+ifd_vk_frame *ifd_vk_ring_frame(const ifd_vk_ring *ring, uint64_t k) {
+  if (!ring || !ifd_handle_live(ring, IFD_HANDLE_VK_RING) || k == 0) return NULL;
+  return ring->frames[(k - 1) % ring->count];
+}
+
+ifd_vk_timeline *ifd_vk_ring_ready(const ifd_vk_ring *ring) {
+  return ring && ifd_handle_live(ring, IFD_HANDLE_VK_RING) ? ring->ready : NULL;
+}
+
+ifd_vk_timeline *ifd_vk_ring_release(const ifd_vk_ring *ring) {
+  return ring && ifd_handle_live(ring, IFD_HANDLE_VK_RING) ? ring->release : NULL;
+}
+
+int ifd_vk_ring_wait_ready(ifd_vk_ring *ring, uint64_t k, uint64_t timeout_ns) {
+  static const char fn[] = "ifd_vk_ring_wait_ready";
+  int rc = ifd_check_handle(ring, IFD_HANDLE_VK_RING, "ring", fn);
+  if (rc != 0) return rc;
+  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
+  if (!ring->ready) return 0;
+  return ifd_vk_timeline_host_wait(ring->ready, k, timeout_ns);
+}
