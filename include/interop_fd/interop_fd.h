@@ -238,6 +238,9 @@ typedef struct {
   uint32_t row_pitch;       /* bytes from one row to the next */
   uint32_t width, height;   /* pixels */
   MAX_Format format;
+  ifd_backend exporter;     /* the API that allocated the memory (CUDA or
+                               VULKAN); AUTO = unknown. Consumers use it to
+                               pick paths verified for that exporter. */
   int timeline_fd;          /* optional OPAQUE_FD of a timeline semaphore the
                                producer signals when the frame is written; -1 */
   uint8_t device_uuid[16];  /* the exporting device (VkPhysicalDeviceIDProperties

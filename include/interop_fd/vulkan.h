@@ -23,10 +23,13 @@
  *    the imported memory: no copy at all. Only where the driver can sample the
  *    format with linear tiling and its own row pitch for that image equals the
  *    frame's row_pitch; otherwise import fails with -EOPNOTSUPP saying which.
- *    Caveat measured on NVIDIA 580 (H200): memory exported by interop_fd's
- *    Vulkan backend reads wrong through an rgba32f linear image (every other
- *    format, and all CUDA-exported memory, reads right). Use COPY there.
- *  - IFD_VK_PATH_AUTO: LINEAR where possible, else COPY.
+ *    Refused on NVIDIA's driver for memory exported by Vulkan (desc->exporter
+ *    == IFD_BACKEND_VULKAN): on driver 580 (H200) such memory sampled wrong
+ *    through linear images in most formats and sizes, while CUDA-exported
+ *    memory sampled exactly in all of them.
+ *  - IFD_VK_PATH_AUTO: LINEAR only where it was verified to sample exactly
+ *    (NVIDIA with CUDA-exported memory; Mesa's lavapipe), COPY everywhere
+ *    else, including when desc->exporter is unknown.
  *
  * Queue family ownership: imported memory belongs to VK_QUEUE_FAMILY_EXTERNAL
  * while the producer writes it. ifd_vk_frame_cmd_acquire records the acquire

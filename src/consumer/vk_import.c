@@ -61,6 +61,7 @@ struct ifd_vk_importer {
   VkPhysicalDeviceMemoryProperties memory;
   uint8_t uuid[16];
   char device_name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
+  VkDriverId driver;
   bool timelines; /* VK_KHR_external_semaphore_fd and Vulkan 1.2 entry points */
 };
 
@@ -156,11 +157,15 @@ int ifd_vk_importer_create(const ifd_vk_device_info *info, ifd_vk_importer **out
       (PFN_vkImportSemaphoreFdKHR)imp->vkGetDeviceProcAddr(imp->device, "vkImportSemaphoreFdKHR");
   imp->timelines = imp->vkImportSemaphoreFdKHR != NULL;
 
-  VkPhysicalDeviceIDProperties id = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+  VkPhysicalDeviceDriverProperties drv = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+  VkPhysicalDeviceIDProperties id = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES,
+                                     .pNext = &drv};
   VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                     .pNext = &id};
   imp->vkGetPhysicalDeviceProperties2(imp->physical, &p2);
   memcpy(imp->uuid, id.deviceUUID, sizeof(imp->uuid));
+  imp->driver = drv.driverID;
   snprintf(imp->device_name, sizeof(imp->device_name), "%s", p2.properties.deviceName);
   imp->vkGetPhysicalDeviceMemoryProperties(imp->physical, &imp->memory);
   rc = ifd_handle_add(imp, IFD_HANDLE_VK_IMPORTER);
@@ -261,10 +266,26 @@ static void frame_free(ifd_vk_frame *f) {
   free(f);
 }
 
+/* Where aliasing a linear image on imported memory was verified to sample
+ * exactly (every format and awkward sizes, through rendering): NVIDIA's
+ * driver with CUDA-exported memory, and Mesa's lavapipe. On NVIDIA, memory
+ * exported by Vulkan read wrong through linear images (driver 580, H200), so
+ * that combination is refused. Returns 1 verified, 0 unverified, -1 known bad. */
+static int linear_verdict(const ifd_vk_importer *imp, ifd_backend exporter) {
+  if (imp->driver == VK_DRIVER_ID_NVIDIA_PROPRIETARY)
+    return exporter == IFD_BACKEND_CUDA ? 1 : exporter == IFD_BACKEND_VULKAN ? -1 : 0;
+  if (imp->driver == VK_DRIVER_ID_MESA_LLVMPIPE) return 1;
+  return 0;
+}
+
 /* LINEAR: an image aliasing the memory. -EOPNOTSUPP (nothing consumed) where
  * the driver's linear layout does not match the frame. */
 static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   ifd_vk_importer *imp = f->imp;
+  if (linear_verdict(imp, d->exporter) < 0)
+    return ifd_fail(-EOPNOTSUPP, "%s samples Vulkan-exported memory wrongly through linear "
+                                 "images (measured on driver 580): use the COPY path",
+                    imp->device_name);
   VkFormatProperties fp;
   imp->vkGetPhysicalDeviceFormatProperties(imp->physical, f->h.format, &fp);
   if (!(fp.linearTilingFeatures & VK_FORMAT_FEATURE_SAMPLED_IMAGE_BIT))
@@ -394,6 +415,8 @@ static int import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path 
   f->h.max_format = desc->format;
 
   rc = -EOPNOTSUPP;
+  if (path == IFD_VK_PATH_AUTO && linear_verdict(imp, desc->exporter) < 1)
+    path = IFD_VK_PATH_COPY; /* AUTO aliases only where verified */
   if (path != IFD_VK_PATH_COPY) {
     f->h.path = IFD_VK_PATH_LINEAR;
     rc = setup_linear(f, desc, fd);

@@ -132,6 +132,7 @@ int ifd_image_describe(ifd_image *image, ifd_frame_desc *out) {
   d.width = image->width;
   d.height = image->height;
   d.format = image->info->format;
+  d.exporter = image->ctx->backend;
   memcpy(d.device_uuid, image->ctx->native.device_uuid, sizeof(d.device_uuid));
   *out = d;
   return 0;
