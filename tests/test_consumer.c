@@ -425,6 +425,7 @@ static void ring_ownership(producer *p, consumer *c) {
 /* A timeline that never reaches the value: the host wait times out cleanly. */
 static void timeline_timeout(producer *p, consumer *c, bool count_fds) {
   ifd_timeline *tl = NULL;
+  int fds = test_count_fds(); /* before: drivers may hold an fd per exportable semaphore */
   int rc = ifd_timeline_create(p->ctx, 0, &tl);
   if (rc == -EOPNOTSUPP) {
     printf("timeline timeout: not run, the producer cannot export timelines (%s)\n",
@@ -432,7 +433,6 @@ static void timeline_timeout(producer *p, consumer *c, bool count_fds) {
     return;
   }
   REQUIRE(rc == 0);
-  int fds = test_count_fds();
   int fd = -1;
   REQUIRE(ifd_timeline_export_fd(tl, &fd) == 0);
   if (c->gl) {
@@ -470,7 +470,10 @@ static void timeline_timeout(producer *p, consumer *c, bool count_fds) {
   }
   if (fd >= 0) close(fd);
   ifd_timeline_destroy(tl);
-  if (count_fds) CHECK(test_count_fds() == fds);
+  if (count_fds && test_count_fds() != fds) {
+    fprintf(stderr, "timeline round: %d fds before, %d after\n", fds, test_count_fds());
+    test_failures++;
+  }
 }
 
 static int mode_failures(void) {
