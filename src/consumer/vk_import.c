@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../core/internal.h"
+#include "../vulkan/vk_device.h" /* ifd_vk_fail: the one VkResult -> errno mapping */
 #include "import_checks.h"
 
 #define INSTANCE_FNS(X)                        \
@@ -91,26 +92,6 @@ static const char *const required_extensions[] = {
 const char *const *ifd_vk_required_device_extensions(uint32_t *count) {
   if (count) *count = (uint32_t)IFD_ARRAY_LEN(required_extensions);
   return required_extensions;
-}
-
-static const char *vk_result_name(VkResult r) {
-  switch (r) {
-#define CASE(x) case x: return #x;
-    CASE(VK_SUCCESS) CASE(VK_NOT_READY) CASE(VK_TIMEOUT) CASE(VK_INCOMPLETE)
-    CASE(VK_ERROR_OUT_OF_HOST_MEMORY) CASE(VK_ERROR_OUT_OF_DEVICE_MEMORY)
-    CASE(VK_ERROR_INITIALIZATION_FAILED) CASE(VK_ERROR_DEVICE_LOST)
-    CASE(VK_ERROR_FEATURE_NOT_PRESENT) CASE(VK_ERROR_FORMAT_NOT_SUPPORTED)
-    CASE(VK_ERROR_INVALID_EXTERNAL_HANDLE) CASE(VK_ERROR_TOO_MANY_OBJECTS)
-#undef CASE
-    default: return "VkResult(other)";
-  }
-}
-
-static int vk_fail(VkResult r, const char *what) {
-  int err = -EIO;
-  if (r == VK_ERROR_OUT_OF_HOST_MEMORY || r == VK_ERROR_OUT_OF_DEVICE_MEMORY) err = -ENOMEM;
-  if (r == VK_ERROR_FORMAT_NOT_SUPPORTED || r == VK_ERROR_FEATURE_NOT_PRESENT) err = -EOPNOTSUPP;
-  return ifd_fail(err, "%s: %s (%d)", what, vk_result_name(r), (int)r);
 }
 
 /* ------------------------------------------------------------------ importer */
@@ -223,7 +204,7 @@ static int import_memory(ifd_vk_importer *imp, int fd, uint64_t size, uint32_t b
                              .memoryTypeIndex = (uint32_t)type};
   VkResult r = imp->vkAllocateMemory(imp->device, &ai, NULL, out);
   if (r != VK_SUCCESS) {
-    int rc = vk_fail(r, "vkAllocateMemory(import OPAQUE_FD)");
+    int rc = ifd_vk_fail(r, "vkAllocateMemory(import OPAQUE_FD)");
     return ifd_fail(rc == -ENOMEM ? rc : -EIO, "the driver refused the memory fd (is it an "
                                                 "OPAQUE_FD memory export of this device?): %s",
                     ifd_last_error());
@@ -253,7 +234,7 @@ static int create_view(ifd_vk_frame *f) {
                      vk_swizzle(f->info->vk_swizzle[2]), vk_swizzle(f->info->vk_swizzle[3])},
       .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
   VkResult r = imp->vkCreateImageView(imp->device, &vci, NULL, &f->h.view);
-  return r == VK_SUCCESS ? 0 : vk_fail(r, "vkCreateImageView");
+  return r == VK_SUCCESS ? 0 : ifd_vk_fail(r, "vkCreateImageView");
 }
 
 static void frame_free(ifd_vk_frame *f) {
@@ -307,7 +288,7 @@ static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
                            .initialLayout = VK_IMAGE_LAYOUT_PREINITIALIZED};
   VkResult r = imp->vkCreateImage(imp->device, &ici, NULL, &f->h.image);
   if (r != VK_SUCCESS) {
-    vk_fail(r, "vkCreateImage(LINEAR)");
+    ifd_vk_fail(r, "vkCreateImage(LINEAR)");
     return ifd_fail(-EOPNOTSUPP, "%s cannot make a linear %s image: %s", imp->device_name,
                     f->info->name, ifd_last_error());
   }
@@ -330,7 +311,7 @@ static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   int rc = import_memory(imp, fd, d->size, req.memoryTypeBits, &f->h.memory);
   if (rc != 0) return rc;
   r = imp->vkBindImageMemory(imp->device, f->h.image, f->h.memory, 0);
-  if (r != VK_SUCCESS) return vk_fail(r, "vkBindImageMemory");
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkBindImageMemory");
   f->h.layout = VK_IMAGE_LAYOUT_GENERAL;
   return create_view(f);
 }
@@ -352,13 +333,13 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
                             .size = d->size,
                             .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT};
   VkResult r = imp->vkCreateBuffer(imp->device, &bci, NULL, &f->h.buffer);
-  if (r != VK_SUCCESS) return vk_fail(r, "vkCreateBuffer(external)");
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateBuffer(external)");
   VkMemoryRequirements req;
   imp->vkGetBufferMemoryRequirements(imp->device, f->h.buffer, &req);
   int rc = import_memory(imp, fd, d->size, req.memoryTypeBits, &f->h.memory);
   if (rc != 0) return rc;
   r = imp->vkBindBufferMemory(imp->device, f->h.buffer, f->h.memory, 0);
-  if (r != VK_SUCCESS) return vk_fail(r, "vkBindBufferMemory");
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkBindBufferMemory");
 
   VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
                            .imageType = VK_IMAGE_TYPE_2D,
@@ -372,7 +353,7 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
                                     VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
                            .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
   r = imp->vkCreateImage(imp->device, &ici, NULL, &f->h.image);
-  if (r != VK_SUCCESS) return vk_fail(r, "vkCreateImage(OPTIMAL)");
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateImage(OPTIMAL)");
   imp->vkGetImageMemoryRequirements(imp->device, f->h.image, &req);
   int type = memory_type(imp, req.memoryTypeBits);
   VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
@@ -380,9 +361,9 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
                              .memoryTypeIndex = (uint32_t)type};
   if (type < 0) return ifd_fail(-EOPNOTSUPP, "no memory type for the optimal image");
   r = imp->vkAllocateMemory(imp->device, &ai, NULL, &f->image_memory);
-  if (r != VK_SUCCESS) return vk_fail(r, "vkAllocateMemory(optimal image)");
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkAllocateMemory(optimal image)");
   r = imp->vkBindImageMemory(imp->device, f->h.image, f->image_memory, 0);
-  if (r != VK_SUCCESS) return vk_fail(r, "vkBindImageMemory");
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkBindImageMemory");
   f->h.layout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
   return create_view(f);
 }
@@ -420,7 +401,6 @@ static int import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path 
   if (path != IFD_VK_PATH_COPY) {
     f->h.path = IFD_VK_PATH_LINEAR;
     rc = setup_linear(f, desc, fd);
-    if (rc != 0 && f->h.memory) fd = -1; /* consumed by the failed attempt's memory */
     if (rc != 0 && path == IFD_VK_PATH_AUTO && !f->h.memory) {
       /* Nothing imported yet: release the image and fall back to COPY. */
       if (f->h.view) imp->vkDestroyImageView(imp->device, f->h.view, NULL);
@@ -574,7 +554,7 @@ static int import_timeline(ifd_vk_importer *imp, int *fd, ifd_vk_timeline **out,
   VkSemaphoreCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &type};
   VkResult r = imp->vkCreateSemaphore(imp->device, &sci, NULL, &t->semaphore);
   if (r != VK_SUCCESS) {
-    rc = vk_fail(r, "vkCreateSemaphore(timeline): is the timelineSemaphore feature enabled?");
+    rc = ifd_vk_fail(r, "vkCreateSemaphore(timeline): is the timelineSemaphore feature enabled?");
   } else {
     VkImportSemaphoreFdInfoKHR info = {.sType = VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_FD_INFO_KHR,
                                        .semaphore = t->semaphore,
@@ -584,7 +564,7 @@ static int import_timeline(ifd_vk_importer *imp, int *fd, ifd_vk_timeline **out,
     if (r == VK_SUCCESS) {
       dup_fd = -1;
     } else {
-      vk_fail(r, "vkImportSemaphoreFdKHR");
+      ifd_vk_fail(r, "vkImportSemaphoreFdKHR");
       rc = ifd_fail(-EIO, "the driver refused the fd as a timeline semaphore: %s",
                     ifd_last_error());
     }
@@ -622,7 +602,7 @@ int ifd_vk_timeline_value(ifd_vk_timeline *t, uint64_t *out) {
   if (rc != 0) return rc;
   if (!out) return ifd_fail(-EINVAL, "ifd_vk_timeline_value: out is NULL");
   VkResult r = t->imp->vkGetSemaphoreCounterValue(t->imp->device, t->semaphore, out);
-  return r == VK_SUCCESS ? 0 : vk_fail(r, "vkGetSemaphoreCounterValue");
+  return r == VK_SUCCESS ? 0 : ifd_vk_fail(r, "vkGetSemaphoreCounterValue");
 }
 
 typedef struct {
@@ -633,7 +613,7 @@ typedef struct {
 static int reached(void *p) {
   reach_arg *a = p;
   VkResult r = a->t->imp->vkGetSemaphoreCounterValue(a->t->imp->device, a->t->semaphore, &a->seen);
-  if (r != VK_SUCCESS) return vk_fail(r, "vkGetSemaphoreCounterValue");
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkGetSemaphoreCounterValue");
   return a->seen >= a->value;
 }
 
@@ -656,7 +636,7 @@ int ifd_vk_timeline_host_signal(ifd_vk_timeline *t, uint64_t value) {
   if (rc != 0) return rc;
   uint64_t now = 0;
   VkResult r = t->imp->vkGetSemaphoreCounterValue(t->imp->device, t->semaphore, &now);
-  if (r != VK_SUCCESS) return vk_fail(r, "vkGetSemaphoreCounterValue");
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkGetSemaphoreCounterValue");
   if (value <= now)
     return ifd_fail(-EINVAL, "%s: %llu is not above the current value %llu", fn,
                     (unsigned long long)value, (unsigned long long)now);
@@ -664,7 +644,7 @@ int ifd_vk_timeline_host_signal(ifd_vk_timeline *t, uint64_t value) {
                               .semaphore = t->semaphore,
                               .value = value};
   r = t->imp->vkSignalSemaphore(t->imp->device, &si);
-  return r == VK_SUCCESS ? 0 : vk_fail(r, "vkSignalSemaphore");
+  return r == VK_SUCCESS ? 0 : ifd_vk_fail(r, "vkSignalSemaphore");
 }
 
 /* ------------------------------------------------------------------ rings */
