@@ -1,0 +1,7 @@
+#!/bin/sh
+# Regenerates the checked-in PTX of the interop-fd tool's producer kernel (needs
+# nvcc; building and running the tool do not). -fmad=false keeps every multiply
+# and add separately rounded, as in the C reference (tools/cppn.c).
+set -eu
+cd "$(dirname "$0")/.."
+"${NVCC:-/usr/local/cuda/bin/nvcc}" -ptx -arch=compute_75 -fmad=false -o tools/cuda/cppn.ptx tools/cuda/cppn.cu

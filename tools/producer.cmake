@@ -1,0 +1,76 @@
+# The demo's producer (tools/producer.c): the network of tools/cppn.h as a CUDA
+# kernel (PTX generated from tools/cuda/cppn.cu by scripts/regen-tool-ptx.sh and
+# committed, so no CUDA toolkit is needed) and a Vulkan compute shader
+# (tools/shaders/cppn.comp, compiled here with glslangValidator). Both are
+# embedded as C arrays by cmake/embed_file.cmake. Included by
+# tools/CMakeLists.txt.
+
+set(IFD_TOOL_DIR ${CMAKE_CURRENT_LIST_DIR})
+set(IFD_TOOL_ROOT ${CMAKE_CURRENT_LIST_DIR}/..)
+set(IFD_EMBED ${IFD_TOOL_ROOT}/cmake/embed_file.cmake)
+
+find_program(IFD_GLSLANG_VALIDATOR glslangValidator)
+if(NOT IFD_GLSLANG_VALIDATOR)
+  message(FATAL_ERROR "glslangValidator not found: the interop-fd tool compiles its Vulkan "
+                      "compute shader (tools/shaders/cppn.comp) with it. Install Debian's "
+                      "glslang-tools (scripts/install-deps.sh does), or pass "
+                      "-DIFD_GLSLANG_VALIDATOR=/path/to/glslangValidator.")
+endif()
+
+set(IFD_CPPN_PTX ${IFD_TOOL_DIR}/cuda/cppn.ptx)
+set(IFD_CPPN_PTX_C ${CMAKE_CURRENT_BINARY_DIR}/cppn_ptx.c)
+add_custom_command(OUTPUT ${IFD_CPPN_PTX_C}
+  COMMAND ${CMAKE_COMMAND} -DINPUT=${IFD_CPPN_PTX} -DOUTPUT=${IFD_CPPN_PTX_C}
+          -DNAME=ifd_tool_cppn_ptx -P ${IFD_EMBED}
+  DEPENDS ${IFD_CPPN_PTX} ${IFD_EMBED}
+  COMMENT "Embedding tools/cuda/cppn.ptx")
+
+set(IFD_CPPN_COMP ${IFD_TOOL_DIR}/shaders/cppn.comp)
+set(IFD_CPPN_SPV ${CMAKE_CURRENT_BINARY_DIR}/cppn_comp.spv)
+set(IFD_CPPN_SPV_C ${CMAKE_CURRENT_BINARY_DIR}/cppn_comp_spv.c)
+add_custom_command(OUTPUT ${IFD_CPPN_SPV}
+  COMMAND ${IFD_GLSLANG_VALIDATOR} -V --target-env vulkan1.2 -o ${IFD_CPPN_SPV} ${IFD_CPPN_COMP}
+  DEPENDS ${IFD_CPPN_COMP}
+  COMMENT "Compiling tools/shaders/cppn.comp to SPIR-V")
+add_custom_command(OUTPUT ${IFD_CPPN_SPV_C}
+  COMMAND ${CMAKE_COMMAND} -DINPUT=${IFD_CPPN_SPV} -DOUTPUT=${IFD_CPPN_SPV_C}
+          -DNAME=ifd_tool_cppn_comp_spv -P ${IFD_EMBED}
+  DEPENDS ${IFD_CPPN_SPV} ${IFD_EMBED})
+
+add_library(ifd_tool_producer STATIC
+  ${IFD_TOOL_DIR}/producer.c
+  ${IFD_TOOL_DIR}/cppn.c
+  ${IFD_TOOL_DIR}/tool_error.c
+  ${IFD_CPPN_PTX_C}
+  ${IFD_CPPN_SPV_C})
+target_include_directories(ifd_tool_producer PUBLIC
+  ${IFD_TOOL_DIR} ${IFD_TOOL_ROOT}/src ${IFD_TOOL_ROOT}/include)
+target_link_libraries(ifd_tool_producer PUBLIC interop_fd_static Vulkan::Vulkan m)
+
+# tools/test_producer.c: the producer on each backend against the C reference
+# (cppn_pixel + cppn_encode), and the two backends against each other.
+if(NOT DEFINED IFD_BUILD_TESTS OR IFD_BUILD_TESTS)
+  add_executable(test_producer ${IFD_TOOL_DIR}/test_producer.c)
+  target_link_libraries(test_producer PRIVATE ifd_tool_producer)
+  file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/xdg)
+  foreach(mode vulkan cuda agree)
+    if(mode STREQUAL "vulkan")
+      set(label cpu)
+    else()
+      set(label gpu)
+    endif()
+    add_test(NAME producer_${mode} COMMAND test_producer ${mode})
+    set_tests_properties(producer_${mode} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+      LABELS ${label} ENVIRONMENT "XDG_RUNTIME_DIR=${CMAKE_BINARY_DIR}/xdg")
+  endforeach()
+  if(IFD_SANITIZE)
+    # AddressSanitizer's shadow gap collides with the CUDA driver's address
+    # reservation, and LeakSanitizer reports libcuda's own allocations
+    # (tests/cuda/README.md); the producer's leaks are checked by
+    # producer_vulkan. Run this way on the H200, the CUDA modes pass.
+    foreach(mode cuda agree)
+      set_property(TEST producer_${mode} APPEND PROPERTY ENVIRONMENT
+                   ASAN_OPTIONS=protect_shadow_gap=0:detect_leaks=0)
+    endforeach()
+  endif()
+endif()
