@@ -5,7 +5,7 @@ set -eu
 pkgs="cmake ninja-build gcc libc6-dev pkg-config binutils
       libvulkan-dev mesa-vulkan-drivers
       libegl-dev libgl-dev libepoxy-dev libegl-mesa0 libgl1-mesa-dri
-      glslang-tools libpng-dev libglfw3-dev"
+      glslang-tools libpng-dev libglfw3-dev xvfb xauth"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "copy_count.h"
 #include "cuda_kernels.h"
 #include "gl_env.h"
 #include "interop_fd/gl.h"
@@ -515,100 +516,11 @@ static int mode_failures(void) {
 
 /* ------------------------------------------------------------ acceptance */
 
-/* Interposed entry points: every copy-capable call the frame path could make
- * through CUDA (the library's own dlopen()ed table), the Vulkan importer
- * (its vkGetInstanceProcAddr) and the GL importer (its get_proc) is counted. */
-static atomic_long n_cpu_copies;  /* host <-> device copies or host mappings */
-static atomic_long n_gpu_copies;  /* device-side copies (the COPY paths) */
-
-static CUresult (*real_cuMemcpy2DAsync)(const CUDA_MEMCPY2D *, CUstream);
-static CUresult (*real_cuMemAllocHost)(void **, size_t);
-static CUresult count_cuMemcpy2DAsync(const CUDA_MEMCPY2D *c, CUstream s) {
-  atomic_fetch_add(&n_cpu_copies, 1);
-  return real_cuMemcpy2DAsync(c, s);
-}
-static CUresult count_cuMemAllocHost(void **p, size_t n) {
-  atomic_fetch_add(&n_cpu_copies, 1);
-  return real_cuMemAllocHost(p, n);
-}
-
-static PFN_vkGetDeviceProcAddr real_gdpa;
-static PFN_vkMapMemory real_vkMapMemory;
-static PFN_vkCmdCopyBufferToImage real_vkCmdCopyBufferToImage;
-static VKAPI_ATTR VkResult VKAPI_CALL count_vkMapMemory(VkDevice d, VkDeviceMemory m,
-                                                        VkDeviceSize o, VkDeviceSize s,
-                                                        VkMemoryMapFlags f, void **p) {
-  atomic_fetch_add(&n_cpu_copies, 1);
-  return real_vkMapMemory(d, m, o, s, f, p);
-}
-static VKAPI_ATTR void VKAPI_CALL count_vkCmdCopyBufferToImage(VkCommandBuffer c, VkBuffer b,
-                                                               VkImage i, VkImageLayout l,
-                                                               uint32_t n,
-                                                               const VkBufferImageCopy *r) {
-  atomic_fetch_add(&n_gpu_copies, 1);
-  real_vkCmdCopyBufferToImage(c, b, i, l, n, r);
-}
-static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL count_gdpa(VkDevice d, const char *name) {
-  PFN_vkVoidFunction f = real_gdpa(d, name);
-  if (!f) return f;
-  if (strcmp(name, "vkMapMemory") == 0) {
-    real_vkMapMemory = (PFN_vkMapMemory)f;
-    return (PFN_vkVoidFunction)count_vkMapMemory;
-  }
-  if (strcmp(name, "vkCmdCopyBufferToImage") == 0) {
-    real_vkCmdCopyBufferToImage = (PFN_vkCmdCopyBufferToImage)f;
-    return (PFN_vkVoidFunction)count_vkCmdCopyBufferToImage;
-  }
-  return f;
-}
-static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL count_gipa(VkInstance i, const char *name) {
-  PFN_vkVoidFunction f = vkGetInstanceProcAddr(i, name);
-  if (f && strcmp(name, "vkGetDeviceProcAddr") == 0) {
-    real_gdpa = (PFN_vkGetDeviceProcAddr)f;
-    return (PFN_vkVoidFunction)count_gdpa;
-  }
-  return f;
-}
-
-/* GL: every call that moves pixels between host and GL memory, plus
- * glTextureSubImage2D, counted as a CPU copy unless a pixel-unpack buffer is
- * bound (then it is the COPY path's device-side copy). */
-static void(APIENTRY *real_glTextureSubImage2D)(GLuint, GLint, GLint, GLint, GLsizei, GLsizei,
-                                                 GLenum, GLenum, const void *);
-static void APIENTRY count_glTextureSubImage2D(GLuint t, GLint l, GLint x, GLint y, GLsizei w,
-                                               GLsizei h, GLenum f, GLenum ty, const void *p) {
-  GLint pbo = 0;
-  glGetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &pbo);
-  atomic_fetch_add(pbo ? &n_gpu_copies : &n_cpu_copies, 1);
-  real_glTextureSubImage2D(t, l, x, y, w, h, f, ty, p);
-}
-static void APIENTRY never_called(void) { atomic_fetch_add(&n_cpu_copies, 1000000); }
-static ifd_gl_proc count_get_proc(const char *name) {
-  static const char *const cpu_side[] = {
-      "glReadPixels", "glGetTexImage", "glGetTextureImage", "glGetTextureSubImage",
-      "glGetBufferSubData", "glGetNamedBufferSubData", "glMapBuffer", "glMapBufferRange",
-      "glMapNamedBuffer", "glMapNamedBufferRange", "glBufferSubData", "glNamedBufferSubData",
-      "glBufferData", "glNamedBufferData", "glTexSubImage2D", "glTexImage2D"};
-  for (size_t i = 0; i < ARRAY_LEN(cpu_side); i++)
-    if (strcmp(name, cpu_side[i]) == 0) return (ifd_gl_proc)never_called; /* must not be loaded */
-  ifd_gl_proc f = (ifd_gl_proc)eglGetProcAddress(name);
-  if (f && strcmp(name, "glTextureSubImage2D") == 0) {
-    real_glTextureSubImage2D = (void(APIENTRY *)(GLuint, GLint, GLint, GLint, GLsizei, GLsizei,
-                                                  GLenum, GLenum, const void *))f;
-    return (ifd_gl_proc)count_glTextureSubImage2D;
-  }
-  return f;
-}
-
-static void interpose_cuda(const ifd_cuda_api *cu) {
-  /* The table is the library's private, writable copy (tests link the static
-   * library); replacing entries reroutes every call the library makes. */
-  ifd_cuda_api *t = (ifd_cuda_api *)cu;
-  real_cuMemcpy2DAsync = t->cuMemcpy2DAsync;
-  real_cuMemAllocHost = t->cuMemAllocHost;
-  t->cuMemcpy2DAsync = count_cuMemcpy2DAsync;
-  t->cuMemAllocHost = count_cuMemAllocHost;
-}
+/* Every copy-capable call the frame path could make through CUDA (the
+ * library's own dlopen()ed table), the Vulkan importer (its
+ * vkGetInstanceProcAddr) and the GL importer (its get_proc) is counted by the
+ * interop-fd tool's copy counter (tools/copy_count.h), which its selftest
+ * uses too. */
 
 /* (a) solid colour from a kernel: fill_u32 with 0xff336699 is RGBA (0x99, 0x66, 0x33, 0xff). */
 static void acceptance_solid(producer *p, consumer *c) {
@@ -707,7 +619,7 @@ static void acceptance_animated(producer *p, consumer *c, uint64_t frames) {
   else REQUIRE(ifd_vk_ring_import(c->vk.importer, &d, IFD_VK_PATH_AUTO, &vr) == 0);
   CHECK(d.ready_fd == -1 && d.release_fd == -1 && d.frames[0].memory_fd == -1);
 
-  long cpu0 = atomic_load(&n_cpu_copies), gpu0 = atomic_load(&n_gpu_copies);
+  long cpu0 = copy_count_host(), gpu0 = copy_count_device();
   producer_thread_arg arg = {.p = p, .ring = ring, .frames = frames};
   pthread_t thread;
   REQUIRE(pthread_create(&thread, NULL, producer_thread, &arg) == 0);
@@ -740,7 +652,7 @@ static void acceptance_animated(producer *p, consumer *c, uint64_t frames) {
   }
   double dt = now_s() - t0;
   pthread_join(thread, NULL);
-  long cpu = atomic_load(&n_cpu_copies) - cpu0, gpu = atomic_load(&n_gpu_copies) - gpu0;
+  long cpu = copy_count_host() - cpu0, gpu = copy_count_device() - gpu0;
   if (arg.rc != 0) {
     fprintf(stderr, "producer: %d (%s)\n", arg.rc, arg.error);
     test_failures++;
@@ -782,10 +694,10 @@ static int mode_acceptance(bool gl) {
   producer p;
   int rc = producer_open(&p, IFD_BACKEND_CUDA);
   if (rc != 0) SKIP("no CUDA producer: %s", ifd_last_error());
-  interpose_cuda(p.cu);
+  copy_count_interpose_cuda();
   consumer c;
   char why[512];
-  if (consumer_open(&c, gl, count_gipa, count_get_proc, why, sizeof(why)) != 0) {
+  if (consumer_open(&c, gl, copy_count_gipa, copy_count_get_proc, why, sizeof(why)) != 0) {
     producer_close(&p);
     SKIP("no %s consumer: %s", gl ? "GL" : "Vulkan", why);
   }

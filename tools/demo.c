@@ -1,0 +1,285 @@
+/* interop-fd demo: the CPPN drawn on the GPU every frame and shown through
+ * the zero-copy path, in a window or headless (PNG files and timings). */
+#include "demo.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+#include "png_write.h"
+#include "tool_error.h"
+
+#define DEFAULT_HEADLESS_FRAMES 300
+#define DEFAULT_HEADLESS_FRAMES_CPU 120 /* lavapipe draws 480x270 at 10-30 frames/s */
+#define DEFAULT_OUT_DIR "interop-fd-frames"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* mkdir -p, then a probe file: an unwritable folder is refused before any
+ * GPU work. */
+int demo_check_out_dir(const char *dir) {
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+    return tool_fail(-ENAMETOOLONG, "--out: path too long");
+  for (char *s = path + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = '\0';
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+      return tool_fail(-errno, "--out: cannot create %s: %s", path, strerror(errno));
+    *s = '/';
+  }
+  if (mkdir(path, 0777) != 0 && errno != EEXIST)
+    return tool_fail(-errno, "--out: cannot create %s: %s", path, strerror(errno));
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+    return tool_fail(-ENOTDIR, "--out: %s is not a folder", path);
+  if (access(path, W_OK | X_OK) != 0)
+    return tool_fail(-EACCES, "--out: %s is not writable: %s", path, strerror(errno));
+  return 0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double percentile(const double *sorted, size_t n, double q) {
+  if (n == 0) return 0.0;
+  size_t i = (size_t)ceil(q * (double)n);
+  if (i > 0) i--;
+  return sorted[i < n ? i : n - 1];
+}
+
+/* Frame k (1-based) is written when it is one of `save` frames spread evenly
+ * over 1..frames, first and last included. */
+static bool should_save(uint64_t k, uint64_t frames, uint32_t save) {
+  if (save == 0) return false;
+  if (save == 1 || frames <= 1) return k == 1;
+  for (uint32_t i = 0; i < save; i++) {
+    uint64_t pick = 1 + (uint64_t)((double)i * (double)(frames - 1) / (double)(save - 1) + 0.5);
+    if (pick == k) return true;
+  }
+  return false;
+}
+
+static unsigned digits(uint64_t v) {
+  unsigned d = 1;
+  while (v >= 10) v /= 10, d++;
+  return d;
+}
+
+/* 1920x1080 on a GPU, 480x270 where the producer is a CPU (lavapipe), so the
+ * CPU demo still moves. */
+static bool producer_is_cpu(const ifd_context_native *n) {
+  if (!n->vk_physical_device || n->backend != IFD_BACKEND_VULKAN) return false;
+  VkPhysicalDeviceProperties props;
+  vkGetPhysicalDeviceProperties((VkPhysicalDevice)n->vk_physical_device, &props);
+  return props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+}
+
+static void print_uuid(FILE *f, const uint8_t u[16]) {
+  for (int i = 0; i < 16; i++) fprintf(f, "%02x%s", u[i], i == 3 || i == 5 || i == 7 || i == 9 ? "-" : "");
+}
+
+typedef struct {
+  const tool_options *o;
+  pipeline pl;
+  window *win;
+  uint64_t frames; /* 0: until the window closes */
+  char out_dir[PATH_MAX];
+  uint8_t *rgba;
+  double *times;   /* per drawn frame, excluding those written to PNG */
+  size_t n_times;
+  double busy_s;   /* sum of times[] */
+  double first_s;  /* the first frame: set-up, shader compilation */
+  uint32_t saved;
+  uint64_t last_reported; /* frame of the last progress line */
+  char first_png[PATH_MAX], last_png[PATH_MAX];
+} demo_run;
+
+static int save_frame(demo_run *d, uint64_t k) {
+  char path[PATH_MAX];
+  unsigned width = digits(d->frames) > 6 ? digits(d->frames) : 6;
+  snprintf(path, sizeof(path), "%s/frame-%0*llu.png", d->out_dir, (int)width, (unsigned long long)k);
+  int rc = png_write_rgba(path, d->rgba, d->pl.width, d->pl.height);
+  if (rc != 0) return rc;
+  if (d->saved++ == 0) snprintf(d->first_png, sizeof(d->first_png), "%s", path);
+  snprintf(d->last_png, sizeof(d->last_png), "%s", path);
+  return 0;
+}
+
+static void progress(demo_run *d, uint64_t k, double elapsed, bool final) {
+  double fps = d->busy_s > 0 ? (double)d->n_times / d->busy_s : 0.0;
+  if (d->win) {
+    char title[256];
+    snprintf(title, sizeof(title), "interop-fd demo - %s -> %s (%s) - %ux%u - %.0f frames/s",
+             backend_name(d->pl.native.backend), consumer_name(d->o->consumer),
+             presenter_path_name(d->pl.pres), d->pl.width, d->pl.height, fps);
+    window_set_title(d->win, title);
+  }
+  bool tty = isatty(STDOUT_FILENO);
+  if (!tty && final && k == d->last_reported) return;
+  d->last_reported = k;
+  if (!tty && !final && d->win == NULL) {
+    printf("frame %llu/%llu  %.0f frames/s  %.1f s\n", (unsigned long long)k,
+           (unsigned long long)d->frames, fps, elapsed);
+  } else if (d->frames) {
+    printf("%sframe %llu/%llu  %.0f frames/s  %.1f s%s", tty ? "\r" : "", (unsigned long long)k,
+           (unsigned long long)d->frames, fps, elapsed, tty && !final ? "   " : "\n");
+  } else {
+    printf("%sframe %llu  %.0f frames/s  %.1f s%s", tty ? "\r" : "", (unsigned long long)k, fps,
+           elapsed, tty && !final ? "   " : "\n");
+  }
+  fflush(stdout);
+}
+
+static int run_frames(demo_run *d) {
+  double start = now_s(), last_report = start, prev = start;
+  uint64_t k = 0;
+  for (uint64_t i = 0; d->frames == 0 || i < d->frames; i++) {
+    if (d->win) {
+      window_poll(d->win);
+      if (window_should_close(d->win)) break;
+    }
+    bool save = !d->win && should_save(i + 1, d->frames, d->o->save);
+    cppn_frame_args args;
+    cppn_frame_args_init(&args, d->pl.width, d->pl.height, d->pl.pitch, d->pl.format, i);
+    int rc = pipeline_step(&d->pl, &args, save ? d->rgba : NULL, &k);
+    if (rc != 0) return rc;
+    double t = now_s();
+    if (i == 0) {
+      d->first_s = t - prev;
+    } else if (!save) {
+      d->times[d->n_times++] = t - prev;
+      d->busy_s += t - prev;
+    }
+    if (save && (rc = save_frame(d, k)) != 0) return rc;
+    prev = now_s(); /* PNG encoding is not frame time */
+    if (prev - last_report >= 0.5) {
+      progress(d, k, prev - start, false);
+      last_report = prev;
+    }
+    if (d->win && d->n_times == (size_t)1 << 20) d->n_times = 0, d->busy_s = 0; /* keep it bounded */
+  }
+  int rc = pipeline_finish(&d->pl);
+  if (rc != 0) return rc;
+  progress(d, k, now_s() - start, true);
+  return 0;
+}
+
+static void report(demo_run *d) {
+  size_t n = d->n_times;
+  if (n == 0) {
+    printf("first frame: %.1f ms (set-up and shader compilation included)\n", d->first_s * 1e3);
+    return;
+  }
+  qsort(d->times, n, sizeof(double), cmp_double);
+  printf("%zu frames timed: %.1f frames/s; frame time p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, "
+         "max %.3f ms\n",
+         n, (double)n / d->busy_s, percentile(d->times, n, 0.5) * 1e3,
+         percentile(d->times, n, 0.9) * 1e3, percentile(d->times, n, 0.99) * 1e3,
+         d->times[n - 1] * 1e3);
+  printf("(not timed: the first frame, %.1f ms with set-up and shader compilation", d->first_s * 1e3);
+  if (d->saved) printf("; the %u frames read back for PNG files", d->saved);
+  printf(")\n");
+}
+
+static int open_context(const tool_options *o, ifd_context **ctx) {
+  int rc = ifd_context_create(o->backend, o->device, ctx);
+  if (rc != 0)
+    return tool_fail(rc, "no %s producer: %s",
+                     o->backend == IFD_BACKEND_AUTO ? "GPU" : backend_name(o->backend),
+                     ifd_last_error());
+  return 0;
+}
+
+int demo_run_main(const tool_options *o) {
+  demo_run d = {.o = o};
+  bool windowed = !o->headless && !o->out_dir && window_display_present();
+  if (!windowed) {
+    const char *dir = o->out_dir ? o->out_dir : DEFAULT_OUT_DIR;
+    int rc = demo_check_out_dir(dir);
+    if (rc != 0) return rc;
+    if (!realpath(dir, d.out_dir)) snprintf(d.out_dir, sizeof(d.out_dir), "%s", dir);
+  }
+  ifd_context *ctx = NULL;
+  int rc = open_context(o, &ctx);
+  if (rc != 0) return rc;
+  ifd_context_native native;
+  ifd_context_native_handles(ctx, &native);
+  pipeline_config cfg = {.consumer = o->consumer,
+                         .width = o->width,
+                         .height = o->height,
+                         .format = o->format,
+                         .ring = o->ring,
+                         .vsync = o->vsync};
+  bool cpu = producer_is_cpu(&native);
+  if (!cfg.width) {
+    cfg.width = cpu ? 480 : 1920;
+    cfg.height = cpu ? 270 : 1080;
+  }
+  if (windowed) {
+    rc = window_open("interop-fd demo", (int)cfg.width, (int)cfg.height, o->consumer == CONSUMER_GL,
+                     &d.win);
+    if (rc != 0) {
+      fprintf(stderr, "interop-fd: no window (%s); running headless\n", tool_last_error());
+      if ((rc = demo_check_out_dir(DEFAULT_OUT_DIR)) != 0) goto out;
+      if (!realpath(DEFAULT_OUT_DIR, d.out_dir)) snprintf(d.out_dir, sizeof(d.out_dir), "%s", DEFAULT_OUT_DIR);
+    }
+  }
+  cfg.win = d.win;
+  d.frames = o->frames_given ? o->frames
+             : d.win      ? 0
+             : cpu        ? DEFAULT_HEADLESS_FRAMES_CPU
+                          : DEFAULT_HEADLESS_FRAMES;
+  ifd_format_info fi;
+  ifd_format_query(o->format, &fi);
+  printf("producer: %s on %s (device UUID ", backend_name(native.backend), native.device_name);
+  print_uuid(stdout, native.device_uuid);
+  printf(")\n");
+  if ((rc = pipeline_create(&d.pl, ctx, &cfg)) != 0) goto out;
+  printf("consumer: %s on %s, %s path (%s)\n", consumer_name(o->consumer),
+         presenter_device_name(d.pl.pres), presenter_path_name(d.pl.pres),
+         strcmp(presenter_path_name(d.pl.pres), "LINEAR") == 0
+             ? "samples the producer's memory directly, no copy"
+             : "one GPU copy per frame into an optimal image");
+  printf("frames:   %ux%u %s, ring of %u, sync %s\n", cfg.width, cfg.height, fi.name, cfg.ring,
+         d.pl.timelines ? "by timeline semaphores on the GPU"
+                        : "on the host (this device cannot export semaphores)");
+  if (d.win)
+    printf("window:   %s; close it or press Escape to stop\n",
+           d.frames ? "shows the frames" : "shows the frames until closed");
+  else
+    printf("output:   %u PNG files to %s/ (headless)\n",
+           o->save < d.frames ? o->save : (uint32_t)d.frames, d.out_dir);
+  d.rgba = malloc((size_t)cfg.width * cfg.height * 4);
+  size_t cap = d.frames ? (size_t)d.frames : (size_t)1 << 20;
+  d.times = malloc(cap * sizeof(double));
+  if (!d.rgba || !d.times) {
+    rc = tool_fail(-ENOMEM, "out of memory");
+    goto out;
+  }
+  if ((rc = run_frames(&d)) != 0) goto out;
+  report(&d);
+  if (d.saved)
+    printf("wrote %u frames as PNG to %s/ (%s ... %s)\n", d.saved, d.out_dir,
+           strrchr(d.first_png, '/') + 1, strrchr(d.last_png, '/') + 1);
+out:
+  pipeline_destroy(&d.pl);
+  window_close(d.win);
+  ifd_context_destroy(ctx);
+  free(d.rgba);
+  free(d.times);
+  return rc;
+}

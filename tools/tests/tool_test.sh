@@ -1,0 +1,89 @@
+#!/bin/sh
+# CTest driver for the interop-fd tool: tool_test.sh MODE TOOL SCRATCH_DIR
+# Exit 0 pass, 1 fail, 77 skip (with the reason printed).
+set -u
+mode=$1 tool=$2 scratch=$3
+rm -rf "$scratch" && mkdir -p "$scratch" || exit 1
+log=$scratch/log
+fail() { echo "FAIL: $*"; cat "$log" 2>/dev/null; exit 1; }
+
+# Bad command lines: a usage message on stderr and exit status 2, never a crash.
+usage_refused() {
+  "$tool" "$@" >"$scratch/out" 2>"$log"
+  rc=$?
+  [ $rc -eq 2 ] || fail "'$*' exited $rc, expected 2"
+  grep -q '^usage: interop-fd' "$log" || fail "'$*' printed no usage"
+  echo "refused with usage: $* -> $(head -n 1 "$log")"
+}
+
+case $mode in
+usage)
+  usage_refused
+  usage_refused bogus
+  usage_refused demo --bogus
+  usage_refused demo --size 0x0
+  usage_refused demo --size 640
+  usage_refused demo --size 640x
+  usage_refused demo --size 99999x10
+  usage_refused demo --format rgb565
+  usage_refused demo --format RGBA8
+  usage_refused demo --format
+  usage_refused demo --frames 0
+  usage_refused demo --frames -5
+  usage_refused demo --frames ten
+  usage_refused demo --backend metal
+  usage_refused demo --consumer dx12
+  usage_refused demo --ring 9
+  usage_refused demo --out /proc/interop-fd-cannot-be-here
+  usage_refused demo --out /etc/passwd
+  usage_refused demo --headless=yes
+  usage_refused info --frames 3
+  usage_refused selftest --size 64x64
+  "$tool" help >"$scratch/out" 2>&1 || fail "help exited non-zero"
+  grep -q -- '--format' "$scratch/out" || fail "help does not list --format"
+  ;;
+demo-vk | demo-gl)
+  consumer=${mode#demo-}
+  "$tool" demo --consumer "$consumer" --frames 12 --save 3 --size 96x64 --format rgba16f \
+    --out "$scratch/frames" >"$log" 2>&1 || fail "demo exited non-zero"
+  cat "$log"
+  n=$(ls "$scratch/frames" | grep -c '^frame-0000[0-9][0-9]\.png$')
+  [ "$n" -eq 3 ] || fail "expected 3 PNG files, found $n"
+  grep -q "wrote 3 frames as PNG to $scratch/frames/" "$log" || fail "output folder not reported"
+  grep -q 'frames/s; frame time p50' "$log" || fail "no frame rate or percentiles printed"
+  ;;
+window-vk | window-gl)
+  command -v xvfb-run >/dev/null || { echo "SKIP: xvfb-run not installed (Debian package xvfb)"; exit 77; }
+  consumer=${mode#window-}
+  unset WAYLAND_DISPLAY
+  xvfb-run -a -s "-screen 0 1024x768x24" "$tool" demo --consumer "$consumer" --frames 30 \
+    >"$log" 2>&1 || fail "demo in a window exited non-zero"
+  cat "$log"
+  grep -q '^window:' "$log" || fail "the demo did not open a window"
+  grep -q 'frames/s' "$log" || fail "no frame rate printed"
+  ;;
+selftest-vk | selftest-gl)
+  "$tool" selftest --backend vulkan --consumer "${mode#selftest-}" --frames 2000 >"$log" 2>&1
+  rc=$?
+  cat "$log"
+  [ $rc -eq 0 ] || fail "selftest exited $rc"
+  grep -q '^pass  animate 2000 frames' "$log" || fail "the animation check did not run"
+  ;;
+selftest-gpu)
+  "$tool" selftest --backend cuda --consumer vk --frames 1 >"$log" 2>&1
+  if grep -q '^skip  producer  *cuda' "$log"; then
+    echo "SKIP: no CUDA producer here: $(grep '^skip  producer  *cuda' "$log" | sed 's/  */ /g')"
+    exit 77
+  fi
+  "$tool" selftest >"$log" 2>&1
+  rc=$?
+  cat "$log"
+  [ $rc -eq 0 ] || fail "selftest exited $rc"
+  grep -q '^pass  cuda and vulkan agree' "$log" || fail "the backends' frames were not compared"
+  ;;
+*)
+  echo "unknown mode $mode"
+  exit 1
+  ;;
+esac
+echo PASS
