@@ -97,8 +97,12 @@ static void APIENTRY count_glTextureSubImage2D(GLuint t, GLint l, GLint x, GLint
   real_glTextureSubImage2D(t, l, x, y, w, h, f, ty, p);
 }
 /* Handed out for every host-copy entry point: if the importer ever calls
- * one, the count shows it (the call itself does nothing). */
-static void APIENTRY host_copy_called(void) { atomic_fetch_add(&n_host, 1000000); }
+ * one, the count shows it; the call does nothing and returns NULL/0 (every
+ * such entry point returns void, a pointer or nothing it needs). */
+static void *APIENTRY host_copy_called(void) {
+  atomic_fetch_add(&n_host, 1000000);
+  return NULL;
+}
 
 ifd_gl_proc copy_count_get_proc(const char *name) {
   static const char *const host_side[] = {

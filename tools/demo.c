@@ -19,6 +19,7 @@
 #define DEFAULT_HEADLESS_FRAMES 300
 #define DEFAULT_HEADLESS_FRAMES_CPU 120 /* lavapipe draws 480x270 at 10-30 frames/s */
 #define DEFAULT_OUT_DIR "interop-fd-frames"
+#define TIMES_CAP ((size_t)1 << 20) /* frame times kept for percentiles */
 
 static double now_s(void) {
   struct timespec ts;
@@ -99,9 +100,11 @@ typedef struct {
   uint64_t frames; /* 0: until the window closes */
   char out_dir[PATH_MAX];
   uint8_t *rgba;
-  double *times;   /* per drawn frame, excluding those written to PNG */
-  size_t n_times;
-  double busy_s;   /* sum of times[] */
+  double *times;   /* per drawn frame, excluding those written to PNG; the */
+  size_t n_times;  /* first times_cap of them (or, in a window, the latest) */
+  size_t times_cap;
+  uint64_t n_timed; /* all timed frames */
+  double busy_s;    /* their sum */
   double first_s;  /* the first frame: set-up, shader compilation */
   uint32_t saved;
   uint64_t last_reported; /* frame of the last progress line */
@@ -120,7 +123,7 @@ static int save_frame(demo_run *d, uint64_t k) {
 }
 
 static void progress(demo_run *d, uint64_t k, double elapsed, bool final) {
-  double fps = d->busy_s > 0 ? (double)d->n_times / d->busy_s : 0.0;
+  double fps = d->busy_s > 0 ? (double)d->n_timed / d->busy_s : 0.0;
   if (d->win) {
     char title[256];
     snprintf(title, sizeof(title), "interop-fd demo - %s -> %s (%s) - %ux%u - %.0f frames/s",
@@ -161,7 +164,9 @@ static int run_frames(demo_run *d) {
     if (i == 0) {
       d->first_s = t - prev;
     } else if (!save) {
-      d->times[d->n_times++] = t - prev;
+      if (d->n_times == d->times_cap && d->win) d->n_times = 0; /* a window keeps the latest */
+      if (d->n_times < d->times_cap) d->times[d->n_times++] = t - prev;
+      d->n_timed++;
       d->busy_s += t - prev;
     }
     if (save && (rc = save_frame(d, k)) != 0) return rc;
@@ -170,7 +175,6 @@ static int run_frames(demo_run *d) {
       progress(d, k, prev - start, false);
       last_report = prev;
     }
-    if (d->win && d->n_times == (size_t)1 << 20) d->n_times = 0, d->busy_s = 0; /* keep it bounded */
   }
   int rc = pipeline_finish(&d->pl);
   if (rc != 0) return rc;
@@ -185,13 +189,16 @@ static void report(demo_run *d) {
     return;
   }
   qsort(d->times, n, sizeof(double), cmp_double);
-  printf("%zu frames timed: %.1f frames/s; frame time p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, "
-         "max %.3f ms\n",
-         n, (double)n / d->busy_s, percentile(d->times, n, 0.5) * 1e3,
+  printf("%llu frames timed: %.1f frames/s; frame time p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, "
+         "max %.3f ms%s\n",
+         (unsigned long long)d->n_timed, (double)d->n_timed / d->busy_s, percentile(d->times, n, 0.5) * 1e3,
          percentile(d->times, n, 0.9) * 1e3, percentile(d->times, n, 0.99) * 1e3,
-         d->times[n - 1] * 1e3);
+         d->times[n - 1] * 1e3, n < d->n_timed ? " (percentiles of the first 2^20)" : "");
+  printf("(frame time: from one frame's hand-off on the host to the next's, in steady state the "
+         "pipeline's period)\n");
   printf("(not timed: the first frame, %.1f ms with set-up and shader compilation", d->first_s * 1e3);
-  if (d->saved) printf("; the %u frames read back for PNG files", d->saved);
+  uint32_t others = d->saved - (d->o->save > 0); /* frame 1 is among the saved */
+  if (others) printf("; the other %u frames read back for PNG files", others);
   printf(")\n");
 }
 
@@ -263,18 +270,19 @@ int demo_run_main(const tool_options *o) {
   else
     printf("output:   %u PNG files to %s/ (headless)\n",
            o->save < d.frames ? o->save : (uint32_t)d.frames, d.out_dir);
-  d.rgba = malloc((size_t)cfg.width * cfg.height * 4);
-  size_t cap = d.frames ? (size_t)d.frames : (size_t)1 << 20;
-  d.times = malloc(cap * sizeof(double));
-  if (!d.rgba || !d.times) {
+  if (!d.win) d.rgba = malloc((size_t)cfg.width * cfg.height * 4);
+  d.times_cap = d.frames && d.frames < TIMES_CAP ? (size_t)d.frames : TIMES_CAP;
+  d.times = malloc(d.times_cap * sizeof(double));
+  if ((!d.win && !d.rgba) || !d.times) {
     rc = tool_fail(-ENOMEM, "out of memory");
     goto out;
   }
   if ((rc = run_frames(&d)) != 0) goto out;
   report(&d);
   if (d.saved)
-    printf("wrote %u frames as PNG to %s/ (%s ... %s)\n", d.saved, d.out_dir,
-           strrchr(d.first_png, '/') + 1, strrchr(d.last_png, '/') + 1);
+    printf("wrote %u frame%s as PNG to %s/ (%s%s%s)\n", d.saved, d.saved == 1 ? "" : "s", d.out_dir,
+           strrchr(d.first_png, '/') + 1, d.saved > 1 ? " ... " : "",
+           d.saved > 1 ? strrchr(d.last_png, '/') + 1 : "");
 out:
   pipeline_destroy(&d.pl);
   window_close(d.win);

@@ -11,7 +11,7 @@
 /* Mesa prints warnings without a runtime folder; any writable one will do. */
 static void ensure_runtime_dir(void) {
   const char *d = getenv("XDG_RUNTIME_DIR");
-  if (!d || !*d) setenv("XDG_RUNTIME_DIR", "/tmp", 0);
+  if (!d || !*d) setenv("XDG_RUNTIME_DIR", "/tmp", 1);
 }
 
 int main(int argc, char **argv) {

@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -29,8 +30,8 @@ void options_usage(FILE *f) {
       "  --consumer  vk or gl                                        [demo: vk; selftest: both]\n"
       "  --size      frame size, e.g. 1920x1080       [1920x1080 on a GPU, 480x270 on a CPU]\n"
       "  --format    r8 rg8 rgba8 bgra8 srgba8 r16f rg16f rgba16f r32f rg32f rgba32f  [rgba8]\n"
-      "  --frames    frames to draw (demo in a window: until closed; headless 300;\n"
-      "              selftest's animation check 10000)\n"
+      "  --frames    frames to draw (demo in a window: until closed; headless 300,\n"
+      "              120 on a CPU; selftest's animation check 10000)\n"
       "  --out       folder for PNG files (headless)                     [interop-fd-frames]\n"
       "  --save      how many frames to write, spread over the run, first and last included [4]\n"
       "  --ring      frames in flight, 1..8                                       [3]\n"
@@ -41,7 +42,7 @@ void options_usage(FILE *f) {
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out) {
-  if (!s || !*s || *s == '-' || *s == '+')
+  if (!s || !isdigit((unsigned char)*s))
     return tool_fail(-EINVAL, "%s needs a number from %llu to %llu", opt, (unsigned long long)min,
                      (unsigned long long)max);
   char *end = NULL;

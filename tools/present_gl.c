@@ -273,8 +273,8 @@ int present_gl_create(const present_config *cfg, presenter **out) {
     rc = egl_open(p, cfg->device_uuid);
   }
   if (rc == 0) {
-    snprintf(p->base.device_name, sizeof(p->base.device_name), "%s",
-             (const char *)glGetString(GL_RENDERER));
+    const char *renderer = (const char *)glGetString(GL_RENDERER);
+    snprintf(p->base.device_name, sizeof(p->base.device_name), "%s", renderer ? renderer : "?");
     ifd_gl_get_proc_address gp = cfg->importer_get_proc;
     if (!gp && p->win) gp = window_gl_get_proc(p->win);
     if (ifd_gl_importer_create(gp, &p->importer) != 0)

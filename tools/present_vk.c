@@ -52,6 +52,7 @@ typedef struct {
   /* window */
   VkSurfaceKHR surface;
   VkSwapchainKHR swapchain;
+  bool stale; /* to be made again before the next draw */
   VkExtent2D extent;
   uint32_t image_count;
   VkImage images[MAX_SWAP_IMAGES];
@@ -331,6 +332,10 @@ static void destroy_swapchain_images(vkp *p) {
 }
 
 static int create_swapchain(vkp *p) {
+  uint32_t fw = 0, fh = 0;
+  window_framebuffer_size(p->win, &fw, &fh);
+  p->stale = fw == 0 || fh == 0; /* minimised: make it when the window is back */
+  if (p->stale && p->swapchain) return 0;
   vkDeviceWaitIdle(p->device);
   destroy_swapchain_images(p);
   VkSurfaceCapabilitiesKHR caps;
@@ -364,6 +369,7 @@ static int create_swapchain(vkp *p) {
   }
   uint32_t count = caps.minImageCount + 1;
   if (caps.maxImageCount && count > caps.maxImageCount) count = caps.maxImageCount;
+  if (count > MAX_SWAP_IMAGES) count = MAX_SWAP_IMAGES;
   VkSwapchainCreateInfoKHR sci = {.sType = VK_STRUCTURE_TYPE_SWAPCHAIN_CREATE_INFO_KHR,
                                   .surface = p->surface,
                                   .minImageCount = count,
@@ -536,8 +542,11 @@ static int record(vkp *p, VkCommandBuffer cmd, uint64_t k, VkImage target, VkIma
   if (ifd_vk_frame_cmd_acquire(frame, cmd, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
                                VK_ACCESS_SHADER_READ_BIT) != 0)
     return tool_fail(-EIO, "%s", ifd_last_error());
+  /* The same target (headless) or swapchain image may still be written or
+   * copied by an earlier draw in flight: order after its writes and reads. */
   image_barrier(cmd, target, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
-                VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, 0,
+                VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
                 VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT);
   VkRenderingAttachmentInfo ca = {.sType = VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO,
                                   .imageView = view,
@@ -561,7 +570,8 @@ static int record(vkp *p, VkCommandBuffer cmd, uint64_t k, VkImage target, VkIma
   vkCmdPushConstants(cmd, p->layout, VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof(pc), &pc);
   vkCmdDraw(cmd, 3, 1, 0, 0);
   vkCmdEndRendering(cmd);
-  ifd_vk_frame_cmd_release(frame, cmd, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
+  if (ifd_vk_frame_cmd_release(frame, cmd, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT) != 0)
+    return tool_fail(-EIO, "%s", ifd_last_error());
   return 0;
 }
 
@@ -610,10 +620,12 @@ static int vk_draw(presenter *base, uint64_t k, uint8_t *rgba) {
     uint32_t fw = 0, fh = 0;
     window_framebuffer_size(p->win, &fw, &fh);
     if (fw == 0 || fh == 0) return skip_frame(p, k, slot); /* minimised */
-    VkResult r = vkAcquireNextImageKHR(p->device, p->swapchain, FENCE_TIMEOUT_NS, p->acquired[slot],
-                                       VK_NULL_HANDLE, &image);
-    if (r == VK_ERROR_OUT_OF_DATE_KHR) {
-      if ((rc = create_swapchain(p)) != 0) return rc;
+    if (p->stale && (rc = create_swapchain(p)) != 0) return rc;
+    if (p->stale) return skip_frame(p, k, slot);
+    VkResult r = VK_ERROR_OUT_OF_DATE_KHR;
+    for (int tries = 0; tries < 5 && r == VK_ERROR_OUT_OF_DATE_KHR; tries++) {
+      if (tries && (rc = create_swapchain(p)) != 0) return rc;
+      if (p->stale) return skip_frame(p, k, slot);
       r = vkAcquireNextImageKHR(p->device, p->swapchain, FENCE_TIMEOUT_NS, p->acquired[slot],
                                 VK_NULL_HANDLE, &image);
     }
@@ -687,7 +699,7 @@ static int vk_draw(presenter *base, uint64_t k, uint8_t *rgba) {
                            .pImageIndices = &image};
     VkResult r = vkQueuePresentKHR(p->queue, &pi);
     if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_SUBOPTIMAL_KHR) {
-      if ((rc = create_swapchain(p)) != 0) return rc;
+      p->stale = true; /* made again before the next draw */
     } else if (r != VK_SUCCESS) {
       return tool_fail(-EIO, "vkQueuePresentKHR failed (VkResult %d)", (int)r);
     }

@@ -72,16 +72,15 @@ int window_open(const char *title, int w, int h, bool gl, window **out) {
   }
 #define LOAD(ret, name, params)                                                                \
   if (!(*(void **)&win->f.name = dlsym(win->lib, #name))) {                               \
-    dlclose(win->lib);                                                                    \
-    free(win);                                                                            \
+    free(win); /* not dlclose()d: see window_close */                                     \
     return tool_fail(-ENODEV, "libglfw.so.3 lacks %s (GLFW 3.3 or newer needed)", #name); \
   }
   GLFW_FUNCTIONS(LOAD)
 #undef LOAD
   if (!win->f.glfwInit()) {
     int rc = tool_fail(-ENODEV, "GLFW cannot start: %s", glfw_message(win));
-    dlclose(win->lib);
-    free(win);
+    win->f.glfwTerminate();
+    free(win); /* libglfw stays loaded, as in window_close */
     return rc;
   }
   if (gl) {
