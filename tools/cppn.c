@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "interop_fd/asyncrt.h"
+#include "interop_fd/interop_fd.h"
 
 /* xorshift32: a fixed, portable sequence, so the weights are the same everywhere. */
 static float next_uniform(uint32_t *s) {
@@ -103,6 +103,38 @@ static uint16_t half_from_float(float f) {
   }
   uint32_t m = ax + 0xc8000fffu + ((ax >> 13) & 1u); /* rebias exponent, round to even */
   return (uint16_t)(sign | (m >> 13));
+}
+
+static float half_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
+  if (exp == 0) {
+    float m = ldexpf((float)mant, -24);
+    return sign ? -m : m;
+  }
+  uint32_t u = exp == 31 ? sign | 0x7f800000u | (mant << 13)
+                         : sign | ((exp - 15 + 127) << 23) | (mant << 13);
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+uint32_t cppn_decode(uint32_t format, const uint8_t *px, float out[4]) {
+  ifd_format_info fi;
+  if (ifd_format_query((MAX_Format)format, &fi) != 0) return 0;
+  uint32_t bpc = fi.bytes_per_pixel / fi.channels;
+  for (uint32_t c = 0; c < fi.channels; c++) {
+    const uint8_t *p = px + c * bpc;
+    if (bpc == 1) {
+      out[c] = p[0] / 255.0f;
+    } else if (bpc == 2) {
+      uint16_t h;
+      memcpy(&h, p, 2);
+      out[c] = half_to_float(h);
+    } else {
+      memcpy(&out[c], p, 4);
+    }
+  }
+  return fi.channels;
 }
 
 uint32_t cppn_encode(uint32_t format, const float rgba[4], uint8_t out[16]) {

@@ -86,6 +86,11 @@ void cppn_pixel(const cppn_params *p, const cppn_frame_args *args, uint32_t px, 
 /* The bytes the producers write for that colour into one pixel of args->format
  * (at most 16 bytes); returns the number of bytes. */
 uint32_t cppn_encode(uint32_t format, const float rgba[4], uint8_t out[16]);
+
+/* The channels of one stored pixel of `format`, in stored order (BGRA8: B G R
+ * A), as values: 8-bit as byte / 255, halves and floats as they are. Returns
+ * the number of channels (0 for an unknown format). */
+uint32_t cppn_decode(uint32_t format, const uint8_t *px, float out[4]);
 #endif
 
 #endif

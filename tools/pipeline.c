@@ -53,8 +53,8 @@ fail:
 }
 
 void pipeline_destroy(pipeline *pl) {
-  if (pl->pres) presenter_finish(pl->pres);
-  if (pl->prod) producer_finish(pl->prod);
+  /* Each destroy waits for its own work; the consumer goes first, so the
+   * ring's images are no longer read when they are freed. */
   presenter_destroy(pl->pres);
   ifd_ring_destroy(pl->ring);
   producer_destroy(pl->prod);

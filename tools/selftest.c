@@ -273,39 +273,21 @@ static void check_animation(target *t, uint64_t frames) {
 
 /* ------------------------------------------------------------------ agreement */
 
-static float half_to_float(uint16_t h) {
-  int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  float v = e == 0 ? ldexpf((float)m, -24) : e == 31 ? INFINITY : ldexpf((float)(m | 0x400), e - 25);
-  return (h & 0x8000) ? -v : v;
-}
-
-/* Channel i of one pixel of `format`, as stored, in [0, 1] for UNORM. */
-static float channel(MAX_Format format, const uint8_t *px, int i) {
-  ifd_format_info fi;
-  ifd_format_query(format, &fi);
-  if (!fi.is_float) return px[i] / 255.0f;
-  if (fi.bytes_per_pixel / fi.channels == 2) {
-    uint16_t h;
-    memcpy(&h, px + 2 * i, 2);
-    return half_to_float(h);
-  }
-  float f;
-  memcpy(&f, px + 4 * i, 4);
-  return f;
-}
-
 /* Largest channel difference between two tightly packed frames. */
 static double max_difference(MAX_Format f, const uint8_t *a, const uint8_t *b, uint32_t w,
                              uint32_t h) {
   ifd_format_info fi;
   ifd_format_query(f, &fi);
   double worst = 0;
-  for (size_t p = 0; p < (size_t)w * h; p++)
+  for (size_t p = 0; p < (size_t)w * h; p++) {
+    float va[4], vb[4];
+    cppn_decode(f, a + p * fi.bytes_per_pixel, va);
+    cppn_decode(f, b + p * fi.bytes_per_pixel, vb);
     for (uint32_t i = 0; i < fi.channels; i++) {
-      double d = fabs((double)channel(f, a + p * fi.bytes_per_pixel, (int)i) -
-                      (double)channel(f, b + p * fi.bytes_per_pixel, (int)i));
+      double d = fabs((double)va[i] - (double)vb[i]);
       if (d > worst || d != d) worst = d != d ? INFINITY : d;
     }
+  }
   return worst;
 }
 

@@ -87,40 +87,15 @@ static int count_fds(void) {
 
 /* ------------------------------------------------------------------ decoding */
 
-static float half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
-  if (exp == 0) {
-    float m = ldexpf((float)mant, -24);
-    return sign ? -m : m;
-  }
-  uint32_t u = exp == 31 ? sign | 0x7f800000u | (mant << 13)
-                         : sign | ((exp - 15 + 127) << 23) | (mant << 13);
-  float f;
-  memcpy(&f, &u, 4);
-  return f;
-}
-
 /* Channels of one pixel's bytes, in stored order; returns their number. */
 static int decode(uint32_t format, const uint8_t *px, double out[4], int *bytes_per_channel) {
   ifd_format_info fi;
-  if (ifd_format_query((MAX_Format)format, &fi) != 0) return 0;
-  int n = (int)fi.channels, bpc = (int)(fi.bytes_per_pixel / fi.channels);
-  *bytes_per_channel = bpc;
-  for (int c = 0; c < n; c++) {
-    const uint8_t *p = px + c * bpc;
-    if (bpc == 1) {
-      out[c] = p[0] / 255.0;
-    } else if (bpc == 2) {
-      uint16_t h;
-      memcpy(&h, p, 2);
-      out[c] = half_to_float(h);
-    } else {
-      float f;
-      memcpy(&f, p, 4);
-      out[c] = f;
-    }
-  }
-  return n;
+  float v[4];
+  uint32_t n = cppn_decode(format, px, v);
+  if (n == 0 || ifd_format_query((MAX_Format)format, &fi) != 0) return 0;
+  *bytes_per_channel = (int)(fi.bytes_per_pixel / fi.channels);
+  for (uint32_t c = 0; c < n; c++) out[c] = v[c];
+  return (int)n;
 }
 
 static double tolerance(int bytes_per_channel) {
