@@ -1,7 +1,9 @@
 #!/bin/sh
-# Regenerates the checked-in PTX of the interop-fd tool's producer kernel (needs
-# nvcc; building and running the tool do not). -fmad=false keeps every multiply
-# and add separately rounded, as in the C reference (tools/cppn.c).
+# Regenerates the checked-in PTX of the interop-fd tool's kernels, the demo's
+# producer and the benchmark's (needs nvcc; building and running the tool do
+# not). -fmad=false keeps every multiply and add of the demo's network
+# separately rounded, as in the C reference (tools/cppn.c).
 set -eu
 cd "$(dirname "$0")/.."
 "${NVCC:-/usr/local/cuda/bin/nvcc}" -ptx -arch=compute_75 -fmad=false -o tools/cuda/cppn.ptx tools/cuda/cppn.cu
+"${NVCC:-/usr/local/cuda/bin/nvcc}" -ptx -arch=compute_75 -o tools/cuda/bench.ptx tools/cuda/bench.cu

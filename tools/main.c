@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bench.h"
 #include "demo.h"
 #include "info.h"
 #include "options.h"
@@ -30,6 +31,13 @@ int main(int argc, char **argv) {
     return info_run(stdout) == 0 ? 0 : 1;
   case CMD_SELFTEST:
     return selftest_main(&o);
+  case CMD_BENCH:
+    if (o.out_dir && demo_check_out_dir(o.out_dir) != 0) {
+      fprintf(stderr, "interop-fd: %s\n\n", tool_last_error());
+      options_usage(stderr);
+      return 2;
+    }
+    return bench_run_main(&o);
   case CMD_DEMO: {
     if (o.out_dir && demo_check_out_dir(o.out_dir) != 0) {
       fprintf(stderr, "interop-fd: %s\n\n", tool_last_error());

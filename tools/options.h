@@ -10,7 +10,7 @@
 #include "interop_fd/interop_fd.h"
 #include "present.h"
 
-typedef enum { CMD_DEMO, CMD_INFO, CMD_SELFTEST, CMD_HELP } tool_command;
+typedef enum { CMD_DEMO, CMD_INFO, CMD_SELFTEST, CMD_BENCH, CMD_HELP } tool_command;
 
 typedef struct {
   tool_command command;
@@ -27,6 +27,12 @@ typedef struct {
   int device;             /* --device N (0) */
   bool headless;          /* --headless: no window even with a display */
   bool vsync;             /* --vsync */
+  /* bench */
+  bool size_given, format_given;
+  uint32_t paths;         /* --paths: bit (1 << bench_path) per path (all) */
+  uint32_t modes;         /* --modes: bit (1 << bench_mode) per mode (both) */
+  int break_path;         /* --break PATH: corrupt that path's frames (-1: none) */
+  bool host_wait;         /* --handoff host: consumers wait on the host, then submit */
 } tool_options;
 
 /* Parses argv (argv[0] is the program). On a bad command line returns -EINVAL

@@ -39,6 +39,14 @@ usage)
   usage_refused demo --headless=yes
   usage_refused info --frames 3
   usage_refused selftest --size 64x64
+  usage_refused bench --format r8
+  usage_refused bench --paths zero-copy
+  usage_refused bench --paths floor,
+  usage_refused bench --modes fast
+  usage_refused bench --handoff cpu
+  usage_refused bench --break nothing
+  usage_refused bench --consumer vk
+  usage_refused demo --paths floor
   "$tool" help >"$scratch/out" 2>&1 || fail "help exited non-zero"
   grep -q -- '--format' "$scratch/out" || fail "help does not list --format"
   ;;
@@ -80,6 +88,33 @@ selftest-gpu)
   cat "$log"
   [ $rc -eq 0 ] || fail "selftest exited $rc"
   grep -q '^pass  cuda and vulkan agree' "$log" || fail "the backends' frames were not compared"
+  ;;
+bench-gpu)
+  # Every path in both modes on a small frame; then one path's frames
+  # deliberately wrong, which the benchmark must refuse to report.
+  "$tool" bench --size 640x360 --format rgba8 --frames 300 --out "$scratch/ok" >"$log" 2>&1
+  rc=$?
+  cat "$log"
+  if [ $rc -eq 77 ]; then echo "SKIP: $(grep 'bench needs' "$log" | head -n 1)"; exit 77; fi
+  [ $rc -eq 0 ] || fail "bench exited $rc"
+  json=$scratch/ok/bench.json
+  [ -s "$scratch/ok/bench.svg" ] || fail "no chart written"
+  for p in zero-copy-copy zero-copy-direct cpu-roundtrip cuda-gl-interop floor; do
+    for m in throughput latency; do
+      grep -q "{\"path\": \"$p\", \"mode\": \"$m\", \"width\": 640, \"height\": 360, \"format\": \"rgba8\", .*\"fps\": [0-9].*\"latency_us_p50\": [0-9].*\"latency_us_p99\": [0-9]" "$json" \
+        || fail "bench.json has no measured run for $p $m"
+    done
+  done
+  "$tool" bench --size 640x360 --format rgba8 --frames 100 --paths zero-copy-copy,floor \
+    --break zero-copy-copy --out "$scratch/broken" >"$log" 2>&1
+  rc=$?
+  cat "$log"
+  [ $rc -eq 1 ] || fail "bench with wrong frames exited $rc, expected 1"
+  json=$scratch/broken/bench.json
+  grep -q '"path": "zero-copy-copy".*"fps"' "$json" && fail "wrong frames were reported"
+  grep -q '"path": "zero-copy-copy".*"status": "refused"' "$json" || fail "the refusal is not in bench.json"
+  grep -q '"path": "floor", "mode": "throughput".*"fps": [0-9]' "$json" || fail "the good path was not reported"
+  grep -q 'REFUSED: 100 of 100 frames wrong' "$log" || fail "the refusal was not printed"
   ;;
 *)
   echo "unknown mode $mode"
