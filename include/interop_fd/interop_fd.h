@@ -311,13 +311,25 @@ IFD_API int ifd_ring_export(ifd_ring *ring, ifd_ring_desc *out);
  * and sets them to -1. NULL is a no-op. */
 IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
 
-/* Starts the next frame k (1 for the first call): waits on the host until the
- * consumer has released frame k - count, then returns k and the image to write.
- * The wait polls the semaphore, so it wakes within microseconds.
- * Blocks: yes, only while the ring is full.
+/* Starts the next frame k (1 for the first call) and returns k and the image
+ * to write. The image may still be read by the consumer (frame k - count):
+ * with timelines, this enqueues on the context's queue/stream a device-side
+ * wait until the consumer has released frame k - count (none if it already
+ * has), so write the image only with work enqueued there afterwards
+ * (ifd_context_native_handles), never from the host or another stream.
+ * Work waiting on the device starts within microseconds of the release,
+ * where work the host enqueued after a host wait starts only after the GPU
+ * switched contexts (~160 us on an H200). Without timelines (lavapipe) the
+ * host waits for the release instead.
+ * Blocks: only to keep the host within 2 * count frames of the consumer's
+ * releases (with timelines), or while the ring is full (without); the wait
+ * polls the semaphore, so it wakes within microseconds.
+ * ifd_ring_destroy releases any wait still enqueued, so a consumer that stops
+ * cannot leave the context unable to go idle.
  * Errors: -EINVAL bad ring or NULL pointers, or the previous frame was not
- *         ended; -ETIMEDOUT the consumer did not release frame k - count within
- *         timeout_ns (the frame is not started; call again); -EIO. */
+ *         ended; -ETIMEDOUT the consumer did not release the frame the host
+ *         waits for within timeout_ns (the frame is not started; call
+ *         again); -EIO. */
 IFD_API int ifd_ring_begin_frame(ifd_ring *ring, uint64_t timeout_ns, uint64_t *out_frame,
                                  ifd_image **out_image);
 
@@ -330,7 +342,8 @@ IFD_API int ifd_ring_end_frame(ifd_ring *ring, uint64_t frame);
 
 /* Releases frame k from the host, for a consumer in this process that has
  * finished reading it: signals release = k (device-side, after the context's
- * queued work) or, without timelines, records it.
+ * queued work; from the host where the context's queue/stream already waits
+ * for it) or, without timelines, records it.
  * Errors: -EINVAL bad ring, k not yet ended, or k below an earlier release. */
 IFD_API int ifd_ring_release_frame(ifd_ring *ring, uint64_t frame);
 

@@ -89,6 +89,7 @@ struct ifd_backend_ops {
   int (*timeline_export_fd)(ifd_timeline *tl, int *out_fd);
   int (*timeline_signal)(ifd_timeline *tl, uint64_t value);
   int (*timeline_wait)(ifd_timeline *tl, uint64_t value);
+  int (*timeline_host_signal)(ifd_timeline *tl, uint64_t value); /* from the host, now */
   int (*timeline_host_wait)(ifd_timeline *tl, uint64_t value, uint64_t timeout_ns);
   int (*timeline_value)(ifd_timeline *tl, uint64_t *out_value);
 };

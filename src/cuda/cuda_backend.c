@@ -476,6 +476,10 @@ static int cuda_timeline_signal(ifd_timeline *tl, uint64_t value) {
   return 0;
 }
 
+static int cuda_timeline_host_signal(ifd_timeline *tl, uint64_t value) {
+  return ifd_vkdev_timeline_host_signal(C(tl->ctx)->vk, &T(tl)->vk, value);
+}
+
 static int cuda_timeline_wait(ifd_timeline *tl, uint64_t value) {
   cuda_ctx *c = C(tl->ctx);
   CUDA_EXTERNAL_SEMAPHORE_WAIT_PARAMS p = {0};
@@ -550,6 +554,7 @@ const ifd_backend_ops ifd_cuda_backend = {
     .timeline_export_fd = cuda_timeline_export_fd,
     .timeline_signal = cuda_timeline_signal,
     .timeline_wait = cuda_timeline_wait,
+    .timeline_host_signal = cuda_timeline_host_signal,
     .timeline_host_wait = cuda_timeline_host_wait,
     .timeline_value = cuda_timeline_value,
 };

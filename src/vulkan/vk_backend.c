@@ -303,6 +303,10 @@ static int vk_timeline_export_fd(ifd_timeline *tl, int *out_fd) {
 static int vk_timeline_signal(ifd_timeline *tl, uint64_t value) {
   return ifd_vkdev_timeline_signal(DEV(tl->ctx), TL(tl), value);
 }
+static int vk_timeline_host_signal(ifd_timeline *tl, uint64_t value) {
+  return ifd_vkdev_timeline_host_signal(DEV(tl->ctx), TL(tl), value);
+}
+
 static int vk_timeline_wait(ifd_timeline *tl, uint64_t value) {
   return ifd_vkdev_timeline_wait(DEV(tl->ctx), TL(tl), value);
 }
@@ -331,6 +335,7 @@ const ifd_backend_ops ifd_vulkan_backend = {
     .timeline_export_fd = vk_timeline_export_fd,
     .timeline_signal = vk_timeline_signal,
     .timeline_wait = vk_timeline_wait,
+    .timeline_host_signal = vk_timeline_host_signal,
     .timeline_host_wait = vk_timeline_host_wait,
     .timeline_value = vk_timeline_value,
 };

@@ -134,6 +134,8 @@ void ifd_vkdev_timeline_destroy(ifd_vk_device *d, ifd_vkdev_timeline *t);
 int ifd_vkdev_timeline_export(ifd_vk_device *d, ifd_vkdev_timeline *t, int *out_fd);
 int ifd_vkdev_timeline_signal(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value);
 int ifd_vkdev_timeline_wait(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value);
+/* vkSignalSemaphore: the value is reached now, from the host. */
+int ifd_vkdev_timeline_host_signal(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value);
 int ifd_vkdev_timeline_host_wait(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value,
                               uint64_t timeout_ns);
 int ifd_vkdev_timeline_value(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t *out);

@@ -70,6 +70,15 @@ int ifd_vkdev_timeline_signal(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t 
   return 0;
 }
 
+int ifd_vkdev_timeline_host_signal(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value) {
+  VkSemaphoreSignalInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
+                              .semaphore = t->semaphore,
+                              .value = value};
+  VkResult r = d->fn.vkSignalSemaphore(d->device, &si);
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkSignalSemaphore");
+  return 0;
+}
+
 int ifd_vkdev_timeline_wait(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value) {
   VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
   VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
