@@ -73,6 +73,15 @@ void bench_positions(uint32_t k, uint32_t w, uint32_t h, uint32_t pos[2 * BENCH_
   }
 }
 
+void bench_decode_texels(const float *t, MAX_Format format, bench_seen *seen) {
+  float scale = format == MAX_FMT_RGBA16F ? BENCH_PATTERN_HALF_SCALE : 255.0f;
+  for (int i = 0; i < BENCH_SAMPLES; i++)
+    for (int c = 0; c < 4; c++) {
+      float x = t[4 * i + c];
+      seen->texel[i][c] = isfinite(x) && x >= 0.0f ? (uint32_t)lrintf(x * scale) : UINT32_MAX;
+    }
+}
+
 static uint64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -43,6 +43,11 @@ int bench_mode_from_name(const char *name);
 /* The positions the consumers sample in frame k (corners first). */
 void bench_positions(uint32_t k, uint32_t width, uint32_t height, uint32_t pos[2 * BENCH_SAMPLES]);
 
+/* Fills seen->texel from the floats a sampling shader wrote (BENCH_SAMPLES
+ * vec4s) for a frame of `format`: RGBA8 as v * 255, RGBA16F as v * 1024;
+ * non-finite or negative values become UINT32_MAX (never a pattern value). */
+void bench_decode_texels(const float *texels, MAX_Format format, bench_seen *seen);
+
 int bench_run_main(const tool_options *o);
 
 #endif

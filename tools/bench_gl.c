@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "bench_pattern.h"
 #include "gl_context.h"
 #include "tool_error.h"
 
@@ -193,12 +192,7 @@ int bench_gl_collect(bench_gl *g, uint32_t s, bench_seen *seen) {
   seen->start_ns = t[0];
   seen->end_ns = t[1];
   seen->has_times = true;
-  const float *tx = (const float *)(const void *)(g->io_mapped + (size_t)IO_STRIDE * s + IO_POS_BYTES);
-  float scale = g->format == MAX_FMT_RGBA16F ? BENCH_PATTERN_HALF_SCALE : 255.0f;
-  for (int i = 0; i < BENCH_SAMPLES; i++)
-    for (int c = 0; c < 4; c++) {
-      float x = tx[4 * i + c];
-      seen->texel[i][c] = isfinite(x) && x >= 0.0f ? (uint32_t)lrintf(x * scale) : UINT32_MAX;
-    }
+  const uint8_t *texels = g->io_mapped + (size_t)IO_STRIDE * s + IO_POS_BYTES;
+  bench_decode_texels((const float *)(const void *)texels, g->format, seen);
   return gl_check("reading a frame's results");
 }

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "bench_pattern.h"
 #include "tool_error.h"
 
 extern const char ifd_tool_bench_sample_comp_spv[];
@@ -406,13 +405,8 @@ static int read_seen(bench_vk *v, uint32_t s, bench_seen *seen) {
   seen->start_ns = (uint64_t)llround((double)(ts[0] & v->ts_mask) * v->ns_per_tick);
   seen->used_ns = (uint64_t)llround((double)(ts[1] & v->ts_mask) * v->ns_per_tick);
   seen->end_ns = (uint64_t)llround((double)(ts[2] & v->ts_mask) * v->ns_per_tick);
-  const float *t = (const float *)(const void *)(v->io_mapped + (size_t)IO_STRIDE * s + IO_POS_BYTES);
-  float scale = v->format == MAX_FMT_RGBA16F ? BENCH_PATTERN_HALF_SCALE : 255.0f;
-  for (int i = 0; i < BENCH_SAMPLES; i++)
-    for (int c = 0; c < 4; c++) {
-      float x = t[4 * i + c];
-      seen->texel[i][c] = isfinite(x) && x >= 0.0f ? (uint32_t)lrintf(x * scale) : UINT32_MAX;
-    }
+  const uint8_t *texels = v->io_mapped + (size_t)IO_STRIDE * s + IO_POS_BYTES;
+  bench_decode_texels((const float *)(const void *)texels, v->format, seen);
   return 0;
 }
 
