@@ -1,0 +1,623 @@
+/* Rings under load: every format, odd and large sizes, ring depths 1 to 4 and
+ * the three Vulkan paths (AUTO, COPY, LINEAR), for memory exported by the
+ * producer backend that IFD_TEST_BACKEND names (vulkan by default, cuda).
+ *
+ * The consumer works as a real one does: it records and submits its use of
+ * frame k before the producer has written it, with a device-side wait for
+ * ready = k and a device-side signal of release = k (host hand-over where the
+ * ring has no timelines), keeps up to `depth` frames in flight, and checks 32
+ * texels of every frame (4 corners and 28 that move with k) against the
+ * pattern of seed k. A frame of the wrong slot, a stale frame, a torn one or
+ * zeros all fail. A frame whose row pitch is not a multiple of 64 bytes is
+ * checked too (one frame, since a ring's pitch is the device's).
+ *
+ * IFD_STRESS_FILTER=a,b runs only the cases whose label contains a or b.
+ * Where no case can use timelines (lavapipe), the large sizes are left out:
+ * they prove nothing more there and take minutes on a CPU. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cuda_kernels.h"
+#include "interop_fd/vulkan.h"
+#include "test_util.h"
+#include "vk_render.h"
+
+extern const char ifd_test_sample_points_comp[];
+extern const unsigned long ifd_test_sample_points_comp_size;
+
+#define SAMPLES 32
+#define MAX_DEPTH 4
+#define SECOND (1000ull * 1000 * 1000)
+#define IO_POS 0
+#define IO_TEXEL (8 * SAMPLES)
+#define IO_SLOT 1024 /* bytes per slot in the io buffer */
+
+static const char *const path_names[] = {"auto", "copy", "linear"};
+
+/* ------------------------------------------------------------ producer */
+
+typedef struct {
+  ifd_context *ctx;
+  const ifd_cuda_api *cu;
+  tk_kernels k;
+  CUcontext cu_ctx;
+  CUstream stream;
+  bool timelines;
+} producer;
+
+static int producer_open(producer *p, ifd_backend backend) {
+  memset(p, 0, sizeof(*p));
+  int rc = ifd_context_create(backend, 0, &p->ctx);
+  if (rc != 0) return rc;
+  ifd_timeline *probe = NULL;
+  p->timelines = ifd_timeline_create(p->ctx, 0, &probe) == 0;
+  ifd_timeline_destroy(probe);
+  if (ifd_context_backend(p->ctx) != IFD_BACKEND_CUDA) return 0;
+  int err = 0;
+  p->cu = ifd_cuda_api_get(&err);
+  ifd_context_native n;
+  REQUIRE(p->cu && ifd_context_native_handles(p->ctx, &n) == 0);
+  p->cu_ctx = n.cu_context;
+  p->stream = n.cu_stream;
+  REQUIRE(p->cu->cuCtxPushCurrent(p->cu_ctx) == CUDA_SUCCESS);
+  REQUIRE(tk_load(p->cu, &p->k) == CUDA_SUCCESS);
+  CUcontext dummy;
+  p->cu->cuCtxPopCurrent(&dummy);
+  return 0;
+}
+
+static void producer_close(producer *p) {
+  if (p->cu) {
+    p->cu->cuCtxPushCurrent(p->cu_ctx);
+    tk_unload(&p->k);
+    CUcontext dummy;
+    p->cu->cuCtxPopCurrent(&dummy);
+  }
+  ifd_context_destroy(p->ctx);
+  memset(p, 0, sizeof(*p));
+}
+
+/* Writes the pattern of `seed` as a w x h `fmt` frame with row pitch `pitch`
+ * into img's memory: a kernel on the context's stream (CUDA), or a blocking
+ * upload on the context's queue (Vulkan). With the Vulkan backend the frame's
+ * layout must be img's own, or img must be an R8 image 256 bytes wide whose
+ * rows are contiguous (the odd-pitch case). */
+static int producer_write(producer *p, ifd_image *img, MAX_Format fmt, uint32_t w, uint32_t h,
+                          uint32_t pitch, uint32_t seed) {
+  if (p->cu) {
+    ifd_image_native n;
+    REQUIRE(ifd_image_native_handles(img, &n) == 0);
+    REQUIRE(p->cu->cuCtxPushCurrent(p->cu_ctx) == CUDA_SUCCESS);
+    int r = tk_fill_pattern(&p->k, p->stream, n.cu_device_ptr, pitch, w, h, fmt, seed);
+    CUcontext dummy;
+    p->cu->cuCtxPopCurrent(&dummy);
+    return r == CUDA_SUCCESS ? 0 : -EIO;
+  }
+  uint32_t iw = ifd_image_width(img), ih = ifd_image_height(img);
+  ifd_format_info fi;
+  ifd_format_query(ifd_image_format(img), &fi);
+  /* The image's own layout, or raw bytes laid over an R8 image's rows. */
+  bool raw = ifd_image_format(img) != fmt || iw != w;
+  size_t row = raw ? (size_t)iw * fi.bytes_per_pixel : pitch;
+  size_t rows = raw ? ih : h;
+  uint8_t *host = calloc(rows, row);
+  REQUIRE(host);
+  REQUIRE((size_t)pitch * h <= row * rows);
+  test_fill_pattern(host, pitch, w, h, fmt, seed);
+  int rc = ifd_image_upload(img, host, row);
+  free(host);
+  return rc;
+}
+
+/* ------------------------------------------------------------ consumer */
+
+typedef struct {
+  vkr r; /* device, queue and importer */
+  VkDescriptorSetLayout set_layout;
+  VkPipelineLayout layout;
+  VkPipeline pipeline;
+  VkDescriptorPool desc_pool;
+  VkDescriptorSet sets[MAX_DEPTH];
+  VkSampler sampler;
+  VkBuffer io;
+  VkDeviceMemory io_memory;
+  uint8_t *io_mapped;
+  VkCommandPool pool;
+  VkCommandBuffer cmd[MAX_DEPTH];
+  VkFence fence[MAX_DEPTH];
+} consumer;
+
+#define VK_OK(call)                                                                   \
+  do {                                                                                \
+    VkResult r_ = (call);                                                             \
+    if (r_ != VK_SUCCESS) {                                                           \
+      fprintf(stderr, "%s:%d: %s failed: %d\n", __FILE__, __LINE__, #call, (int)r_);  \
+      return -1;                                                                      \
+    }                                                                                 \
+  } while (0)
+
+static int consumer_open(consumer *c, char *why, size_t n) {
+  memset(c, 0, sizeof(*c));
+  if (vkr_open(&c->r, NULL, why, n) != 0) return 1;
+  VkDevice dev = c->r.device;
+  VkSamplerCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
+                             .magFilter = VK_FILTER_NEAREST,
+                             .minFilter = VK_FILTER_NEAREST,
+                             .addressModeU = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+                             .addressModeV = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+                             .addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE};
+  VK_OK(vkCreateSampler(dev, &sci, NULL, &c->sampler));
+  VkDescriptorSetLayoutBinding b[2] = {
+      {0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
+      {1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL}};
+  VkDescriptorSetLayoutCreateInfo dl = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO, .bindingCount = 2, .pBindings = b};
+  VK_OK(vkCreateDescriptorSetLayout(dev, &dl, NULL, &c->set_layout));
+  VkPipelineLayoutCreateInfo pl = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                   .setLayoutCount = 1,
+                                   .pSetLayouts = &c->set_layout};
+  VK_OK(vkCreatePipelineLayout(dev, &pl, NULL, &c->layout));
+  VkShaderModuleCreateInfo smi = {
+      .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+      .codeSize = ifd_test_sample_points_comp_size,
+      .pCode = (const uint32_t *)(const void *)ifd_test_sample_points_comp};
+  VkShaderModule sm;
+  VK_OK(vkCreateShaderModule(dev, &smi, NULL, &sm));
+  VkComputePipelineCreateInfo cpi = {
+      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = sm, .pName = "main"},
+      .layout = c->layout};
+  VkResult r = vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &cpi, NULL, &c->pipeline);
+  vkDestroyShaderModule(dev, sm, NULL);
+  VK_OK(r);
+  VkDescriptorPoolSize ps[2] = {{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, MAX_DEPTH},
+                                {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, MAX_DEPTH}};
+  VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                    .maxSets = MAX_DEPTH, .poolSizeCount = 2, .pPoolSizes = ps};
+  VK_OK(vkCreateDescriptorPool(dev, &dpi, NULL, &c->desc_pool));
+  VkDescriptorSetLayout layouts[MAX_DEPTH];
+  for (int i = 0; i < MAX_DEPTH; i++) layouts[i] = c->set_layout;
+  VkDescriptorSetAllocateInfo dai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                     .descriptorPool = c->desc_pool,
+                                     .descriptorSetCount = MAX_DEPTH,
+                                     .pSetLayouts = layouts};
+  VK_OK(vkAllocateDescriptorSets(dev, &dai, c->sets));
+  VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                            .size = IO_SLOT * MAX_DEPTH,
+                            .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT};
+  VK_OK(vkCreateBuffer(dev, &bci, NULL, &c->io));
+  VkMemoryRequirements req;
+  vkGetBufferMemoryRequirements(dev, c->io, &req);
+  VkPhysicalDeviceMemoryProperties mp;
+  vkGetPhysicalDeviceMemoryProperties(c->r.physical, &mp);
+  const VkMemoryPropertyFlags want =
+      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  uint32_t type = UINT32_MAX;
+  for (uint32_t i = 0; i < mp.memoryTypeCount && type == UINT32_MAX; i++)
+    if ((req.memoryTypeBits & (1u << i)) && (mp.memoryTypes[i].propertyFlags & want) == want)
+      type = i;
+  REQUIRE(type != UINT32_MAX);
+  VkMemoryAllocateInfo mai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                              .allocationSize = req.size, .memoryTypeIndex = type};
+  VK_OK(vkAllocateMemory(dev, &mai, NULL, &c->io_memory));
+  VK_OK(vkBindBufferMemory(dev, c->io, c->io_memory, 0));
+  void *m = NULL;
+  VK_OK(vkMapMemory(dev, c->io_memory, 0, VK_WHOLE_SIZE, 0, &m));
+  c->io_mapped = m;
+  VkCommandPoolCreateInfo cpci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                  .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                  .queueFamilyIndex = c->r.family};
+  VK_OK(vkCreateCommandPool(dev, &cpci, NULL, &c->pool));
+  VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                     .commandPool = c->pool,
+                                     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                     .commandBufferCount = MAX_DEPTH};
+  VK_OK(vkAllocateCommandBuffers(dev, &cai, c->cmd));
+  for (int i = 0; i < MAX_DEPTH; i++) {
+    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
+                             .flags = VK_FENCE_CREATE_SIGNALED_BIT};
+    VK_OK(vkCreateFence(dev, &fci, NULL, &c->fence[i]));
+  }
+  return 0;
+}
+
+static void consumer_close(consumer *c) {
+  VkDevice dev = c->r.device;
+  if (dev) {
+    vkDeviceWaitIdle(dev);
+    for (int i = 0; i < MAX_DEPTH; i++) vkDestroyFence(dev, c->fence[i], NULL);
+    vkDestroyCommandPool(dev, c->pool, NULL);
+    vkDestroyBuffer(dev, c->io, NULL);
+    vkFreeMemory(dev, c->io_memory, NULL);
+    vkDestroyDescriptorPool(dev, c->desc_pool, NULL);
+    vkDestroyPipeline(dev, c->pipeline, NULL);
+    vkDestroyPipelineLayout(dev, c->layout, NULL);
+    vkDestroyDescriptorSetLayout(dev, c->set_layout, NULL);
+    vkDestroySampler(dev, c->sampler, NULL);
+  }
+  vkr_close(&c->r);
+  memset(c, 0, sizeof(*c));
+}
+
+static void bind_frame(consumer *c, uint32_t s, ifd_vk_frame *f) {
+  ifd_vk_frame_native n;
+  REQUIRE(ifd_vk_frame_native_handles(f, &n) == 0);
+  VkDescriptorImageInfo ii = {c->sampler, n.view, n.layout};
+  VkDescriptorBufferInfo bi = {c->io, (VkDeviceSize)IO_SLOT * s, IO_TEXEL + 16 * SAMPLES};
+  VkWriteDescriptorSet w[2] = {
+      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = c->sets[s], .dstBinding = 0,
+       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+       .pImageInfo = &ii},
+      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = c->sets[s], .dstBinding = 1,
+       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+       .pBufferInfo = &bi}};
+  vkUpdateDescriptorSets(c->r.device, 2, w, 0, NULL);
+}
+
+/* The 32 texels checked in frame k: the corners, then 28 that move with k. */
+static void positions(uint64_t k, uint32_t w, uint32_t h, uint32_t pos[2 * SAMPLES]) {
+  for (uint32_t i = 0; i < SAMPLES; i++) {
+    pos[2 * i] = i < 4 ? (i & 1) * (w - 1) : (uint32_t)((k * 31 + i * 97) % w);
+    pos[2 * i + 1] = i < 4 ? (i >> 1) * (h - 1) : (uint32_t)((k * 17 + i * 53) % h);
+  }
+}
+
+/* Records slot s's use of frame f (positions for frame k) and submits it:
+ * waiting for ready >= k and signalling release = k on the device where the
+ * ring has timelines. */
+static int submit_use(consumer *c, uint32_t s, ifd_vk_frame *f, uint64_t k, uint32_t w, uint32_t h,
+                      ifd_vk_timeline *ready, ifd_vk_timeline *release) {
+  uint8_t *io = c->io_mapped + (size_t)IO_SLOT * s;
+  uint32_t pos[2 * SAMPLES];
+  positions(k, w, h, pos);
+  memcpy(io + IO_POS, pos, sizeof(pos));
+  memset(io + IO_TEXEL, 0xff, 16 * SAMPLES); /* NaN until the shader writes */
+  VkCommandBuffer cmd = c->cmd[s];
+  VK_OK(vkResetCommandBuffer(cmd, 0));
+  VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                 .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+  VK_OK(vkBeginCommandBuffer(cmd, &bi));
+  if (ifd_vk_frame_cmd_acquire(f, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                               VK_ACCESS_SHADER_READ_BIT) != 0)
+    return -1;
+  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipeline);
+  vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->sets[s], 0,
+                          NULL);
+  vkCmdDispatch(cmd, 1, 1, 1);
+  if (ifd_vk_frame_cmd_release(f, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT) != 0) return -1;
+  VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                        .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
+                       &mb, 0, NULL, 0, NULL);
+  VK_OK(vkEndCommandBuffer(cmd));
+  VkSemaphore wait = ifd_vk_timeline_semaphore(ready), signal = ifd_vk_timeline_semaphore(release);
+  VkPipelineStageFlags stage = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
+  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+                                      .waitSemaphoreValueCount = wait ? 1 : 0,
+                                      .pWaitSemaphoreValues = &k,
+                                      .signalSemaphoreValueCount = signal ? 1 : 0,
+                                      .pSignalSemaphoreValues = &k};
+  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                     .pNext = &ts,
+                     .waitSemaphoreCount = wait ? 1 : 0,
+                     .pWaitSemaphores = &wait,
+                     .pWaitDstStageMask = &stage,
+                     .commandBufferCount = 1,
+                     .pCommandBuffers = &cmd,
+                     .signalSemaphoreCount = signal ? 1 : 0,
+                     .pSignalSemaphores = &signal};
+  VK_OK(vkResetFences(c->r.device, 1, &c->fence[s]));
+  VK_OK(vkQueueSubmit(c->r.queue, 1, &si, c->fence[s]));
+  return 0;
+}
+
+/* Waits for slot s's use of frame k and counts the texels that differ from
+ * the pattern of seed k. */
+static uint32_t collect(consumer *c, uint32_t s, uint64_t k, MAX_Format fmt, uint32_t w,
+                        uint32_t h, char *first, size_t first_size) {
+  if (vkWaitForFences(c->r.device, 1, &c->fence[s], VK_TRUE, 10 * SECOND) != VK_SUCCESS) {
+    snprintf(first, first_size, "frame %llu: the consumer's work did not finish in 10 s",
+             (unsigned long long)k);
+    return SAMPLES;
+  }
+  const uint8_t *io = c->io_mapped + (size_t)IO_SLOT * s;
+  const float *texel = (const float *)(const void *)(io + IO_TEXEL);
+  uint32_t pos[2 * SAMPLES];
+  positions(k, w, h, pos);
+  float tol = test_tolerance(fmt);
+  uint32_t bad = 0;
+  for (uint32_t i = 0; i < SAMPLES; i++) {
+    float want[4];
+    test_expected_rgba(fmt, pos[2 * i], pos[2 * i + 1], (uint32_t)k, want);
+    const float *got = texel + 4 * i;
+    int ok = 1;
+    for (int ch = 0; ch < 4; ch++) ok = ok && test_channel_ok(fmt, ch, got[ch], want[ch], tol);
+    if (!ok && bad++ == 0)
+      snprintf(first, first_size,
+               "frame %llu (slot %u) texel (%u,%u): got (%g,%g,%g,%g), want (%g,%g,%g,%g)",
+               (unsigned long long)k, s, pos[2 * i], pos[2 * i + 1], got[0], got[1], got[2],
+               got[3], want[0], want[1], want[2], want[3]);
+  }
+  return bad;
+}
+
+/* ------------------------------------------------------------ one ring */
+
+typedef struct {
+  producer *p;
+  ifd_ring *ring;
+  uint64_t frames;
+  _Atomic uint64_t ended;
+  int rc;
+  char error[256];
+} producer_arg;
+
+static void *producer_main(void *v) {
+  producer_arg *a = v;
+  for (uint64_t i = 0; i < a->frames && a->rc == 0; i++) {
+    uint64_t k = 0;
+    ifd_image *img = NULL;
+    a->rc = ifd_ring_begin_frame(a->ring, 10 * SECOND, &k, &img);
+    if (a->rc == 0)
+      a->rc = producer_write(a->p, img, ifd_image_format(img), ifd_image_width(img),
+                             ifd_image_height(img), ifd_image_row_pitch(img), (uint32_t)k);
+    if (a->rc == 0) a->rc = ifd_ring_end_frame(a->ring, k);
+    if (a->rc != 0)
+      snprintf(a->error, sizeof(a->error), "frame %llu: %s", (unsigned long long)k,
+               ifd_last_error());
+    else
+      atomic_store(&a->ended, k);
+  }
+  return NULL;
+}
+
+/* Without timelines the consumer learns from the producer that frame k was
+ * ended (in this process; the ring's host hand-over). */
+static int wait_ended(producer_arg *a, uint64_t k) {
+  for (int i = 0; i < 10 * 100000 && atomic_load(&a->ended) < k; i++) {
+    if (a->rc != 0) return -1;
+    usleep(10);
+  }
+  return atomic_load(&a->ended) >= k ? 0 : -1;
+}
+
+typedef struct {
+  int cases, failed, unavailable;
+  uint64_t frames;
+} totals;
+
+static void run_ring(producer *p, consumer *c, MAX_Format fmt, uint32_t w, uint32_t h,
+                     uint32_t depth, int path, const char *label, totals *t) {
+  ifd_ring *ring = NULL;
+  ifd_vk_ring *vr = NULL;
+  ifd_ring_desc d;
+  int rc = ifd_ring_create(p->ctx, depth, w, h, fmt, &ring);
+  if (rc != 0) {
+    fprintf(stderr, "FAIL %s: ifd_ring_create: %d (%s)\n", label, rc, ifd_last_error());
+    t->failed++;
+    return;
+  }
+  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  rc = ifd_vk_ring_import(c->r.importer, &d, (ifd_vk_path)path, &vr);
+  ifd_ring_desc_close(&d);
+  if (rc == -EOPNOTSUPP && path == IFD_VK_PATH_LINEAR) {
+    t->unavailable++; /* an explicit LINEAR the driver cannot take; AUTO must work */
+    ifd_ring_destroy(ring);
+    return;
+  }
+  if (rc != 0) {
+    fprintf(stderr, "FAIL %s: ifd_vk_ring_import: %d (%s)\n", label, rc, ifd_last_error());
+    t->failed++;
+    ifd_ring_destroy(ring);
+    return;
+  }
+  ifd_vk_timeline *ready = ifd_vk_ring_ready(vr), *release = ifd_vk_ring_release(vr);
+  for (uint32_t s = 0; s < depth; s++) bind_frame(c, s, ifd_vk_ring_frame(vr, s + 1));
+
+  const uint64_t frames = 3ull * depth + 2;
+  producer_arg a = {.p = p, .ring = ring, .frames = frames};
+  pthread_t thread;
+  REQUIRE(pthread_create(&thread, NULL, producer_main, &a) == 0);
+  uint32_t bad_frames = 0, bad_slots = 0;
+  char first[320] = "", msg[320];
+  uint64_t collected = 0;
+  rc = 0;
+  for (uint64_t k = 1; k <= frames + depth && rc == 0; k++) {
+    if (k > depth) { /* the use of frame k - depth, in the slot frame k needs */
+      uint64_t j = ++collected;
+      uint32_t s = (uint32_t)((j - 1) % depth);
+      msg[0] = 0;
+      if (collect(c, s, j, fmt, w, h, msg, sizeof(msg)) != 0) {
+        if (bad_frames++ == 0) snprintf(first, sizeof(first), "%s", msg);
+        bad_slots |= 1u << s;
+      }
+      if (!release && ifd_ring_release_frame(ring, j) != 0) {
+        snprintf(first, sizeof(first), "ifd_ring_release_frame(%llu): %s", (unsigned long long)j,
+                 ifd_last_error());
+        rc = -1;
+      }
+    }
+    if (k > frames || rc != 0) continue;
+    if (!ready && wait_ended(&a, k) != 0) {
+      snprintf(first, sizeof(first), "frame %llu was not ended: %s", (unsigned long long)k,
+               a.error);
+      rc = -1;
+      break;
+    }
+    if (submit_use(c, (uint32_t)((k - 1) % depth), ifd_vk_ring_frame(vr, k), k, w, h, ready,
+                   release) != 0) {
+      snprintf(first, sizeof(first), "frame %llu: recording or submitting failed: %s",
+               (unsigned long long)k, ifd_last_error());
+      rc = -1;
+    }
+  }
+  if (rc != 0 && release) { /* unblock a producer waiting for releases */
+    uint64_t now = 0;
+    if (ifd_vk_timeline_value(release, &now) == 0 && now < frames)
+      (void)ifd_vk_timeline_host_signal(release, frames);
+  }
+  if (rc != 0 && !release)
+    for (uint64_t j = collected + 1; j <= frames; j++) (void)ifd_ring_release_frame(ring, j);
+  pthread_join(thread, NULL);
+  vkDeviceWaitIdle(c->r.device);
+  ifd_vk_frame_native n;
+  ifd_vk_frame_native_handles(ifd_vk_ring_frame(vr, 1), &n);
+  const char *taken = path_names[n.path];
+  ifd_vk_ring_destroy(vr);
+  ifd_ring_destroy(ring);
+  t->cases++;
+  t->frames += frames;
+  if (rc != 0 || a.rc != 0 || bad_frames) {
+    t->failed++;
+    fprintf(stderr, "FAIL %s (took %s): %u of %llu frames wrong, slots 0x%x; first: %s%s%s\n",
+            label, taken, bad_frames, (unsigned long long)frames, bad_slots, first,
+            a.rc ? "; producer: " : "", a.rc ? a.error : "");
+  }
+}
+
+/* One frame whose row pitch is one pixel more than a row: never a multiple of
+ * 64 bytes for these sizes, so LINEAR is refused and AUTO must copy. */
+static void run_odd_pitch(producer *p, consumer *c, MAX_Format fmt, int path, const char *label,
+                          totals *t) {
+  const uint32_t w = 61, h = 37;
+  ifd_format_info fi;
+  ifd_format_query(fmt, &fi);
+  uint32_t pitch = (w + 1) * fi.bytes_per_pixel;
+  uint32_t rows = (uint32_t)(((uint64_t)pitch * h + 255) / 256);
+  ifd_image *backing = NULL;
+  REQUIRE(ifd_image_create(p->ctx, 256, rows, MAX_FMT_R8, &backing) == 0);
+  t->cases++;
+  t->frames++;
+  if (!p->cu && ifd_image_row_pitch(backing) != 256) {
+    printf("odd pitch: the device pads a 256-byte R8 row to %u bytes; case %s not run\n",
+           ifd_image_row_pitch(backing), label);
+    ifd_image_destroy(backing);
+    return;
+  }
+  REQUIRE(producer_write(p, backing, fmt, w, h, pitch, 5) == 0);
+  if (p->cu) {
+    p->cu->cuCtxPushCurrent(p->cu_ctx);
+    REQUIRE(p->cu->cuStreamSynchronize(p->stream) == CUDA_SUCCESS);
+    CUcontext dummy;
+    p->cu->cuCtxPopCurrent(&dummy);
+  }
+  ifd_frame_desc d;
+  REQUIRE(ifd_image_describe(backing, &d) == 0);
+  d.width = w;
+  d.height = h;
+  d.format = fmt;
+  d.row_pitch = pitch;
+  ifd_vk_frame *f = NULL;
+  int rc = ifd_vk_frame_import(c->r.importer, &d, (ifd_vk_path)path, &f);
+  if (path == IFD_VK_PATH_LINEAR) {
+    /* No driver lays out a linear image with such a pitch. */
+    if (rc != -EOPNOTSUPP) {
+      fprintf(stderr, "FAIL %s: LINEAR import gave %d, want -EOPNOTSUPP\n", label, rc);
+      t->failed++;
+    }
+  } else if (rc != 0) {
+    fprintf(stderr, "FAIL %s: import: %d (%s)\n", label, rc, ifd_last_error());
+    t->failed++;
+  } else {
+    bind_frame(c, 0, f);
+    char first[320] = "";
+    if (submit_use(c, 0, f, 5, w, h, NULL, NULL) != 0 ||
+        collect(c, 0, 5, fmt, w, h, first, sizeof(first)) != 0) {
+      fprintf(stderr, "FAIL %s: %s\n", label, first[0] ? first : ifd_last_error());
+      t->failed++;
+    }
+    vkDeviceWaitIdle(c->r.device);
+  }
+  ifd_vk_frame_destroy(f);
+  ifd_frame_desc_close(&d);
+  ifd_image_destroy(backing);
+}
+
+/* Whether label contains one of the comma-separated parts of filter (NULL: all). */
+static bool selected(const char *filter, const char *label) {
+  if (!filter) return true;
+  char part[128];
+  for (const char *p = filter; *p;) {
+    size_t n = strcspn(p, ",");
+    snprintf(part, sizeof(part), "%.*s", (int)n, p);
+    if (n && strstr(label, part)) return true;
+    p += n + (p[n] == ',');
+  }
+  return false;
+}
+
+static ifd_backend env_backend(void) {
+  const char *b = getenv("IFD_TEST_BACKEND");
+  if (b && strcmp(b, "cuda") == 0) return IFD_BACKEND_CUDA;
+  return IFD_BACKEND_VULKAN;
+}
+
+int main(void) {
+  producer p;
+  int rc = producer_open(&p, env_backend());
+  if (rc != 0) SKIP("no %s producer: %s", env_backend() == IFD_BACKEND_CUDA ? "CUDA" : "Vulkan",
+                    ifd_last_error());
+  if (getenv("IFD_TEST_NEEDS_TIMELINES") && !p.timelines) {
+    producer_close(&p);
+    SKIP("the producer cannot export timelines here (a GPU test: it stresses device-side "
+         "hand-over)");
+  }
+  consumer c;
+  char why[512];
+  if (consumer_open(&c, why, sizeof(why)) != 0) {
+    producer_close(&p);
+    SKIP("no Vulkan consumer: %s", why);
+  }
+  const char *filter = getenv("IFD_STRESS_FILTER");
+  static const uint32_t all_sizes[][2] = {{61, 37}, {1, 1}, {1920, 1080}, {3840, 2160}};
+  const size_t n_sizes = p.timelines ? 4 : 2;
+  const char *backend = p.cu ? "cuda" : "vulkan";
+  printf("ring stress: %s producer, consumer %s, %s; sizes:", backend,
+         c.r.timelines ? "with timelines" : "without timelines",
+         p.timelines ? "device-side hand-over" : "host hand-over");
+  for (size_t s = 0; s < n_sizes; s++) printf(" %ux%u", all_sizes[s][0], all_sizes[s][1]);
+  printf(", and a 61x37 frame with a row pitch of one pixel more than a row\n");
+  fflush(stdout);
+  const int fds_start = test_count_fds();
+  totals t = {0};
+  char label[128];
+  for (int f = MAX_FMT_R8; f <= MAX_FMT_RGBA32F; f++) {
+    ifd_format_info fi;
+    ifd_format_query((MAX_Format)f, &fi);
+    for (size_t s = 0; s < n_sizes; s++)
+      for (uint32_t depth = 1; depth <= MAX_DEPTH; depth++)
+        for (int path = 0; path <= 2; path++) {
+          snprintf(label, sizeof(label), "%s %s %ux%u ring%u %s", backend, fi.name,
+                   all_sizes[s][0], all_sizes[s][1], depth, path_names[path]);
+          if (!selected(filter, label)) continue;
+          run_ring(&p, &c, (MAX_Format)f, all_sizes[s][0], all_sizes[s][1], depth, path, label,
+                   &t);
+        }
+    for (int path = 0; path <= 2; path++) {
+      snprintf(label, sizeof(label), "%s %s 61x37 odd-pitch %s", backend, fi.name,
+               path_names[path]);
+      if (selected(filter, label)) run_odd_pitch(&p, &c, (MAX_Format)f, path, label, &t);
+    }
+    printf("%-8s done: %d cases so far, %d failed\n", fi.name, t.cases, t.failed);
+    fflush(stdout);
+  }
+  printf("%d cases (%llu frames, each checked at %d texels), %d failed, %d explicit LINEAR "
+         "imports refused by the driver\n",
+         t.cases, (unsigned long long)t.frames, SAMPLES, t.failed, t.unavailable);
+  const int fds_end = test_count_fds();
+  consumer_close(&c);
+  producer_close(&p);
+  if (fds_end != fds_start) {
+    fprintf(stderr, "open fds: %d at start, %d at the end\n", fds_start, fds_end);
+    test_failures++;
+  }
+  if (t.failed) test_failures++;
+  return test_finish("ring_stress");
+}
