@@ -22,8 +22,6 @@ static int compare(const uint8_t *got, size_t pitch, const uint8_t *ref, size_t 
   return 0;
 }
 
-static bool linear_known_bad;
-
 static void check_image(ifd_context *ctx, vkc *consumer, MAX_Format format, uint32_t w,
                         uint32_t h, uint32_t seed) {
   ifd_format_info fi;
@@ -69,9 +67,7 @@ static void check_image(ifd_context *ctx, vkc *consumer, MAX_Format format, uint
   }
 
   /* A linear image on the consumer side sees the same pixels only if the
-   * exporter's pitch equals the device's linear layout. Not on NVIDIA, whose
-   * linear images read Vulkan-exported memory wrongly (see main). */
-  if (linear_known_bad) goto end;
+   * exporter's pitch equals the device's linear layout. */
   fd = -1;
   CHECK_RC(AsyncRT_DeviceBuffer_export_fd(image, &fd, &size, &pitch, &ow, &oh, &of), 0);
   if (fd >= 0 && vkc_read_via_linear_image(consumer, fd, size, w, h, (VkFormat)fi.vk_format,
@@ -83,7 +79,6 @@ static void check_image(ifd_context *ctx, vkc *consumer, MAX_Format format, uint
     test_failures++;
     if (fd >= 0) close(fd);
   }
-end:
   printf("%-6s %-16s pitch %-6u size %-9llu\n", test_failures == before ? "PASS" : "FAIL", label,
          pitch, (unsigned long long)size);
   free(imported);
@@ -99,19 +94,6 @@ int main(void) {
   REQUIRE(rc == 0);
   vkc consumer;
   REQUIRE(vkc_open(&consumer, 0) == 0);
-  VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
-  VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-                                    .pNext = &drv};
-  vkGetPhysicalDeviceProperties2(consumer.physical, &p2);
-  if (drv.driverID == VK_DRIVER_ID_NVIDIA_PROPRIETARY) {
-    /* Measured on driver 580 (H200): the bytes read through a linear image
-     * aliasing this memory are wrong in a varying set of formats and sizes
-     * from run to run, while buffer reads and CUDA-exported memory are exact.
-     * The consumer API refuses this combination (interop_fd/vulkan.h). */
-    linear_known_bad = true;
-    printf("linear-image reads not run: NVIDIA's driver reads Vulkan-exported memory wrongly "
-           "through linear images; buffer reads still checked\n");
-  }
   int fds = test_count_fds();
 
   for (int f = MAX_FMT_R8; f <= MAX_FMT_RGBA32F; f++)

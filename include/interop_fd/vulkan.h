@@ -21,15 +21,18 @@
  *    the fastest layout to sample). Works wherever the memory imports.
  *  - IFD_VK_PATH_LINEAR: a VK_IMAGE_TILING_LINEAR VkImage is bound directly to
  *    the imported memory: no copy at all. Only where the driver can sample the
- *    format with linear tiling and its own row pitch for that image equals the
- *    frame's row_pitch; otherwise import fails with -EOPNOTSUPP saying which.
- *    Refused on NVIDIA's driver for memory exported by Vulkan (desc->exporter
- *    == IFD_BACKEND_VULKAN): on driver 580 (H200) such memory sampled wrong
- *    through linear images in most formats and sizes, while CUDA-exported
- *    memory sampled exactly in all of them.
+ *    format with linear tiling, its own row pitch for that image equals the
+ *    frame's row_pitch, and the image may live in a host-visible memory type;
+ *    otherwise import fails with -EOPNOTSUPP saying which. Imported memory
+ *    takes a device-local type the host could map (the type the library's
+ *    exporters allocate with): on NVIDIA's driver a linear image on a
+ *    device-local type that is not host-visible sampled zeros or scrambled
+ *    bytes (driver 580, H200), through one that is, exact bytes
+ *    (docs/linear-images.md). An application importing frame memory itself
+ *    should pick its memory type by the same rule.
  *  - IFD_VK_PATH_AUTO: LINEAR only where it was verified to sample exactly
- *    (NVIDIA with CUDA-exported memory; Mesa's lavapipe), COPY everywhere
- *    else, including when desc->exporter is unknown.
+ *    (NVIDIA with memory exported by CUDA or Vulkan; Mesa's lavapipe), COPY
+ *    everywhere else, including when desc->exporter is unknown.
  *
  * Queue family ownership: imported memory belongs to VK_QUEUE_FAMILY_EXTERNAL
  * while the producer writes it. ifd_vk_frame_cmd_acquire records the acquire
@@ -137,7 +140,10 @@ IFD_API int ifd_vk_frame_native_handles(const ifd_vk_frame *frame, ifd_vk_frame_
  *          transition the image to SHADER_READ_ONLY_OPTIMAL. Once this command
  *          buffer completes, the producer may overwrite the memory.
  *  LINEAR: acquire the image from VK_QUEUE_FAMILY_EXTERNAL in GENERAL layout
- *          (the first time from PREINITIALIZED, which keeps the contents).
+ *          (the layout of memory the producer writes as a linear buffer; the
+ *          image is created UNDEFINED, as external memory requires, and
+ *          every acquire, the first included, names GENERAL). The same
+ *          commands whichever of several recorded acquires runs first.
  * Errors: -EINVAL bad frame or NULL cmd. */
 IFD_API int ifd_vk_frame_cmd_acquire(ifd_vk_frame *frame, VkCommandBuffer cmd,
                                      VkPipelineStageFlags dst_stages, VkAccessFlags dst_access);

@@ -72,7 +72,6 @@ struct ifd_vk_frame {
   const ifd_format_info *info;
   uint32_t row_pitch;
   VkDeviceMemory image_memory; /* COPY: the OPTIMAL image's own memory */
-  bool acquired_once;          /* LINEAR: PREINITIALIZED until the first acquire */
 };
 
 struct ifd_vk_timeline {
@@ -193,7 +192,7 @@ static int memory_type(const ifd_vk_importer *imp, uint32_t bits) {
  * caller otherwise) as `size` bytes usable for resources with type `bits`. */
 static int import_memory(ifd_vk_importer *imp, int fd, uint64_t size, uint32_t bits,
                          VkDeviceMemory *out) {
-  int type = memory_type(imp, bits);
+  int type = ifd_vk_shared_memory_type(&imp->memory, bits);
   if (type < 0) return ifd_fail(-EOPNOTSUPP, "no memory type accepts the imported resource");
   VkImportMemoryFdInfoKHR import = {.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
                                     .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
@@ -248,13 +247,13 @@ static void frame_free(ifd_vk_frame *f) {
 }
 
 /* Where aliasing a linear image on imported memory was verified to sample
- * exactly (every format and awkward sizes, through rendering): NVIDIA's
- * driver with CUDA-exported memory, and Mesa's lavapipe. On NVIDIA, memory
- * exported by Vulkan read wrong through linear images (driver 580, H200), so
- * that combination is refused. Returns 1 verified, 0 unverified, -1 known bad. */
+ * exactly (every format, sizes from 1x1 to 4K, rings of 1 to 4, through
+ * rendering; tests/test_ring_stress.c): NVIDIA's driver with memory exported by
+ * CUDA or by Vulkan, imported with a host-visible memory type, and Mesa's
+ * lavapipe. Returns 1 verified, 0 unverified. */
 static int linear_verdict(const ifd_vk_importer *imp, ifd_backend exporter) {
   if (imp->driver == VK_DRIVER_ID_NVIDIA_PROPRIETARY)
-    return exporter == IFD_BACKEND_CUDA ? 1 : exporter == IFD_BACKEND_VULKAN ? -1 : 0;
+    return exporter == IFD_BACKEND_CUDA || exporter == IFD_BACKEND_VULKAN;
   if (imp->driver == VK_DRIVER_ID_MESA_LLVMPIPE) return 1;
   return 0;
 }
@@ -263,10 +262,6 @@ static int linear_verdict(const ifd_vk_importer *imp, ifd_backend exporter) {
  * the driver's linear layout does not match the frame. */
 static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   ifd_vk_importer *imp = f->imp;
-  if (linear_verdict(imp, d->exporter) < 0)
-    return ifd_fail(-EOPNOTSUPP, "%s samples Vulkan-exported memory wrongly through linear "
-                                 "images (measured on driver 580): use the COPY path",
-                    imp->device_name);
   VkFormatProperties fp;
   imp->vkGetPhysicalDeviceFormatProperties(imp->physical, f->h.format, &fp);
   if (!(fp.linearTilingFeatures & VK_FORMAT_FEATURE_SAMPLED_IMAGE_BIT))
@@ -285,7 +280,10 @@ static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
                            .samples = VK_SAMPLE_COUNT_1_BIT,
                            .tiling = VK_IMAGE_TILING_LINEAR,
                            .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                           .initialLayout = VK_IMAGE_LAYOUT_PREINITIALIZED};
+                           /* Required for external memory (VUID-VkImageCreateInfo-pNext-01443):
+                            * a placeholder; the true layout is the one the
+                            * acquire from VK_QUEUE_FAMILY_EXTERNAL names. */
+                           .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
   VkResult r = imp->vkCreateImage(imp->device, &ici, NULL, &f->h.image);
   if (r != VK_SUCCESS) {
     ifd_vk_fail(r, "vkCreateImage(LINEAR)");
@@ -308,6 +306,17 @@ static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
                                  "has %llu: use the COPY path",
                     imp->device_name, (unsigned long long)req.size, d->width, d->height,
                     f->info->name, (unsigned long long)d->size);
+  /* A linear image reads the memory as the producer wrote it only through a
+   * mapping the host could use too: on NVIDIA's driver (580, H200) it read
+   * zeros or scrambled bytes through a device-local type that is not
+   * host-visible (docs/linear-images.md). */
+  int type = ifd_vk_shared_memory_type(&imp->memory, req.memoryTypeBits);
+  if (type < 0 || !(imp->memory.memoryTypes[type].propertyFlags &
+                    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+    return ifd_fail(-EOPNOTSUPP, "%s offers no host-visible memory type for a linear %s "
+                                 "image, and a linear image on other imported memory can read "
+                                 "wrong bytes: use the COPY path",
+                    imp->device_name, f->info->name);
   int rc = import_memory(imp, fd, d->size, req.memoryTypeBits, &f->h.memory);
   if (rc != 0) return rc;
   r = imp->vkBindImageMemory(imp->device, f->h.image, f->h.memory, 0);
@@ -396,7 +405,7 @@ static int import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path 
   f->h.max_format = desc->format;
 
   rc = -EOPNOTSUPP;
-  if (path == IFD_VK_PATH_AUTO && linear_verdict(imp, desc->exporter) < 1)
+  if (path == IFD_VK_PATH_AUTO && !linear_verdict(imp, desc->exporter))
     path = IFD_VK_PATH_COPY; /* AUTO aliases only where verified */
   if (path != IFD_VK_PATH_COPY) {
     f->h.path = IFD_VK_PATH_LINEAR;
@@ -459,10 +468,15 @@ int ifd_vk_frame_cmd_acquire(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineSta
   if (!dst_stages) dst_stages = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
   ifd_vk_importer *imp = f->imp;
   if (f->h.path == IFD_VK_PATH_LINEAR) {
+    /* The producer writes the memory as a linear buffer, with no layout: for
+     * a linear image that is GENERAL, and the external side keeps it so. The
+     * acquire names GENERAL every time, the first one included (an image on
+     * external memory starts in a placeholder UNDEFINED, which the acquire
+     * replaces), so nothing depends on which recorded acquire runs first. */
     VkImageMemoryBarrier ib = {
         .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
         .dstAccessMask = dst_access,
-        .oldLayout = f->acquired_once ? VK_IMAGE_LAYOUT_GENERAL : VK_IMAGE_LAYOUT_PREINITIALIZED,
+        .oldLayout = VK_IMAGE_LAYOUT_GENERAL,
         .newLayout = VK_IMAGE_LAYOUT_GENERAL,
         .srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
         .dstQueueFamilyIndex = imp->family,
@@ -470,7 +484,6 @@ int ifd_vk_frame_cmd_acquire(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineSta
         .subresourceRange = whole};
     imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, dst_stages, 0, 0, NULL, 0,
                               NULL, 1, &ib);
-    f->acquired_once = true;
     return 0;
   }
   /* COPY: acquire the buffer; the image's old contents are discarded, after
