@@ -482,8 +482,10 @@ static void run_ring(producer *p, consumer *c, MAX_Format fmt, uint32_t w, uint3
   }
 }
 
-/* One frame whose row pitch is one pixel more than a row: never a multiple of
- * 64 bytes for these sizes, so LINEAR is refused and AUTO must copy. */
+/* One frame whose row pitch is one pixel more than a row (248 bytes for
+ * rgba8: no multiple of 64). LINEAR works only where the driver's own pitch
+ * for the image happens to be the same; otherwise it is refused and AUTO
+ * must copy. */
 static void run_odd_pitch(producer *p, consumer *c, MAX_Format fmt, int path, const char *label,
                           totals *t) {
   const uint32_t w = 61, h = 37;
@@ -516,12 +518,8 @@ static void run_odd_pitch(producer *p, consumer *c, MAX_Format fmt, int path, co
   d.row_pitch = pitch;
   ifd_vk_frame *f = NULL;
   int rc = ifd_vk_frame_import(c->r.importer, &d, (ifd_vk_path)path, &f);
-  if (path == IFD_VK_PATH_LINEAR) {
-    /* No driver lays out a linear image with such a pitch. */
-    if (rc != -EOPNOTSUPP) {
-      fprintf(stderr, "FAIL %s: LINEAR import gave %d, want -EOPNOTSUPP\n", label, rc);
-      t->failed++;
-    }
+  if (rc == -EOPNOTSUPP && path == IFD_VK_PATH_LINEAR) {
+    t->unavailable++; /* the driver lays out its linear image with another pitch */
   } else if (rc != 0) {
     fprintf(stderr, "FAIL %s: import: %d (%s)\n", label, rc, ifd_last_error());
     t->failed++;
