@@ -22,6 +22,8 @@ static int compare(const uint8_t *got, size_t pitch, const uint8_t *ref, size_t 
   return 0;
 }
 
+static bool linear_known_bad;
+
 static void check_image(ifd_context *ctx, vkc *consumer, MAX_Format format, uint32_t w,
                         uint32_t h, uint32_t seed) {
   ifd_format_info fi;
@@ -67,7 +69,9 @@ static void check_image(ifd_context *ctx, vkc *consumer, MAX_Format format, uint
   }
 
   /* A linear image on the consumer side sees the same pixels only if the
-   * exporter's pitch equals the device's linear layout. */
+   * exporter's pitch equals the device's linear layout. Not on NVIDIA, where
+   * this memory's type makes linear images read wrong bytes (see main). */
+  if (linear_known_bad) goto end;
   fd = -1;
   CHECK_RC(AsyncRT_DeviceBuffer_export_fd(image, &fd, &size, &pitch, &ow, &oh, &of), 0);
   if (fd >= 0 && vkc_read_via_linear_image(consumer, fd, size, w, h, (VkFormat)fi.vk_format,
@@ -79,6 +83,7 @@ static void check_image(ifd_context *ctx, vkc *consumer, MAX_Format format, uint
     test_failures++;
     if (fd >= 0) close(fd);
   }
+end:
   printf("%-6s %-16s pitch %-6u size %-9llu\n", test_failures == before ? "PASS" : "FAIL", label,
          pitch, (unsigned long long)size);
   free(imported);
@@ -94,6 +99,20 @@ int main(void) {
   REQUIRE(rc == 0);
   vkc consumer;
   REQUIRE(vkc_open(&consumer, 0) == 0);
+  VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+  VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                    .pNext = &drv};
+  vkGetPhysicalDeviceProperties2(consumer.physical, &p2);
+  if (drv.driverID == VK_DRIVER_ID_NVIDIA_PROPRIETARY) {
+    /* This memory has NVIDIA's device-local type, which the host cannot map;
+     * a linear image on it reads scrambled bytes (driver 580, H200), while
+     * buffer reads are exact. The consumer API refuses LINEAR there
+     * (docs/linear-images.md). */
+    linear_known_bad = true;
+    printf("linear-image reads not run: NVIDIA's driver reads Vulkan-exported memory (a "
+           "device-local type the host cannot map) wrongly through linear images; buffer reads "
+           "still checked\n");
+  }
   int fds = test_count_fds();
 
   for (int f = MAX_FMT_R8; f <= MAX_FMT_RGBA32F; f++)

@@ -76,12 +76,9 @@ static int find_type(vkc *c, uint32_t bits, VkMemoryPropertyFlags want) {
   return -1;
 }
 
-/* Imports fd as device memory usable for `bits`, with the memory type the
- * library's exporter and importer use (a host-visible device-local one where
- * there is one: docs/linear-images.md). The fd is consumed only on success. */
+/* Imports fd as device memory usable for `bits`. The fd is consumed only on success. */
 static int import_memory(vkc *c, int fd, uint64_t size, uint32_t bits, VkDeviceMemory *out) {
-  int type = find_type(c, bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
-  if (type < 0) type = find_type(c, bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+  int type = find_type(c, bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
   if (type < 0) return -1;
   VkImportMemoryFdInfoKHR imp = {.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
                                  .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,

@@ -22,17 +22,18 @@
  *  - IFD_VK_PATH_LINEAR: a VK_IMAGE_TILING_LINEAR VkImage is bound directly to
  *    the imported memory: no copy at all. Only where the driver can sample the
  *    format with linear tiling, its own row pitch for that image equals the
- *    frame's row_pitch, and the image may live in a host-visible memory type;
- *    otherwise import fails with -EOPNOTSUPP saying which. Imported memory
- *    takes a device-local type the host could map (the type the library's
- *    exporters allocate with): on NVIDIA's driver a linear image on a
+ *    frame's row_pitch, and the memory is imported with a memory type the host
+ *    could map; otherwise import fails with -EOPNOTSUPP saying which. On
+ *    NVIDIA's driver (580, H200) a linear image on imported memory of a
  *    device-local type that is not host-visible sampled zeros or scrambled
- *    bytes (driver 580, H200), through one that is, exact bytes
- *    (docs/linear-images.md). An application importing frame memory itself
- *    should pick its memory type by the same rule.
+ *    bytes; through a host-visible type, exact bytes (docs/linear-images.md).
+ *    CUDA-exported memory can take such a type. Vulkan-exported memory must
+ *    be imported with the type it was allocated with, which on NVIDIA is not
+ *    host-visible: LINEAR is refused there. An application that imports frame
+ *    memory for linear images itself should follow the same rule.
  *  - IFD_VK_PATH_AUTO: LINEAR only where it was verified to sample exactly
- *    (NVIDIA with memory exported by CUDA or Vulkan; Mesa's lavapipe), COPY
- *    everywhere else, including when desc->exporter is unknown.
+ *    (NVIDIA with CUDA-exported memory; Mesa's lavapipe), COPY everywhere
+ *    else, including when desc->exporter is unknown.
  *
  * Queue family ownership: imported memory belongs to VK_QUEUE_FAMILY_EXTERNAL
  * while the producer writes it. ifd_vk_frame_cmd_acquire records the acquire

@@ -177,22 +177,10 @@ int ifd_vk_importer_device_uuid(const ifd_vk_importer *imp, uint8_t out[16]) {
 
 /* ------------------------------------------------------------------ frames */
 
-static int memory_type(const ifd_vk_importer *imp, uint32_t bits) {
-  int any = -1;
-  for (uint32_t i = 0; i < imp->memory.memoryTypeCount; i++) {
-    if (!(bits & (1u << i))) continue;
-    if (imp->memory.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)
-      return (int)i;
-    if (any < 0) any = (int)i;
-  }
-  return any;
-}
-
 /* Imports fd (a dup the caller made: consumed on success, closed by the
  * caller otherwise) as `size` bytes usable for resources with type `bits`. */
-static int import_memory(ifd_vk_importer *imp, int fd, uint64_t size, uint32_t bits,
+static int import_memory(ifd_vk_importer *imp, int fd, uint64_t size, int type,
                          VkDeviceMemory *out) {
-  int type = ifd_vk_shared_memory_type(&imp->memory, bits);
   if (type < 0) return ifd_fail(-EOPNOTSUPP, "no memory type accepts the imported resource");
   VkImportMemoryFdInfoKHR import = {.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
                                     .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
@@ -248,12 +236,12 @@ static void frame_free(ifd_vk_frame *f) {
 
 /* Where aliasing a linear image on imported memory was verified to sample
  * exactly (every format, sizes from 1x1 to 4K, rings of 1 to 4, through
- * rendering; tests/test_ring_stress.c): NVIDIA's driver with memory exported by
- * CUDA or by Vulkan, imported with a host-visible memory type, and Mesa's
- * lavapipe. Returns 1 verified, 0 unverified. */
+ * rendering; tests/test_ring_stress.c): NVIDIA's driver with CUDA-exported
+ * memory imported with a host-visible type, and Mesa's lavapipe. On NVIDIA,
+ * Vulkan-exported memory has a type the host cannot map, and setup_linear
+ * refuses it. Returns 1 verified, 0 unverified. */
 static int linear_verdict(const ifd_vk_importer *imp, ifd_backend exporter) {
-  if (imp->driver == VK_DRIVER_ID_NVIDIA_PROPRIETARY)
-    return exporter == IFD_BACKEND_CUDA || exporter == IFD_BACKEND_VULKAN;
+  if (imp->driver == VK_DRIVER_ID_NVIDIA_PROPRIETARY) return exporter == IFD_BACKEND_CUDA;
   if (imp->driver == VK_DRIVER_ID_MESA_LLVMPIPE) return 1;
   return 0;
 }
@@ -307,17 +295,20 @@ static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
                     imp->device_name, (unsigned long long)req.size, d->width, d->height,
                     f->info->name, (unsigned long long)d->size);
   /* A linear image reads the memory as the producer wrote it only through a
-   * mapping the host could use too: on NVIDIA's driver (580, H200) it read
-   * zeros or scrambled bytes through a device-local type that is not
-   * host-visible (docs/linear-images.md). */
-  int type = ifd_vk_shared_memory_type(&imp->memory, req.memoryTypeBits);
+   * type the host could map (ifd_vk_linear_memory_type). Memory a Vulkan
+   * device made must be imported with the type it was made with, so there
+   * that type itself must be one. */
+  int type = d->exporter == IFD_BACKEND_VULKAN
+                 ? ifd_vk_shared_memory_type(&imp->memory, req.memoryTypeBits)
+                 : ifd_vk_linear_memory_type(&imp->memory, req.memoryTypeBits);
   if (type < 0 || !(imp->memory.memoryTypes[type].propertyFlags &
                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
-    return ifd_fail(-EOPNOTSUPP, "%s offers no host-visible memory type for a linear %s "
-                                 "image, and a linear image on other imported memory can read "
-                                 "wrong bytes: use the COPY path",
-                    imp->device_name, f->info->name);
-  int rc = import_memory(imp, fd, d->size, req.memoryTypeBits, &f->h.memory);
+    return ifd_fail(-EOPNOTSUPP, "%s would alias a linear %s image on %s memory of a type the "
+                                 "host cannot map, where linear images can read wrong bytes: "
+                                 "use the COPY path",
+                    imp->device_name, f->info->name,
+                    d->exporter == IFD_BACKEND_VULKAN ? "Vulkan-exported" : "imported");
+  int rc = import_memory(imp, fd, d->size, type, &f->h.memory);
   if (rc != 0) return rc;
   r = imp->vkBindImageMemory(imp->device, f->h.image, f->h.memory, 0);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkBindImageMemory");
@@ -345,7 +336,9 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateBuffer(external)");
   VkMemoryRequirements req;
   imp->vkGetBufferMemoryRequirements(imp->device, f->h.buffer, &req);
-  int rc = import_memory(imp, fd, d->size, req.memoryTypeBits, &f->h.memory);
+  int rc = import_memory(imp, fd, d->size,
+                         ifd_vk_shared_memory_type(&imp->memory, req.memoryTypeBits),
+                         &f->h.memory);
   if (rc != 0) return rc;
   r = imp->vkBindBufferMemory(imp->device, f->h.buffer, f->h.memory, 0);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkBindBufferMemory");
@@ -364,7 +357,7 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   r = imp->vkCreateImage(imp->device, &ici, NULL, &f->h.image);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateImage(OPTIMAL)");
   imp->vkGetImageMemoryRequirements(imp->device, f->h.image, &req);
-  int type = memory_type(imp, req.memoryTypeBits);
+  int type = ifd_vk_shared_memory_type(&imp->memory, req.memoryTypeBits);
   VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                              .allocationSize = req.size,
                              .memoryTypeIndex = (uint32_t)type};

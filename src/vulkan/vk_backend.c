@@ -107,7 +107,7 @@ static int vk_image_create(ifd_image *image) {
   }
   VkMemoryRequirements req;
   d->fn.vkGetBufferMemoryRequirements(d->device, im->buffer, &req);
-  /* The type importers will name too (ifd_vk_shared_memory_type). */
+  /* The type importers name too (ifd_vk_shared_memory_type). */
   int type = ifd_vk_shared_memory_type(&d->memory, req.memoryTypeBits & type_bits);
   if (type < 0) type = ifd_vk_shared_memory_type(&d->memory, req.memoryTypeBits);
   if (type < 0 || !(d->memory.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)) {

@@ -46,15 +46,25 @@ int ifd_vk_memory_type(const ifd_vk_device *d, uint32_t type_bits, VkMemoryPrope
   return -1;
 }
 
-int ifd_vk_shared_memory_type(const VkPhysicalDeviceMemoryProperties *mp, uint32_t type_bits) {
-  static const VkMemoryPropertyFlags prefer[] = {
-      VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
-      VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0};
-  for (size_t p = 0; p < IFD_ARRAY_LEN(prefer); p++)
+static int first_type(const VkPhysicalDeviceMemoryProperties *mp, uint32_t type_bits,
+                      const VkMemoryPropertyFlags *prefer, size_t n) {
+  for (size_t p = 0; p < n; p++)
     for (uint32_t i = 0; i < mp->memoryTypeCount; i++)
       if ((type_bits & (1u << i)) && (mp->memoryTypes[i].propertyFlags & prefer[p]) == prefer[p])
         return (int)i;
   return -1;
+}
+
+int ifd_vk_shared_memory_type(const VkPhysicalDeviceMemoryProperties *mp, uint32_t type_bits) {
+  static const VkMemoryPropertyFlags prefer[] = {VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0};
+  return first_type(mp, type_bits, prefer, IFD_ARRAY_LEN(prefer));
+}
+
+int ifd_vk_linear_memory_type(const VkPhysicalDeviceMemoryProperties *mp, uint32_t type_bits) {
+  static const VkMemoryPropertyFlags prefer[] = {
+      VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
+      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT};
+  return first_type(mp, type_bits, prefer, IFD_ARRAY_LEN(prefer));
 }
 
 static bool has_extension(const VkExtensionProperties *exts, uint32_t n, const char *name) {

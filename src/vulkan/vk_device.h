@@ -121,15 +121,18 @@ int ifd_vk_fail(VkResult r, const char *what);
 /* Index of a memory type in type_bits with all of `want`, or -1. */
 int ifd_vk_memory_type(const ifd_vk_device *d, uint32_t type_bits, VkMemoryPropertyFlags want);
 
-/* The memory type that shared frame memory uses, on both sides: the exporter
- * allocates with it and every importer imports with it (for OPAQUE_FD the
- * spec wants the importer to name the exporter's type). A device-local type
- * that the host can map, where type_bits allows one; else device-local; else
- * any; -1 if type_bits is empty. Memory that the CPU can map is laid out plain
- * (pitch-linear, uncompressed), which is how producers write frames; on
- * NVIDIA's driver a linear image on memory of a device-local type that is
- * not host-visible sampled zeros or scrambled bytes (docs/linear-images.md). */
+/* The memory type shared frame memory uses on both sides: the exporter
+ * allocates with it and importers of Vulkan-made memory must name it too
+ * (OPAQUE_FD imports take the exporter's type). The first device-local type
+ * in type_bits, else the first type; -1 if type_bits is empty. */
 int ifd_vk_shared_memory_type(const VkPhysicalDeviceMemoryProperties *mp, uint32_t type_bits);
+
+/* The memory type a linear image aliasing imported memory needs: one the
+ * host can map (device-local first), or -1. Memory the CPU can map is plain
+ * pitch-linear on every driver, as producers write frames; on NVIDIA's driver
+ * (580, H200) a linear image on a device-local type that is not host-visible
+ * sampled zeros or scrambled bytes (docs/linear-images.md). */
+int ifd_vk_linear_memory_type(const VkPhysicalDeviceMemoryProperties *mp, uint32_t type_bits);
 
 /* Records nothing, submits cmd (already ended) and waits on the fence. */
 int ifd_vk_submit_and_wait(ifd_vk_device *d, VkCommandBuffer cmd);
