@@ -105,10 +105,16 @@ static void produce(ifd_image *img, uint64_t k) {
   size_t words = h.size / 4;
   if (app.native.backend == IFD_BACKEND_CUDA) {
     void *popped;
-    if (app.cuCtxPushCurrent(app.native.cu_context) != 0 ||
-        app.cuMemsetD32Async(h.cu_device_ptr, frame_value(k), words, app.native.cu_stream) != 0 ||
-        app.cuCtxPopCurrent(&popped) != 0)
-      fail("produce", "a CUDA call failed");
+    int r = app.cuCtxPushCurrent(app.native.cu_context);
+    if (r == 0) {
+      r = app.cuMemsetD32Async(h.cu_device_ptr, frame_value(k), words, app.native.cu_stream);
+      app.cuCtxPopCurrent(&popped);
+    }
+    if (r != 0) {
+      char why[32];
+      snprintf(why, sizeof(why), "CUresult %d", r);
+      fail("cuMemsetD32Async", why);
+    }
     return;
   }
   /* Vulkan backend: a fill on the context's VkQueue, under its lock. The one
