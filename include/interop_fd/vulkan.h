@@ -77,8 +77,30 @@ typedef enum {
   IFD_VK_PATH_LINEAR = 2  /* LINEAR VkImage on the memory, no copy */
 } ifd_vk_path;
 
-/* Device extensions the importer needs: *count names, the first two for
- * memory, the last for timeline semaphores. Static strings. */
+/* Every device extension the importer uses, and whether it is required. */
+typedef struct {
+  const char *name;     /* e.g. "VK_KHR_external_memory_fd" */
+  uint32_t required;    /* 1: ifd_vk_importer_create fails without it.
+                           0: optional; without it the importer works, but
+                           ifd_vk_timeline_import fails with -EOPNOTSUPP and
+                           imported rings have no timelines. */
+  const char *purpose;  /* what it is for, e.g. "importing timeline semaphores" */
+} ifd_vk_device_extension;
+
+/* The extensions to enable on the application's VkDevice: *count entries
+ * (count may be NULL), required ones first. Enable every required one, and
+ * each optional one the device has (vkEnumerateDeviceExtensionProperties).
+ * Today: VK_KHR_external_memory and VK_KHR_external_memory_fd (required),
+ * VK_KHR_external_semaphore_fd (optional: timelines; Mesa's lavapipe lacks
+ * it). Timelines also need VkPhysicalDeviceVulkan12Features::timelineSemaphore.
+ * Static storage; never fails, never NULL. */
+IFD_API const ifd_vk_device_extension *ifd_vk_device_extensions(uint32_t *count);
+
+/* The same names as ifd_vk_device_extensions, in the same order, without
+ * saying which are optional: kept for compatibility. The first two
+ * (VK_KHR_external_memory, VK_KHR_external_memory_fd) are required; the last
+ * (VK_KHR_external_semaphore_fd) is optional and needed only for timelines,
+ * so do not fail where a device lacks it. Static strings; count may be NULL. */
 IFD_API const char *const *ifd_vk_required_device_extensions(uint32_t *count);
 
 typedef struct {
@@ -92,9 +114,14 @@ typedef struct {
 } ifd_vk_device_info;
 
 /* Creates an importer for the application's device; it keeps no reference
- * beyond the handles in info and owns nothing of them.
+ * beyond the handles in info and owns nothing of them. The instance must be
+ * created with VkApplicationInfo::apiVersion >= VK_API_VERSION_1_2 and the
+ * device must support Vulkan 1.2: with a lower apiVersion the loader and
+ * driver hide the 1.2 entry points.
  * Errors: -EINVAL NULL info/out or handles; -ENODEV no Vulkan loader;
- *         -EOPNOTSUPP a required extension or Vulkan 1.2 missing. */
+ *         -EOPNOTSUPP a required extension or Vulkan 1.2 missing (the message
+ *         names the missing entry point and, where an apiVersion below 1.2 is
+ *         the cause, says "apiVersion" and the device's version). */
 IFD_API int ifd_vk_importer_create(const ifd_vk_device_info *info, ifd_vk_importer **out);
 /* Frames, timelines and rings made by the importer must be destroyed first. */
 IFD_API void ifd_vk_importer_destroy(ifd_vk_importer *importer);

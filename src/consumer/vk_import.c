@@ -85,8 +85,19 @@ struct ifd_vk_ring {
   ifd_vk_timeline *ready, *release;
 };
 
+/* ifd_vk_device_extensions and ifd_vk_required_device_extensions list the
+ * same names in the same order. */
+static const ifd_vk_device_extension device_extensions[] = {
+    {"VK_KHR_external_memory", 1, "external memory (core in Vulkan 1.1)"},
+    {"VK_KHR_external_memory_fd", 1, "importing memory fds"},
+    {"VK_KHR_external_semaphore_fd", 0, "importing timeline semaphores (optional)"}};
 static const char *const required_extensions[] = {
     "VK_KHR_external_memory", "VK_KHR_external_memory_fd", "VK_KHR_external_semaphore_fd"};
+
+const ifd_vk_device_extension *ifd_vk_device_extensions(uint32_t *count) {
+  if (count) *count = (uint32_t)IFD_ARRAY_LEN(device_extensions);
+  return device_extensions;
+}
 
 const char *const *ifd_vk_required_device_extensions(uint32_t *count) {
   if (count) *count = (uint32_t)IFD_ARRAY_LEN(required_extensions);
@@ -94,6 +105,48 @@ const char *const *ifd_vk_required_device_extensions(uint32_t *count) {
 }
 
 /* ------------------------------------------------------------------ importer */
+
+/* The message for an entry point that vkGet{Instance,Device}ProcAddr did not
+ * give. Core functions of Vulkan 1.1 and 1.2 are hidden when the application
+ * created its VkInstance with a lower VkApplicationInfo::apiVersion, or when
+ * the device itself is older: say which, since the application cannot tell
+ * from the name alone. Other entry points belong to an extension not enabled. */
+static int missing_entry_point(const ifd_vk_importer *imp, const char *name, const char *where,
+                               const char *fn) {
+  static const struct {
+    const char *name;
+    uint32_t version;
+  } core[] = {{"vkGetPhysicalDeviceProperties2", VK_API_VERSION_1_1},
+              {"vkGetSemaphoreCounterValue", VK_API_VERSION_1_2},
+              {"vkSignalSemaphore", VK_API_VERSION_1_2}};
+  uint32_t need = 0;
+  for (size_t i = 0; i < IFD_ARRAY_LEN(core); i++)
+    if (strcmp(core[i].name, name) == 0) need = core[i].version;
+  if (!need && strcmp(where, "device") == 0)
+    return ifd_fail(-EOPNOTSUPP, "%s: the device has no %s: enable VK_KHR_external_memory_fd on "
+                                 "it (ifd_vk_device_extensions)", fn, name);
+  if (!need)
+    return ifd_fail(-EOPNOTSUPP, "%s: the instance has no %s: is get_instance_proc_addr that "
+                                 "of the instance's loader?", fn, name);
+  if (!imp->vkGetPhysicalDeviceProperties)
+    return ifd_fail(-EOPNOTSUPP, "%s: the %s has no %s (Vulkan %u.%u): create the VkInstance "
+                                 "with VkApplicationInfo.apiVersion >= VK_API_VERSION_1_2",
+                    fn, where, name, VK_API_VERSION_MAJOR(need), VK_API_VERSION_MINOR(need));
+  VkPhysicalDeviceProperties p;
+  imp->vkGetPhysicalDeviceProperties(imp->physical, &p);
+  uint32_t v = p.apiVersion;
+  if (VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(v), VK_API_VERSION_MINOR(v), 0) <
+      VK_API_VERSION_1_2)
+    return ifd_fail(-EOPNOTSUPP, "%s: the %s has no %s: %s supports Vulkan %u.%u.%u (its "
+                                 "apiVersion), interop_fd needs 1.2", fn, where, name,
+                    p.deviceName, VK_API_VERSION_MAJOR(v), VK_API_VERSION_MINOR(v),
+                    VK_API_VERSION_PATCH(v));
+  return ifd_fail(-EOPNOTSUPP, "%s: the %s has no %s (Vulkan %u.%u): create the VkInstance with "
+                               "VkApplicationInfo.apiVersion >= VK_API_VERSION_1_2 (the device "
+                               "reports %u.%u.%u)", fn, where, name, VK_API_VERSION_MAJOR(need),
+                  VK_API_VERSION_MINOR(need), VK_API_VERSION_MAJOR(v), VK_API_VERSION_MINOR(v),
+                  VK_API_VERSION_PATCH(v));
+}
 
 int ifd_vk_importer_create(const ifd_vk_device_info *info, ifd_vk_importer **out) {
   static const char fn[] = "ifd_vk_importer_create";
@@ -117,19 +170,17 @@ int ifd_vk_importer_create(const ifd_vk_device_info *info, ifd_vk_importer **out
   imp->physical = info->physical_device;
   imp->device = info->device;
   imp->family = info->queue_family_index;
-#define LOAD_INSTANCE(name)                                                          \
-  if (!(imp->name = (PFN_##name)gipa(imp->instance, #name))) {                       \
-    rc = ifd_fail(-EOPNOTSUPP, "%s: the instance has no %s (Vulkan 1.1 or later is " \
-                               "needed)", fn, #name);                                \
-    goto fail;                                                                       \
+#define LOAD_INSTANCE(name)                                             \
+  if (!(imp->name = (PFN_##name)gipa(imp->instance, #name))) {          \
+    rc = missing_entry_point(imp, #name, "instance", fn);               \
+    goto fail;                                                          \
   }
   INSTANCE_FNS(LOAD_INSTANCE)
 #undef LOAD_INSTANCE
-#define LOAD_DEVICE(name)                                                               \
-  if (!(imp->name = (PFN_##name)imp->vkGetDeviceProcAddr(imp->device, #name))) {        \
-    rc = ifd_fail(-EOPNOTSUPP, "%s: the device has no %s: create it with Vulkan 1.2 and " \
-                               "VK_KHR_external_memory_fd enabled", fn, #name);         \
-    goto fail;                                                                          \
+#define LOAD_DEVICE(name)                                                        \
+  if (!(imp->name = (PFN_##name)imp->vkGetDeviceProcAddr(imp->device, #name))) { \
+    rc = missing_entry_point(imp, #name, "device", fn);                          \
+    goto fail;                                                                   \
   }
   DEVICE_FNS(LOAD_DEVICE)
 #undef LOAD_DEVICE
