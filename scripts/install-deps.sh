@@ -3,7 +3,7 @@
 # needs and this machine lacks. Run as root (or with sudo available).
 set -eu
 pkgs="cmake ninja-build gcc libc6-dev pkg-config binutils
-      libvulkan-dev mesa-vulkan-drivers
+      libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers
       libegl-dev libgl-dev libepoxy-dev libegl-mesa0 libgl1-mesa-dri
       glslang-tools libpng-dev libglfw3-dev xvfb xauth"
 missing=""

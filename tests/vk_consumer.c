@@ -206,7 +206,7 @@ int vkc_read_via_linear_image(vkc *c, int fd, uint64_t size, uint32_t w, uint32_
                            .samples = VK_SAMPLE_COUNT_1_BIT,
                            .tiling = VK_IMAGE_TILING_LINEAR,
                            .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                           .initialLayout = VK_IMAGE_LAYOUT_PREINITIALIZED};
+                           .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED}; /* external memory */
   VKC_CHECK(vkCreateImage(c->device, &ici, NULL, &img));
   VkMemoryRequirements req;
   vkGetImageMemoryRequirements(c->device, img, &req);
@@ -223,11 +223,15 @@ int vkc_read_via_linear_image(vkc *c, int fd, uint64_t size, uint32_t w, uint32_
     goto out;
   }
   /* Acquire from the external owner, as the spec requires for memory written
-   * outside this device; PREINITIALIZED keeps the contents. */
+   * outside this device. An image on external memory must be created
+   * UNDEFINED (VUID-VkImageCreateInfo-pNext-01443), but the bytes are already
+   * there, laid out as vkGetImageSubresourceLayout says: for a LINEAR image
+   * that is the GENERAL layout, the one the acquire starts from. UNDEFINED as
+   * oldLayout would allow the driver to discard them. */
   VkImageMemoryBarrier ib = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
                              .srcAccessMask = 0,
                              .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
-                             .oldLayout = VK_IMAGE_LAYOUT_PREINITIALIZED,
+                             .oldLayout = VK_IMAGE_LAYOUT_GENERAL,
                              .newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
                              .srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
                              .dstQueueFamilyIndex = c->family,

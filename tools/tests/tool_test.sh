@@ -70,6 +70,16 @@ window-vk | window-gl)
   grep -q '^window:' "$log" || fail "the demo did not open a window"
   grep -q 'frames/s' "$log" || fail "no frame rate printed"
   ;;
+info)
+  # Every question answered, for the backends found here (the CUDA ones say NO
+  # where there is no NVIDIA driver).
+  "$tool" info >"$log" 2>&1 || fail "info exited non-zero"
+  cat "$log"
+  grep -q '^== 2. Answers' "$log" || fail "info printed no answers"
+  for pair in 'cuda   -> vk' 'cuda   -> gl' 'vulkan -> vk' 'vulkan -> gl'; do
+    grep -q "^$pair : " "$log" || fail "info did not answer '$pair'"
+  done
+  ;;
 selftest-vk | selftest-gl)
   "$tool" selftest --backend vulkan --consumer "${mode#selftest-}" --frames 2000 >"$log" 2>&1
   rc=$?
