@@ -107,6 +107,14 @@ typedef enum {
 int ifd_handle_add(const void *p, ifd_handle_kind kind) IFD_MUST_CHECK;
 void ifd_handle_remove(const void *p);
 bool ifd_handle_live(const void *p, ifd_handle_kind kind);
+/* For children destroyed with their parent: p's memory is freed, but its entry
+ * stays, so that later calls say why (`why`, a static string, e.g. "its
+ * importer was destroyed first") instead of "not a live handle". The
+ * child's own destroy then drops the entry (ifd_handle_drop_orphan: true if
+ * p was such an orphan of this kind). A new handle at the same address
+ * replaces it. */
+void ifd_handle_orphan(const void *p, const char *why);
+bool ifd_handle_drop_orphan(const void *p, ifd_handle_kind kind);
 
 /* Validates a handle argument; on failure sets the message and returns -EINVAL. */
 int ifd_check_context(const ifd_context *ctx, const char *fn);
