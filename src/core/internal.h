@@ -143,6 +143,8 @@ typedef struct ifd_ring_progress ifd_ring_progress;
  * a new reference; NULL if none, or if it cannot be told apart from another. */
 ifd_ring_progress *ifd_ring_progress_find(const ifd_ring_desc *desc);
 void ifd_ring_progress_put(ifd_ring_progress *p); /* NULL is a no-op */
+/* The last frame the producer ended; *gone: its ring was destroyed. */
+uint64_t ifd_ring_progress_ended(ifd_ring_progress *p, bool *gone);
 /* Waits on the host until the producer ended frame k. 0; -ETIMEDOUT; -EPIPE
  * the producer's ring (or its context) was destroyed before frame k ended.
  * Sets the message, prefixed with fn, on failure. Without wait: timeout 0. */

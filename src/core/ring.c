@@ -128,6 +128,12 @@ void ifd_ring_progress_put(ifd_ring_progress *p) {
   if (p && atomic_fetch_sub(&p->refs, 1) == 1) free(p);
 }
 
+uint64_t ifd_ring_progress_ended(ifd_ring_progress *p, bool *gone) {
+  uint64_t ended = atomic_load(&p->ended);
+  *gone = atomic_load(&p->gone);
+  return ended;
+}
+
 typedef struct {
   ifd_ring_progress *p;
   uint64_t k;
