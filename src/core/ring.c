@@ -199,13 +199,13 @@ static bool ring_usable(const ifd_ring *ring) {
 }
 
 void ifd_ring_context_gone(ifd_context *ctx) {
+  /* No ring->lock here: ring calls take it before ctx->lock (end_frame), and
+   * using a ring while its context is destroyed is the caller's error. */
   for (ifd_ring *ring = ctx->rings; ring; ring = ring->next) {
-    pthread_mutex_lock(&ring->lock);
     atomic_store(&ring->ctx_gone, true);
     progress_retire(ring->progress);
     memset(ring->images, 0, sizeof(ring->images));
     ring->ready = ring->release = NULL;
-    pthread_mutex_unlock(&ring->lock);
   }
   ctx->rings = NULL;
 }
