@@ -337,9 +337,9 @@ IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
  * ifd_ring_destroy releases any wait still enqueued, so a consumer that stops
  * cannot leave the context unable to go idle.
  * Errors: -EINVAL bad ring (or its context destroyed first) or NULL
- *         pointers, or the previous frame was not ended; -ETIMEDOUT the consumer did not release the frame the host
- *         waits for within timeout_ns (the frame is not started; call
- *         again); -EIO. */
+ *         pointers, or the previous frame was not ended; -ETIMEDOUT the
+ *         consumer did not release the frame the host waits for within
+ *         timeout_ns (the frame is not started; call again); -EIO. */
 IFD_API int ifd_ring_begin_frame(ifd_ring *ring, uint64_t timeout_ns, uint64_t *out_frame,
                                  ifd_image **out_image);
 

@@ -105,8 +105,8 @@ struct ifd_gl_ring {
 };
 
 /* Why the children of a destroyed importer refuse every call. */
-static const char importer_gone[] = "its importer was destroyed first (ifd_gl_importer_destroy "
-                                    "destroys the frames, timelines and rings it made)";
+static const char importer_gone[] =
+    "its importer was destroyed first (ifd_gl_importer_destroy took it along)";
 
 #define LIST_ADD(imp, head, obj)          \
   do {                                    \

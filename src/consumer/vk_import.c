@@ -72,8 +72,8 @@ struct ifd_vk_importer {
 };
 
 /* Why the children of a destroyed importer refuse every call. */
-static const char importer_gone[] = "its importer was destroyed first (ifd_vk_importer_destroy "
-                                    "destroys the frames, timelines and rings it made)";
+static const char importer_gone[] =
+    "its importer was destroyed first (ifd_vk_importer_destroy took it along)";
 
 struct ifd_vk_frame {
   ifd_vk_importer *imp;

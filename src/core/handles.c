@@ -104,7 +104,7 @@ int ifd_check_handle(const void *p, ifd_handle_kind kind, const char *what, cons
   const char *why = NULL;
   int state = lookup(p, kind, &why);
   if (state < 0)
-    return ifd_fail(-EINVAL, "%s: %s %p is gone: %s (only its destroy call is valid now)", fn,
+    return ifd_fail(-EINVAL, "%s: %s %p is gone: %s; only its destroy call is valid now", fn,
                     what, p, why);
   if (state == 0)
     return ifd_fail(-EINVAL, "%s: %s %p is not a live handle (destroyed, or never created)", fn,
