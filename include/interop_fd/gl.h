@@ -4,8 +4,19 @@
  * with GL_EXT_semaphore_fd + GL_NV_timeline_semaphore.
  *
  * The conventions of interop_fd.h hold (0 or a negative errno, a message in
- * ifd_last_error(), out-pointers untouched on failure). Every call needs the
- * GL context it was created with to be current on the calling thread. GL
+ * ifd_last_error(), out-pointers untouched on failure). Every call that
+ * issues GL commands (imports, destroys, updates, waits, signals, acquire,
+ * release) needs the importer's GL context, the one current when it was
+ * created, to be current on the calling thread. Where the window system can
+ * say which context is current (EGL: eglGetCurrentContext, reached through
+ * the importer's get_proc or libEGL; else GLX: glXGetCurrentContext), such a
+ * call with another context current, or none, fails with -EINVAL ("the
+ * importer's GL context is not current") and issues nothing; destroy calls
+ * then destroy nothing (the handle stays valid: call again with the context
+ * current). A context that only shares objects with the importer's is
+ * refused as well: EGL and GLX cannot tell that two contexts share. Where
+ * neither call is reachable, or neither reports a context (e.g. a wrapper
+ * that makes contexts current another way), this is not checked. GL
  * object names are given as uint32_t (GLuint) and enums as uint32_t (GLenum),
  * so this header includes no GL header and mixes with epoxy, glad or GLEW.
  *
@@ -34,10 +45,12 @@
  * that R8 samples as (r,r,r,1), RG8 as (r,g,0,1) and BGRA8 as RGBA; filters
  * GL_LINEAR, wrap GL_CLAMP_TO_EDGE. sRGB frames decode to linear on sampling.
  *
- * Waits are device-side (glWaitSemaphoreEXT): GL cannot bound them with a
- * timeout. A consumer that needs one waits on the host first, e.g. with a
- * Vulkan importer on the same timeline fd (dup it) and
- * ifd_vk_timeline_host_wait.
+ * Waits: ifd_gl_ring_acquire and ifd_gl_timeline_wait queue device-side
+ * waits (glWaitSemaphoreEXT) and never block the CPU; GL has no call that
+ * reads a timeline's value, so they cannot time out. ifd_gl_ring_wait_ready
+ * is the bounded host wait: it polls the producer's ring where that is in
+ * this process, else waits for a GL fence queued behind the semaphore wait
+ * (see there for what stays queued after a timeout).
  */
 #ifndef INTEROP_FD_GL_H
 #define INTEROP_FD_GL_H
@@ -68,7 +81,14 @@ typedef enum {
  * Errors: -EINVAL NULL out; -ENODEV no current context or no libEGL;
  *         -EOPNOTSUPP GL below 4.5 or no GL_EXT_memory_object_fd. */
 IFD_API int ifd_gl_importer_create(ifd_gl_get_proc_address get_proc, ifd_gl_importer **out);
-/* Frames, timelines and rings of the importer must be destroyed first. */
+/* Destroys the importer and, with it, every frame, timeline and ring it made
+ * that is still alive (their GL objects are deleted). Destroying the children
+ * first is the normal order. Children destroyed with their importer stay
+ * known: every later call with them returns -EINVAL saying "its importer was
+ * destroyed first", accessors return 0/NULL, and their own destroy calls are
+ * safe no-ops that issue no GL. With children alive and the importer's
+ * context not current (where that can be checked), nothing is destroyed and
+ * ifd_last_error() says so: make the context current and call again. */
 IFD_API void ifd_gl_importer_destroy(ifd_gl_importer *importer);
 /* 1 if the context can import timeline semaphores, else 0. */
 IFD_API int ifd_gl_importer_has_timelines(const ifd_gl_importer *importer);
@@ -131,16 +151,49 @@ IFD_API uint32_t ifd_gl_ring_count(const ifd_gl_ring *ring);
 /* The frame holding frame number k (k >= 1). */
 IFD_API ifd_gl_frame *ifd_gl_ring_frame(const ifd_gl_ring *ring, uint64_t k);
 
-/* Frame k for sampling: enqueues the wait for ready >= k (no wait without
- * timelines) and ifd_gl_frame_update, and returns the texture in *out_texture.
- * Does not block the CPU. Errors: -EINVAL k == 0; -EIO. */
+/* Frame k for sampling: enqueues the wait for ready >= k and
+ * ifd_gl_frame_update, and returns the texture in *out_texture.
+ * Without timelines nothing can be waited for on the device: where the
+ * producer's ring is in this process (ifd_ring_export's note), a frame it has
+ * not ended yet is refused (-EAGAIN; wait with ifd_gl_ring_wait_ready), so a
+ * frame never produced is never handed out. Where the producer is elsewhere,
+ * the producer must hand over only written frames.
+ * Blocks: no (with timelines, a frame never signalled makes GL's queue wait;
+ * use ifd_gl_ring_wait_ready first for a bound).
+ * Errors: -EINVAL k == 0, the importer's context not current, or the
+ *         importer destroyed first; -EAGAIN frame k not produced yet (no
+ *         timelines); -EPIPE the producer's ring was destroyed before
+ *         producing frame k (no timelines); -EIO GL raised an error. */
 IFD_API int ifd_gl_ring_acquire(ifd_gl_ring *ring, uint64_t k, uint32_t *out_texture);
+
+/* Waits on the host, at most timeout_ns (0: only looks), until frame k is
+ * ready, so that ifd_gl_ring_acquire(k) will not make GL wait:
+ *  - the producer's ring is in this process (ifd_ring_export's note): until
+ *    the producer ended frame k (with timelines: its "ready = k" is queued on
+ *    the producer's queue/stream; without: the frame is written). No GL is
+ *    issued; any thread may call.
+ *  - otherwise, with timelines (GPU): queues glWaitSemaphoreEXT(ready >= k)
+ *    and a fence behind it, flushes, and waits for the fence with
+ *    glClientWaitSync. The fence also waits for the GL work queued before it.
+ *    On -ETIMEDOUT the semaphore wait stays queued in GL, which cannot cancel
+ *    it: GL work issued later runs only once the producer signals k. Needs
+ *    the importer's context current.
+ *  - otherwise (no timelines, producer elsewhere): nothing can be observed;
+ *    returns 0 at once.
+ * Blocks: yes, up to timeout_ns.
+ * Errors: -ETIMEDOUT not ready in time (message says how far the producer
+ *         got, where known); -EPIPE the producer's ring was destroyed before
+ *         ending frame k; -EINVAL k == 0, the context not current (GL case),
+ *         or the importer destroyed first; -EIO GL raised an error. */
+IFD_API int ifd_gl_ring_wait_ready(ifd_gl_ring *ring, uint64_t k, uint64_t timeout_ns);
 
 /* Done with frame k: enqueues release = k after the GL commands issued so far
  * and flushes. For COPY you may release right after ifd_gl_ring_acquire (the
- * texture is a copy). Without timelines it calls glFinish instead, and the
- * producer must be told some other way (ifd_ring_release_frame in-process).
- * Errors: -EINVAL k == 0; -EIO. */
+ * texture is a copy). Without timelines it calls glFinish instead (Blocks:
+ * yes, until GL is idle), and the producer must be told some other way
+ * (ifd_ring_release_frame in-process).
+ * Errors: -EINVAL k == 0, the importer's context not current, or the
+ *         importer destroyed first; -EIO. */
 IFD_API int ifd_gl_ring_release(ifd_gl_ring *ring, uint64_t k);
 
 #ifdef __cplusplus

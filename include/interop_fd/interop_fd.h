@@ -98,9 +98,13 @@ IFD_API int ifd_context_create(ifd_backend backend, int device_index, ifd_contex
 
 /* Waits for the context's queue or stream to go idle, then destroys every image
  * and timeline still alive on it (those created through
- * AsyncRT_Create_timeline_semaphore_fd included) and the context. Their handles
- * become invalid: later calls with them return -EINVAL. fds already exported
- * stay valid for their importers. Blocks: yes, until the device is idle. */
+ * AsyncRT_Create_timeline_semaphore_fd and those of its rings included) and the
+ * context. Their handles become invalid: later calls with them return -EINVAL.
+ * A ring of the context stays a handle but is invalidated: every later call
+ * with it returns -EINVAL ("the ring's context was destroyed first"), its
+ * accessors return 0/NULL, and ifd_ring_destroy frees what is left of it
+ * (destroy rings first to avoid this). fds already exported stay valid for
+ * their importers. Blocks: yes, until the device is idle. */
 IFD_API void ifd_context_destroy(ifd_context *ctx);
 
 /* Adopts an existing CUDA context (CUcontext) and stream (CUstream; NULL = the
@@ -294,7 +298,8 @@ IFD_API int ifd_ring_create(ifd_context *ctx, uint32_t count, uint32_t width, ui
                             MAX_Format format, ifd_ring **out);
 
 /* Destroys the images and timelines (waits for the context to be idle). fds
- * already exported stay valid for their importers. */
+ * already exported stay valid for their importers. Safe after
+ * ifd_context_destroy of the ring's context: it then frees only the ring. */
 IFD_API void ifd_ring_destroy(ifd_ring *ring);
 
 IFD_API uint32_t ifd_ring_count(const ifd_ring *ring);                /* 0 if invalid */
@@ -303,7 +308,12 @@ IFD_API ifd_timeline *ifd_ring_ready(const ifd_ring *ring);   /* NULL without ti
 IFD_API ifd_timeline *ifd_ring_release(const ifd_ring *ring); /* NULL without timelines */
 
 /* Fills *out with new fds for every image and both timelines; the caller owns
- * them (ifd_ring_desc_close closes what no import took).
+ * them (ifd_ring_desc_close closes what no import took). A consumer ring
+ * imported in this same process from such a description recognises the ring
+ * (where the driver exports memory as distinct files, e.g. Mesa) and learns
+ * from it which frames were ended, so that a ring without timelines never
+ * hands out a frame that was not produced (ifd_vk_ring_wait_ready,
+ * ifd_gl_ring_wait_ready, ifd_gl_ring_acquire).
  * Errors: -EINVAL bad ring or NULL out; -EMFILE; -EIO. On failure no fd is open. */
 IFD_API int ifd_ring_export(ifd_ring *ring, ifd_ring_desc *out);
 
@@ -326,10 +336,10 @@ IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
  * polls the semaphore, so it wakes within microseconds.
  * ifd_ring_destroy releases any wait still enqueued, so a consumer that stops
  * cannot leave the context unable to go idle.
- * Errors: -EINVAL bad ring or NULL pointers, or the previous frame was not
- *         ended; -ETIMEDOUT the consumer did not release the frame the host
- *         waits for within timeout_ns (the frame is not started; call
- *         again); -EIO. */
+ * Errors: -EINVAL bad ring (or its context destroyed first) or NULL
+ *         pointers, or the previous frame was not ended; -ETIMEDOUT the
+ *         consumer did not release the frame the host waits for within
+ *         timeout_ns (the frame is not started; call again); -EIO. */
 IFD_API int ifd_ring_begin_frame(ifd_ring *ring, uint64_t timeout_ns, uint64_t *out_frame,
                                  ifd_image **out_image);
 

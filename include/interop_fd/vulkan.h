@@ -107,7 +107,8 @@ typedef struct {
   VkInstance instance;
   VkPhysicalDevice physical_device;
   VkDevice device;
-  uint32_t queue_family_index;  /* the family whose queue runs your reads */
+  uint32_t queue_family_index;  /* the family whose queue runs your reads; must
+                                   exist on physical_device (-EINVAL if not) */
   /* NULL: the vkGetInstanceProcAddr of libvulkan.so.1 (dlopen()ed). Pass
    * yours if you load Vulkan another way (volk, a static loader). */
   PFN_vkGetInstanceProcAddr get_instance_proc_addr;
@@ -118,12 +119,20 @@ typedef struct {
  * created with VkApplicationInfo::apiVersion >= VK_API_VERSION_1_2 and the
  * device must support Vulkan 1.2: with a lower apiVersion the loader and
  * driver hide the 1.2 entry points.
- * Errors: -EINVAL NULL info/out or handles; -ENODEV no Vulkan loader;
+ * Errors: -EINVAL NULL info/out or handles, or queue_family_index is not one
+ *         of the physical device's queue families; -ENODEV no Vulkan loader;
  *         -EOPNOTSUPP a required extension or Vulkan 1.2 missing (the message
  *         names the missing entry point and, where an apiVersion below 1.2 is
  *         the cause, says "apiVersion" and the device's version). */
 IFD_API int ifd_vk_importer_create(const ifd_vk_device_info *info, ifd_vk_importer **out);
-/* Frames, timelines and rings made by the importer must be destroyed first. */
+/* Destroys the importer and, with it, every frame, timeline and ring it made
+ * that is still alive (their Vulkan objects are destroyed on the device, so
+ * call this before vkDestroyDevice, once the device no longer uses them).
+ * Destroying the children first is the normal order. Children destroyed with
+ * their importer stay known: every later call with them returns -EINVAL
+ * saying "its importer was destroyed first", accessors return 0/NULL, and
+ * their own destroy calls are then safe no-ops that touch nothing of the
+ * device. */
 IFD_API void ifd_vk_importer_destroy(ifd_vk_importer *importer);
 /* The device's VkPhysicalDeviceIDProperties::deviceUUID. */
 IFD_API int ifd_vk_importer_device_uuid(const ifd_vk_importer *importer, uint8_t out[16]);
@@ -219,9 +228,18 @@ IFD_API ifd_vk_frame *ifd_vk_ring_frame(const ifd_vk_ring *ring, uint64_t k);
 IFD_API ifd_vk_timeline *ifd_vk_ring_ready(const ifd_vk_ring *ring);   /* NULL if none */
 IFD_API ifd_vk_timeline *ifd_vk_ring_release(const ifd_vk_ring *ring); /* NULL if none */
 
-/* Host wait until frame k is ready (ready >= k). A ring without timelines
- * returns at once: there the producer hands frames over only once written.
- * Errors: -ETIMEDOUT; -EINVAL k == 0. */
+/* Host wait until frame k is ready (ready >= k). Blocks: yes, up to
+ * timeout_ns (0: only looks).
+ * A ring without timelines has nothing on the device to poll. Where its
+ * producer's ring lives in this process (ifd_ring_export's note), this waits
+ * until the producer ended frame k (ifd_ring_end_frame: written), so a frame
+ * never produced is never reported ready. Otherwise (a producer in another
+ * process, or a driver whose memory fds do not identify the ring) it
+ * returns 0 at once: the producer must then hand over only written frames.
+ * Errors: -ETIMEDOUT frame k not ready in time (message says how far the
+ *         producer got); -EPIPE the producer's ring in this process was
+ *         destroyed before ending frame k; -EINVAL k == 0, or the ring's
+ *         importer was destroyed first. */
 IFD_API int ifd_vk_ring_wait_ready(ifd_vk_ring *ring, uint64_t k, uint64_t timeout_ns);
 
 #ifdef __cplusplus

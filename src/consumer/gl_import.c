@@ -45,7 +45,10 @@ typedef void(APIENTRYP PFN_glFinish)(void);
   X(glImportMemoryFdEXT, PFNGLIMPORTMEMORYFDEXTPROC)               \
   X(glNamedBufferStorageMemEXT, PFNGLNAMEDBUFFERSTORAGEMEMEXTPROC) \
   X(glTextureStorageMem2DEXT, PFNGLTEXTURESTORAGEMEM2DEXTPROC)     \
-  X(glGetUnsignedBytei_vEXT, PFNGLGETUNSIGNEDBYTEI_VEXTPROC)
+  X(glGetUnsignedBytei_vEXT, PFNGLGETUNSIGNEDBYTEI_VEXTPROC)   \
+  X(glFenceSync, PFNGLFENCESYNCPROC)                               \
+  X(glClientWaitSync, PFNGLCLIENTWAITSYNCPROC)                     \
+  X(glDeleteSync, PFNGLDELETESYNCPROC)
 
 #define SEM_FNS(X)                                                   \
   X(glGenSemaphoresEXT, PFNGLGENSEMAPHORESEXTPROC)                   \
@@ -57,8 +60,17 @@ typedef void(APIENTRYP PFN_glFinish)(void);
   X(glCreateSemaphoresNV, PFNGLCREATESEMAPHORESNVPROC)               \
   X(glSemaphoreParameterivNV, PFNGLSEMAPHOREPARAMETERIVNVPROC)
 
+/* eglGetCurrentContext or glXGetCurrentContext. */
+typedef void *(*current_context_fn)(void);
+
 struct ifd_gl_importer {
   void *egl; /* dlopen handle when no get_proc was given */
+  current_context_fn current; /* NULL: the context cannot be checked */
+  void *context;              /* the EGLContext or GLXContext current at creation */
+  pthread_mutex_t lock;       /* guards the lists of children below */
+  ifd_gl_frame *frames;       /* live frames (those of rings included), through next */
+  ifd_gl_timeline *timelines_alive;
+  ifd_gl_ring *rings;
 #define DECLARE(name, type) type name;
   GL_FNS(DECLARE)
   SEM_FNS(DECLARE)
@@ -74,18 +86,82 @@ struct ifd_gl_frame {
   ifd_gl_frame_native h;
   const ifd_format_info *info;
   uint32_t row_pitch;
+  ifd_gl_frame *next; /* in imp->frames */
 };
 
 struct ifd_gl_timeline {
   ifd_gl_importer *imp;
   GLuint semaphore;
+  ifd_gl_timeline *next; /* in imp->timelines_alive */
 };
 
 struct ifd_gl_ring {
   uint32_t count;
   ifd_gl_frame *frames[IFD_RING_MAX_FRAMES];
   ifd_gl_timeline *ready, *release;
+  ifd_gl_importer *imp;
+  ifd_gl_ring *next;           /* in imp->rings */
+  ifd_ring_progress *progress; /* the producer's ring, when it is in this process */
 };
+
+/* Why the children of a destroyed importer refuse every call. */
+static const char importer_gone[] =
+    "its importer was destroyed first (ifd_gl_importer_destroy took it along)";
+
+#define LIST_ADD(imp, head, obj)          \
+  do {                                    \
+    pthread_mutex_lock(&(imp)->lock);     \
+    (obj)->next = (imp)->head;            \
+    (imp)->head = (obj);                  \
+    pthread_mutex_unlock(&(imp)->lock);   \
+  } while (0)
+#define LIST_REMOVE(imp, head, type, obj)                    \
+  do {                                                       \
+    pthread_mutex_lock(&(imp)->lock);                        \
+    for (type **p_ = &(imp)->head; *p_; p_ = &(*p_)->next) { \
+      if (*p_ == (obj)) {                                    \
+        *p_ = (obj)->next;                                   \
+        break;                                               \
+      }                                                      \
+    }                                                        \
+    pthread_mutex_unlock(&(imp)->lock);                      \
+  } while (0)
+
+/* GL commands go to the context current on the calling thread: with another
+ * one (or none) current, names would be created in, or deleted from, the
+ * wrong context. Checked where the window system says which context is
+ * current; a context that merely shares objects with the importer's is
+ * refused too (neither EGL nor GLX can tell that two contexts share). */
+static int check_current(const ifd_gl_importer *imp, const char *fn) {
+  if (!imp->current) return 0;
+  void *now = imp->current();
+  if (now == imp->context) return 0;
+  return ifd_fail(-EINVAL, "%s: the importer's GL context is not current on this thread (%s is): "
+                           "make it current first",
+                  fn, now ? "another context" : "no context");
+}
+
+/* Learns how to ask which context is current: EGL where get_proc reaches
+ * eglGetCurrentContext, else GLX. A name lookup that finds neither, or a
+ * context neither reports, leaves the check off. */
+static void find_current_context(ifd_gl_importer *imp, ifd_gl_get_proc_address get_proc) {
+  ifd_gl_proc egl = NULL;
+  if (imp->egl) {
+    void *sym = dlsym(imp->egl, "eglGetCurrentContext");
+    memcpy(&egl, &sym, sizeof(egl));
+  } else {
+    egl = get_proc("eglGetCurrentContext");
+  }
+  /* glXGetCurrentContext is looked up only where EGL is absent: an EGL
+   * get_proc may hand back a dispatch stub for any name starting "gl". */
+  ifd_gl_proc fn = egl ? egl : imp->egl ? NULL : get_proc("glXGetCurrentContext");
+  if (!fn) return;
+  current_context_fn current = (current_context_fn)fn;
+  void *ctx = current();
+  if (!ctx) return;
+  imp->current = current;
+  imp->context = ctx;
+}
 
 static bool has_extension(ifd_gl_importer *imp, const char *name) {
   GLint n = 0;
@@ -115,6 +191,7 @@ int ifd_gl_importer_create(ifd_gl_get_proc_address get_proc, ifd_gl_importer **o
   if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
   ifd_gl_importer *imp = calloc(1, sizeof(*imp));
   if (!imp) return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  pthread_mutex_init(&imp->lock, NULL);
   int rc = 0;
   if (!get_proc) {
     imp->egl = dlopen("libEGL.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -140,6 +217,7 @@ int ifd_gl_importer_create(ifd_gl_get_proc_address get_proc, ifd_gl_importer **o
   }
   snprintf(imp->renderer, sizeof(imp->renderer), "%s",
            (const char *)imp->glGetString(GL_RENDERER));
+  find_current_context(imp, get_proc);
   gl_error(imp); /* earlier errors are the application's */
   GLint major = 0, minor = 0;
   imp->glGetIntegerv(GL_MAJOR_VERSION, &major);
@@ -176,15 +254,54 @@ int ifd_gl_importer_create(ifd_gl_get_proc_address get_proc, ifd_gl_importer **o
   return 0;
 fail:
   if (imp->egl) dlclose(imp->egl);
+  pthread_mutex_destroy(&imp->lock);
   free(imp);
   return rc;
 }
 
+static void frame_free(ifd_gl_frame *f);
+
 void ifd_gl_importer_destroy(ifd_gl_importer *imp) {
-  if (!imp || ifd_check_handle(imp, IFD_HANDLE_GL_IMPORTER, "importer",
-                               "ifd_gl_importer_destroy") != 0)
+  static const char fn[] = "ifd_gl_importer_destroy";
+  if (!imp || ifd_check_handle(imp, IFD_HANDLE_GL_IMPORTER, "importer", fn) != 0) return;
+  pthread_mutex_lock(&imp->lock);
+  bool children = imp->frames || imp->timelines_alive || imp->rings;
+  pthread_mutex_unlock(&imp->lock);
+  if (children && check_current(imp, fn) != 0) {
+    ifd_fail(-EINVAL, "%s: frames, timelines or rings of the importer are alive and its GL "
+                      "context is not current, so their GL objects cannot be deleted: nothing "
+                      "was destroyed (make the context current and call again)",
+             fn);
     return;
+  }
   ifd_handle_remove(imp);
+  /* Children still alive go with the importer: their GL objects are deleted
+   * now, their handles then answer -EINVAL saying why, and their own destroy
+   * calls only forget them. */
+  pthread_mutex_lock(&imp->lock);
+  while (imp->rings) {
+    ifd_gl_ring *ring = imp->rings;
+    imp->rings = ring->next;
+    ifd_handle_orphan(ring, importer_gone);
+    ifd_ring_progress_put(ring->progress);
+    free(ring); /* its frames and timelines are in the lists below */
+  }
+  while (imp->frames) {
+    ifd_gl_frame *f = imp->frames;
+    imp->frames = f->next;
+    ifd_handle_orphan(f, importer_gone);
+    frame_free(f);
+  }
+  while (imp->timelines_alive) {
+    ifd_gl_timeline *t = imp->timelines_alive;
+    imp->timelines_alive = t->next;
+    ifd_handle_orphan(t, importer_gone);
+    imp->glDeleteSemaphoresEXT(1, &t->semaphore);
+    gl_error(imp);
+    free(t);
+  }
+  pthread_mutex_unlock(&imp->lock);
+  pthread_mutex_destroy(&imp->lock);
   if (imp->egl) dlclose(imp->egl);
   free(imp);
 }
@@ -290,6 +407,7 @@ static int import_frame(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path 
   int rc = ifd_check_handle(imp, IFD_HANDLE_GL_IMPORTER, "importer", fn);
   if (rc != 0) return rc;
   if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
+  if ((rc = check_current(imp, fn)) != 0) return rc;
   if (path != IFD_GL_PATH_AUTO && path != IFD_GL_PATH_COPY && path != IFD_GL_PATH_LINEAR)
     return ifd_fail(-EINVAL, "%s: unknown path %d", fn, (int)path);
   /* The memory may belong to any of the context's devices. */
@@ -314,6 +432,8 @@ static int import_frame(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path 
   f->h.height = desc->height;
   f->h.max_format = desc->format;
   gl_error(imp);
+  char earlier[512]; /* an AUTO fallback that works is a success: keep the last failure's message */
+  snprintf(earlier, sizeof(earlier), "%s", ifd_last_error());
   if (path == IFD_GL_PATH_LINEAR) {
     f->h.path = IFD_GL_PATH_LINEAR;
     rc = setup_linear(f, desc);
@@ -327,6 +447,7 @@ static int import_frame(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path 
       f->h.path = IFD_GL_PATH_LINEAR;
       rc = setup_linear(f, desc);
       if (rc != 0) ifd_fail_prefix(rc, "copy path: %s; linear path", why);
+      else ifd_fail(0, "%s", earlier);
     }
   }
   if (rc == 0) rc = ifd_handle_add(f, IFD_HANDLE_GL_FRAME);
@@ -335,6 +456,7 @@ static int import_frame(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path 
     return ifd_fail_prefix(rc, "%s(%ux%u %s)", fn, desc->width, desc->height, info->name);
   }
   ifd_fd_close(&desc->memory_fd);
+  LIST_ADD(imp, frames, f);
   *out = f;
   return 0;
 }
@@ -345,8 +467,13 @@ int ifd_gl_frame_import(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path 
 }
 
 void ifd_gl_frame_destroy(ifd_gl_frame *f) {
-  if (!f || ifd_check_handle(f, IFD_HANDLE_GL_FRAME, "frame", "ifd_gl_frame_destroy") != 0) return;
+  static const char fn[] = "ifd_gl_frame_destroy";
+  if (!f || ifd_handle_drop_orphan(f, IFD_HANDLE_GL_FRAME) ||
+      ifd_check_handle(f, IFD_HANDLE_GL_FRAME, "frame", fn) != 0 ||
+      check_current(f->imp, fn) != 0) /* refused: the frame stays valid */
+    return;
   ifd_handle_remove(f);
+  LIST_REMOVE(f->imp, frames, ifd_gl_frame, f);
   frame_free(f);
 }
 
@@ -366,6 +493,7 @@ int ifd_gl_frame_update(ifd_gl_frame *f) {
   static const char fn[] = "ifd_gl_frame_update";
   int rc = ifd_check_handle(f, IFD_HANDLE_GL_FRAME, "frame", fn);
   if (rc != 0) return rc;
+  if ((rc = check_current(f->imp, fn)) != 0) return rc;
   if (f->h.path != IFD_GL_PATH_COPY) return 0;
   ifd_gl_importer *imp = f->imp;
   static const GLenum state[] = {GL_PIXEL_UNPACK_BUFFER_BINDING, GL_UNPACK_ROW_LENGTH,
@@ -399,6 +527,7 @@ static int import_timeline(ifd_gl_importer *imp, int *fd, ifd_gl_timeline **out,
   if (!fd || !out) return ifd_fail(-EINVAL, "%s: fd or out is NULL", fn);
   if (*fd < 0 || fcntl(*fd, F_GETFD) < 0)
     return ifd_fail(-EBADF, "%s: fd %d is not open", fn, *fd);
+  if ((rc = check_current(imp, fn)) != 0) return rc;
   if (!imp->timelines)
     return ifd_fail(-EOPNOTSUPP, "%s: %s lacks GL_EXT_semaphore_fd or GL_NV_timeline_semaphore",
                     fn, imp->renderer);
@@ -434,6 +563,7 @@ static int import_timeline(ifd_gl_importer *imp, int *fd, ifd_gl_timeline **out,
     return ifd_fail_prefix(rc, "%s", fn);
   }
   ifd_fd_close(fd);
+  LIST_ADD(imp, timelines_alive, t);
   *out = t;
   return 0;
 }
@@ -443,9 +573,13 @@ int ifd_gl_timeline_import(ifd_gl_importer *imp, int *fd, ifd_gl_timeline **out)
 }
 
 void ifd_gl_timeline_destroy(ifd_gl_timeline *t) {
-  if (!t || ifd_check_handle(t, IFD_HANDLE_GL_TIMELINE, "timeline", "ifd_gl_timeline_destroy") != 0)
+  static const char fn[] = "ifd_gl_timeline_destroy";
+  if (!t || ifd_handle_drop_orphan(t, IFD_HANDLE_GL_TIMELINE) ||
+      ifd_check_handle(t, IFD_HANDLE_GL_TIMELINE, "timeline", fn) != 0 ||
+      check_current(t->imp, fn) != 0) /* refused: the timeline stays valid */
     return;
   ifd_handle_remove(t);
+  LIST_REMOVE(t->imp, timelines_alive, ifd_gl_timeline, t);
   t->imp->glDeleteSemaphoresEXT(1, &t->semaphore);
   gl_error(t->imp);
   free(t);
@@ -458,6 +592,7 @@ static int wait_or_signal(ifd_gl_timeline *t, uint64_t value, ifd_gl_frame *f, b
   if (rc != 0) return rc;
   if (f && (rc = ifd_check_handle(f, IFD_HANDLE_GL_FRAME, "frame", fn)) != 0) return rc;
   ifd_gl_importer *imp = t->imp;
+  if ((rc = check_current(imp, fn)) != 0) return rc;
   GLuint buffers[1], textures[1];
   GLenum layouts[1] = {GL_LAYOUT_GENERAL_EXT};
   GLuint nb = 0, nt = 0;
@@ -490,6 +625,7 @@ static void ring_free(ifd_gl_ring *ring) {
   for (uint32_t i = 0; i < IFD_RING_MAX_FRAMES; i++) ifd_gl_frame_destroy(ring->frames[i]);
   ifd_gl_timeline_destroy(ring->ready);
   ifd_gl_timeline_destroy(ring->release);
+  ifd_ring_progress_put(ring->progress);
   free(ring);
 }
 
@@ -499,6 +635,7 @@ int ifd_gl_ring_import(ifd_gl_importer *imp, ifd_ring_desc *desc, ifd_gl_path pa
   int rc = ifd_check_handle(imp, IFD_HANDLE_GL_IMPORTER, "importer", fn);
   if (rc != 0) return rc;
   if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
+  if ((rc = check_current(imp, fn)) != 0) return rc;
   rc = ifd_check_ring_desc(desc);
   if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
   ifd_ring_desc copy;
@@ -510,6 +647,8 @@ int ifd_gl_ring_import(ifd_gl_importer *imp, ifd_ring_desc *desc, ifd_gl_path pa
     return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
   }
   ring->count = copy.count;
+  ring->imp = imp;
+  ring->progress = ifd_ring_progress_find(&copy);
   for (uint32_t i = 0; i < copy.count && rc == 0; i++)
     rc = import_frame(imp, &copy.frames[i], path, &ring->frames[i], fn);
   if (rc == 0 && copy.ready_fd >= 0) rc = import_timeline(imp, &copy.ready_fd, &ring->ready, fn);
@@ -522,14 +661,19 @@ int ifd_gl_ring_import(ifd_gl_importer *imp, ifd_ring_desc *desc, ifd_gl_path pa
     return rc;
   }
   ifd_ring_desc_close(desc);
+  LIST_ADD(imp, rings, ring);
   *out = ring;
   return 0;
 }
 
 void ifd_gl_ring_destroy(ifd_gl_ring *ring) {
-  if (!ring || ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", "ifd_gl_ring_destroy") != 0)
+  static const char fn[] = "ifd_gl_ring_destroy";
+  if (!ring || ifd_handle_drop_orphan(ring, IFD_HANDLE_GL_RING) ||
+      ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn) != 0 ||
+      check_current(ring->imp, fn) != 0) /* refused: the ring stays valid */
     return;
   ifd_handle_remove(ring);
+  LIST_REMOVE(ring->imp, rings, ifd_gl_ring, ring);
   ring_free(ring);
 }
 
@@ -547,6 +691,20 @@ int ifd_gl_ring_acquire(ifd_gl_ring *ring, uint64_t k, uint32_t *out_texture) {
   int rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
   if (rc != 0) return rc;
   if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
+  if ((rc = check_current(ring->imp, fn)) != 0) return rc;
+  if (!ring->ready && ring->progress) {
+    /* Nothing to wait for on the device: the frame must be produced already. */
+    bool gone = false;
+    uint64_t ended = ifd_ring_progress_ended(ring->progress, &gone);
+    if (ended < k && gone)
+      return ifd_fail(-EPIPE, "%s: the producer's ring was destroyed after frame %llu: frame %llu "
+                              "will never be produced",
+                      fn, (unsigned long long)ended, (unsigned long long)k);
+    if (ended < k)
+      return ifd_fail(-EAGAIN, "%s: frame %llu was not produced yet (the producer's last ended "
+                               "frame is %llu): wait for it with ifd_gl_ring_wait_ready",
+                      fn, (unsigned long long)k, (unsigned long long)ended);
+  }
   ifd_gl_frame *f = ring->frames[(k - 1) % ring->count];
   if (ring->ready && (rc = ifd_gl_timeline_wait(ring->ready, k, f)) != 0) return rc;
   if ((rc = ifd_gl_frame_update(f)) != 0) return rc;
@@ -554,11 +712,38 @@ int ifd_gl_ring_acquire(ifd_gl_ring *ring, uint64_t k, uint32_t *out_texture) {
   return 0;
 }
 
+int ifd_gl_ring_wait_ready(ifd_gl_ring *ring, uint64_t k, uint64_t timeout_ns) {
+  static const char fn[] = "ifd_gl_ring_wait_ready";
+  int rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
+  if (rc != 0) return rc;
+  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
+  /* The producer's own ring, in this process: no GL needed. */
+  if (ring->progress) return ifd_ring_progress_wait(ring->progress, k, timeout_ns, fn);
+  if (!ring->ready) return 0; /* nothing can be observed: see the header */
+  /* GL cannot read a timeline's value: queue the wait, then a fence behind
+   * it, and wait for the fence on the host. */
+  ifd_gl_importer *imp = ring->imp;
+  if ((rc = check_current(imp, fn)) != 0) return rc;
+  ifd_gl_frame *f = ring->frames[(k - 1) % ring->count];
+  if ((rc = wait_or_signal(ring->ready, k, f, true, fn)) != 0) return rc;
+  GLsync sync = imp->glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+  if (!sync) return gl_fail(gl_error(imp), "ifd_gl_ring_wait_ready: glFenceSync");
+  GLenum r = imp->glClientWaitSync(sync, GL_SYNC_FLUSH_COMMANDS_BIT, (GLuint64)timeout_ns);
+  imp->glDeleteSync(sync);
+  if (r == GL_ALREADY_SIGNALED || r == GL_CONDITION_SATISFIED) return 0;
+  if (r == GL_TIMEOUT_EXPIRED)
+    return ifd_fail(-ETIMEDOUT, "%s: ready did not reach %llu within %llu ns; GL's wait for it "
+                                "stays queued (GL cannot cancel it)",
+                    fn, (unsigned long long)k, (unsigned long long)timeout_ns);
+  return gl_fail(gl_error(imp), "ifd_gl_ring_wait_ready: glClientWaitSync");
+}
+
 int ifd_gl_ring_release(ifd_gl_ring *ring, uint64_t k) {
   static const char fn[] = "ifd_gl_ring_release";
   int rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
   if (rc != 0) return rc;
   if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
+  if ((rc = check_current(ring->imp, fn)) != 0) return rc;
   ifd_gl_frame *f = ring->frames[(k - 1) % ring->count];
   if (ring->release) return ifd_gl_timeline_signal(ring->release, k, f);
   f->imp->glFinish();

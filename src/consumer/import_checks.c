@@ -69,6 +69,10 @@ static int dup_fd(int fd, int *out) {
   *out = -1;
   if (fd < 0) return 0;
   int c = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (c < 0 && errno == EBADF)
+    return ifd_fail(-EBADF, "fd %d of the description is not an open fd (closed, or consumed by "
+                            "an earlier import of the same description?)",
+                    fd);
   if (c < 0) return ifd_fail(-errno, "cannot duplicate fd %d: %s", fd, strerror(errno));
   *out = c;
   return 0;

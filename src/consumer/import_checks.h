@@ -18,7 +18,8 @@ int ifd_check_frame_desc(const ifd_frame_desc *desc, const uint8_t uuid[16],
 int ifd_check_ring_desc(const ifd_ring_desc *desc);
 
 /* *copy = desc with every fd >= 0 duplicated (close-on-exec). On failure
- * nothing stays open. Errors: -EMFILE and the like. */
+ * nothing stays open. Errors: -EBADF an fd >= 0 is not open; -EMFILE and the
+ * like. */
 int ifd_ring_desc_dup(const ifd_ring_desc *desc, ifd_ring_desc *copy);
 
 #endif

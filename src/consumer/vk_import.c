@@ -22,6 +22,7 @@
   X(vkGetPhysicalDeviceProperties2)            \
   X(vkGetPhysicalDeviceMemoryProperties)       \
   X(vkGetPhysicalDeviceFormatProperties)       \
+  X(vkGetPhysicalDeviceQueueFamilyProperties)  \
   X(vkGetDeviceProcAddr)
 
 #define DEVICE_FNS(X)                 \
@@ -64,7 +65,15 @@ struct ifd_vk_importer {
   char device_name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
   VkDriverId driver;
   bool timelines; /* VK_KHR_external_semaphore_fd and Vulkan 1.2 entry points */
+  pthread_mutex_t lock; /* guards the lists of children below */
+  ifd_vk_frame *frames; /* live frames (those of rings included), through next */
+  ifd_vk_timeline *timelines_alive;
+  ifd_vk_ring *rings;
 };
+
+/* Why the children of a destroyed importer refuse every call. */
+static const char importer_gone[] =
+    "its importer was destroyed first (ifd_vk_importer_destroy took it along)";
 
 struct ifd_vk_frame {
   ifd_vk_importer *imp;
@@ -72,17 +81,22 @@ struct ifd_vk_frame {
   const ifd_format_info *info;
   uint32_t row_pitch;
   VkDeviceMemory image_memory; /* COPY: the OPTIMAL image's own memory */
+  ifd_vk_frame *next;          /* in imp->frames */
 };
 
 struct ifd_vk_timeline {
   ifd_vk_importer *imp;
   VkSemaphore semaphore;
+  ifd_vk_timeline *next; /* in imp->timelines_alive */
 };
 
 struct ifd_vk_ring {
   uint32_t count;
   ifd_vk_frame *frames[IFD_RING_MAX_FRAMES];
   ifd_vk_timeline *ready, *release;
+  ifd_vk_importer *imp;
+  ifd_vk_ring *next;            /* in imp->rings */
+  ifd_ring_progress *progress;  /* the producer's ring, when it is in this process */
 };
 
 /* ifd_vk_device_extensions and ifd_vk_required_device_extensions list the
@@ -91,6 +105,27 @@ static const ifd_vk_device_extension device_extensions[] = {
     {"VK_KHR_external_memory", 1, "external memory (core in Vulkan 1.1)"},
     {"VK_KHR_external_memory_fd", 1, "importing memory fds"},
     {"VK_KHR_external_semaphore_fd", 0, "importing timeline semaphores (optional)"}};
+
+/* Adds or removes a child in one of the importer's lists. */
+#define LIST_ADD(imp, head, obj)     \
+  do {                               \
+    pthread_mutex_lock(&(imp)->lock); \
+    (obj)->next = (imp)->head;       \
+    (imp)->head = (obj);             \
+    pthread_mutex_unlock(&(imp)->lock); \
+  } while (0)
+#define LIST_REMOVE(imp, head, type, obj)                     \
+  do {                                                        \
+    pthread_mutex_lock(&(imp)->lock);                         \
+    for (type **p_ = &(imp)->head; *p_; p_ = &(*p_)->next) {  \
+      if (*p_ == (obj)) {                                     \
+        *p_ = (obj)->next;                                    \
+        break;                                                \
+      }                                                       \
+    }                                                         \
+    pthread_mutex_unlock(&(imp)->lock);                       \
+  } while (0)
+
 static const char *const required_extensions[] = {
     "VK_KHR_external_memory", "VK_KHR_external_memory_fd", "VK_KHR_external_semaphore_fd"};
 
@@ -155,6 +190,7 @@ int ifd_vk_importer_create(const ifd_vk_device_info *info, ifd_vk_importer **out
     return ifd_fail(-EINVAL, "%s: instance, physical_device and device are all required", fn);
   ifd_vk_importer *imp = calloc(1, sizeof(*imp));
   if (!imp) return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  pthread_mutex_init(&imp->lock, NULL);
   int rc = 0;
   PFN_vkGetInstanceProcAddr gipa = info->get_instance_proc_addr;
   if (!gipa) {
@@ -177,6 +213,15 @@ int ifd_vk_importer_create(const ifd_vk_device_info *info, ifd_vk_importer **out
   }
   INSTANCE_FNS(LOAD_INSTANCE)
 #undef LOAD_INSTANCE
+  uint32_t families = 0;
+  imp->vkGetPhysicalDeviceQueueFamilyProperties(imp->physical, &families, NULL);
+  if (imp->family >= families) {
+    rc = ifd_fail(-EINVAL, "%s: queue_family_index %u does not exist: the physical device has %u "
+                           "queue famil%s (0..%u)",
+                  fn, imp->family, families, families == 1 ? "y" : "ies",
+                  families ? families - 1 : 0);
+    goto fail;
+  }
 #define LOAD_DEVICE(name)                                                        \
   if (!(imp->name = (PFN_##name)imp->vkGetDeviceProcAddr(imp->device, #name))) { \
     rc = missing_entry_point(imp, #name, "device", fn);                          \
@@ -205,15 +250,44 @@ int ifd_vk_importer_create(const ifd_vk_device_info *info, ifd_vk_importer **out
   return 0;
 fail:
   if (imp->loader) dlclose(imp->loader);
+  pthread_mutex_destroy(&imp->lock);
   free(imp);
   return rc;
 }
+
+static void frame_free(ifd_vk_frame *f);
 
 void ifd_vk_importer_destroy(ifd_vk_importer *imp) {
   if (!imp || ifd_check_handle(imp, IFD_HANDLE_VK_IMPORTER, "importer",
                                "ifd_vk_importer_destroy") != 0)
     return;
   ifd_handle_remove(imp);
+  /* Children still alive go with the importer, while the device still is:
+   * their handles then answer -EINVAL saying why, and their own destroy
+   * calls only forget them. */
+  pthread_mutex_lock(&imp->lock);
+  while (imp->rings) {
+    ifd_vk_ring *ring = imp->rings;
+    imp->rings = ring->next;
+    ifd_handle_orphan(ring, importer_gone);
+    ifd_ring_progress_put(ring->progress);
+    free(ring); /* its frames and timelines are in the lists below */
+  }
+  while (imp->frames) {
+    ifd_vk_frame *f = imp->frames;
+    imp->frames = f->next;
+    ifd_handle_orphan(f, importer_gone);
+    frame_free(f);
+  }
+  while (imp->timelines_alive) {
+    ifd_vk_timeline *t = imp->timelines_alive;
+    imp->timelines_alive = t->next;
+    ifd_handle_orphan(t, importer_gone);
+    imp->vkDestroySemaphore(imp->device, t->semaphore, NULL);
+    free(t);
+  }
+  pthread_mutex_unlock(&imp->lock);
+  pthread_mutex_destroy(&imp->lock);
   if (imp->loader) dlclose(imp->loader);
   free(imp);
 }
@@ -478,6 +552,7 @@ static int import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path 
                                                                     : "auto");
   }
   ifd_fd_close(&desc->memory_fd);
+  LIST_ADD(imp, frames, f);
   *out = f;
   return 0;
 }
@@ -488,8 +563,11 @@ int ifd_vk_frame_import(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path 
 }
 
 void ifd_vk_frame_destroy(ifd_vk_frame *f) {
-  if (!f || ifd_check_handle(f, IFD_HANDLE_VK_FRAME, "frame", "ifd_vk_frame_destroy") != 0) return;
+  if (!f || ifd_handle_drop_orphan(f, IFD_HANDLE_VK_FRAME) ||
+      ifd_check_handle(f, IFD_HANDLE_VK_FRAME, "frame", "ifd_vk_frame_destroy") != 0)
+    return;
   ifd_handle_remove(f);
+  LIST_REMOVE(f->imp, frames, ifd_vk_frame, f);
   frame_free(f);
 }
 
@@ -634,6 +712,7 @@ static int import_timeline(ifd_vk_importer *imp, int *fd, ifd_vk_timeline **out,
     return ifd_fail_prefix(rc, "%s", fn);
   }
   ifd_fd_close(fd);
+  LIST_ADD(imp, timelines_alive, t);
   *out = t;
   return 0;
 }
@@ -643,9 +722,11 @@ int ifd_vk_timeline_import(ifd_vk_importer *imp, int *fd, ifd_vk_timeline **out)
 }
 
 void ifd_vk_timeline_destroy(ifd_vk_timeline *t) {
-  if (!t || ifd_check_handle(t, IFD_HANDLE_VK_TIMELINE, "timeline", "ifd_vk_timeline_destroy") != 0)
+  if (!t || ifd_handle_drop_orphan(t, IFD_HANDLE_VK_TIMELINE) ||
+      ifd_check_handle(t, IFD_HANDLE_VK_TIMELINE, "timeline", "ifd_vk_timeline_destroy") != 0)
     return;
   ifd_handle_remove(t);
+  LIST_REMOVE(t->imp, timelines_alive, ifd_vk_timeline, t);
   t->imp->vkDestroySemaphore(t->imp->device, t->semaphore, NULL);
   free(t);
 }
@@ -710,6 +791,7 @@ static void ring_free(ifd_vk_ring *ring) {
   for (uint32_t i = 0; i < IFD_RING_MAX_FRAMES; i++) ifd_vk_frame_destroy(ring->frames[i]);
   ifd_vk_timeline_destroy(ring->ready);
   ifd_vk_timeline_destroy(ring->release);
+  ifd_ring_progress_put(ring->progress);
   free(ring);
 }
 
@@ -732,6 +814,8 @@ int ifd_vk_ring_import(ifd_vk_importer *imp, ifd_ring_desc *desc, ifd_vk_path pa
     return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
   }
   ring->count = copy.count;
+  ring->imp = imp;
+  ring->progress = ifd_ring_progress_find(&copy);
   for (uint32_t i = 0; i < copy.count && rc == 0; i++)
     rc = import_frame(imp, &copy.frames[i], path, &ring->frames[i], fn);
   if (rc == 0 && copy.ready_fd >= 0) rc = import_timeline(imp, &copy.ready_fd, &ring->ready, fn);
@@ -744,14 +828,17 @@ int ifd_vk_ring_import(ifd_vk_importer *imp, ifd_ring_desc *desc, ifd_vk_path pa
     return rc;
   }
   ifd_ring_desc_close(desc);
+  LIST_ADD(imp, rings, ring);
   *out = ring;
   return 0;
 }
 
 void ifd_vk_ring_destroy(ifd_vk_ring *ring) {
-  if (!ring || ifd_check_handle(ring, IFD_HANDLE_VK_RING, "ring", "ifd_vk_ring_destroy") != 0)
+  if (!ring || ifd_handle_drop_orphan(ring, IFD_HANDLE_VK_RING) ||
+      ifd_check_handle(ring, IFD_HANDLE_VK_RING, "ring", "ifd_vk_ring_destroy") != 0)
     return;
   ifd_handle_remove(ring);
+  LIST_REMOVE(ring->imp, rings, ifd_vk_ring, ring);
   ring_free(ring);
 }
 
@@ -777,6 +864,7 @@ int ifd_vk_ring_wait_ready(ifd_vk_ring *ring, uint64_t k, uint64_t timeout_ns) {
   int rc = ifd_check_handle(ring, IFD_HANDLE_VK_RING, "ring", fn);
   if (rc != 0) return rc;
   if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
-  if (!ring->ready) return 0;
+  if (!ring->ready) /* the producer's own ring tells, where it is in this process */
+    return ring->progress ? ifd_ring_progress_wait(ring->progress, k, timeout_ns, fn) : 0;
   return ifd_vk_timeline_host_wait(ring->ready, k, timeout_ns);
 }

@@ -97,6 +97,7 @@ void ifd_context_destroy(ifd_context *ctx) {
   if (!ctx || ifd_check_context(ctx, "ifd_context_destroy") != 0) return;
   pthread_mutex_lock(&ctx->lock);
   ctx->ops->context_idle(ctx);
+  ifd_ring_context_gone(ctx);
   while (ctx->timelines) ifd_timeline_destroy_locked(ctx->timelines);
   while (ctx->images) {
     ifd_image *image = ctx->images;

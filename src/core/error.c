@@ -26,6 +26,12 @@ int ifd_fail_prefix(int err, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(prefix, sizeof(prefix), fmt, ap);
   va_end(ap);
+  /* A message that already names the caller (an inner check that was given
+   * the caller's name) keeps its one prefix: no "fn: fn: ...". */
+  size_t n = strlen(prefix);
+  if (strncmp(last_error, prefix, n) == 0 &&
+      (last_error[n] == ':' || last_error[n] == '(' || last_error[n] == ' '))
+    return err;
   memcpy(old, last_error, sizeof(old));
   snprintf(last_error, sizeof(last_error), "%s: %s", prefix, old);
   return err;

@@ -42,6 +42,7 @@ struct ifd_context {
   void *impl;
   ifd_image *images;      /* live images, linked through next */
   ifd_timeline *timelines;
+  ifd_ring *rings;        /* live rings (ring.c), invalidated by ifd_context_destroy */
 };
 
 struct ifd_image {
@@ -106,6 +107,14 @@ typedef enum {
 int ifd_handle_add(const void *p, ifd_handle_kind kind) IFD_MUST_CHECK;
 void ifd_handle_remove(const void *p);
 bool ifd_handle_live(const void *p, ifd_handle_kind kind);
+/* For children destroyed with their parent: p's memory is freed, but its entry
+ * stays, so that later calls say why (`why`, a static string, e.g. "its
+ * importer was destroyed first") instead of "not a live handle". The
+ * child's own destroy then drops the entry (ifd_handle_drop_orphan: true if
+ * p was such an orphan of this kind). A new handle at the same address
+ * replaces it. */
+void ifd_handle_orphan(const void *p, const char *why);
+bool ifd_handle_drop_orphan(const void *p, ifd_handle_kind kind);
 
 /* Validates a handle argument; on failure sets the message and returns -EINVAL. */
 int ifd_check_context(const ifd_context *ctx, const char *fn);
@@ -119,6 +128,27 @@ int ifd_check_handle(const void *p, ifd_handle_kind kind, const char *what, cons
 int ifd_semfd_register(int fd, ifd_timeline *tl) IFD_MUST_CHECK;
 void ifd_semfd_forget(const ifd_timeline *tl);
 int ifd_semfd_lookup(int fd, ifd_timeline **out);
+
+/* ring.c: called by ifd_context_destroy with ctx->lock held, before the
+ * images and timelines go: every ring of ctx drops its pointers to them and
+ * answers later calls with -EINVAL ("the context was destroyed first");
+ * ifd_ring_destroy then only frees the ring itself. */
+void ifd_ring_context_gone(ifd_context *ctx);
+
+/* ring.c: what a consumer in this process can learn about the producer of an
+ * exported ring. A progress object outlives the ring (reference counted). */
+typedef struct ifd_ring_progress ifd_ring_progress;
+/* The progress of the live ring of this process whose export desc is (the
+ * memory fds of every frame name the same files as one of its exports), with
+ * a new reference; NULL if none, or if it cannot be told apart from another. */
+ifd_ring_progress *ifd_ring_progress_find(const ifd_ring_desc *desc);
+void ifd_ring_progress_put(ifd_ring_progress *p); /* NULL is a no-op */
+/* The last frame the producer ended; *gone: its ring was destroyed. */
+uint64_t ifd_ring_progress_ended(ifd_ring_progress *p, bool *gone);
+/* Waits on the host until the producer ended frame k. 0; -ETIMEDOUT; -EPIPE
+ * the producer's ring (or its context) was destroyed before frame k ended.
+ * Sets the message, prefixed with fn, on failure. Without wait: timeout 0. */
+int ifd_ring_progress_wait(ifd_ring_progress *p, uint64_t k, uint64_t timeout_ns, const char *fn);
 
 /* context.c, timeline.c: used by the ABI layer with checks already done. */
 int ifd_timeline_create_locked(ifd_context *ctx, uint64_t initial_value, ifd_timeline **out);

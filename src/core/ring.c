@@ -5,8 +5,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal.h"
+
+/* What a consumer in this process can learn about the producer: the last
+ * frame ended, and whether the ring is gone. Shared by the ring and the
+ * consumer rings that found it (ifd_ring_progress_find). */
+struct ifd_ring_progress {
+  _Atomic uint64_t ended;
+  _Atomic bool gone;
+  _Atomic int refs;
+  ifd_ring_progress *next; /* in `registry` while `registered` */
+  bool registered;
+  uint32_t count, width, height;
+  MAX_Format format;
+  dev_t dev[IFD_RING_MAX_FRAMES];
+  ino_t ino[IFD_RING_MAX_FRAMES];
+};
+
+/* Progress of the live rings that were exported, keyed by the files their
+ * memory fds name. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static ifd_ring_progress *registry;
 
 struct ifd_ring {
   ifd_context *ctx;
@@ -20,14 +41,133 @@ struct ifd_ring {
   uint64_t release_sent;         /* with timelines: last release signalled here */
   uint64_t waited;               /* with timelines: highest release value the
                                     context's queue/stream was told to wait for */
+  ifd_ring *next;                /* in ctx->rings */
+  _Atomic bool ctx_gone;         /* the context was destroyed first: only
+                                    ifd_ring_destroy is valid */
+  ifd_ring_progress *progress;
 };
+
+/* Keys of the files that desc's memory fds name. Only regular files (memfd
+ * exports) that differ from frame to frame identify a ring: drivers that
+ * export through one shared anonymous inode cannot be told apart. */
+static bool desc_keys(const ifd_ring_desc *d, dev_t *dev, ino_t *ino) {
+  if (d->count < 1 || d->count > IFD_RING_MAX_FRAMES) return false;
+  for (uint32_t i = 0; i < d->count; i++) {
+    struct stat st;
+    if (d->frames[i].memory_fd < 0 || fstat(d->frames[i].memory_fd, &st) != 0 ||
+        !S_ISREG(st.st_mode))
+      return false;
+    dev[i] = st.st_dev;
+    ino[i] = st.st_ino;
+    for (uint32_t j = 0; j < i; j++)
+      if (dev[j] == dev[i] && ino[j] == ino[i]) return false;
+  }
+  return true;
+}
+
+static bool progress_matches(const ifd_ring_progress *p, const ifd_ring_desc *d, const dev_t *dev,
+                             const ino_t *ino) {
+  if (p->count != d->count || p->width != d->frames[0].width ||
+      p->height != d->frames[0].height || p->format != d->frames[0].format)
+    return false;
+  for (uint32_t i = 0; i < p->count; i++)
+    if (p->dev[i] != dev[i] || p->ino[i] != ino[i]) return false;
+  return true;
+}
+
+/* Called on the first successful export: makes the ring findable. */
+static void progress_register(ifd_ring_progress *p, const ifd_ring_desc *d) {
+  pthread_mutex_lock(&registry_lock);
+  if (!p->registered && !atomic_load(&p->gone) && desc_keys(d, p->dev, p->ino)) {
+    p->count = d->count;
+    p->width = d->frames[0].width;
+    p->height = d->frames[0].height;
+    p->format = d->frames[0].format;
+    p->registered = true;
+    p->next = registry;
+    registry = p;
+  }
+  pthread_mutex_unlock(&registry_lock);
+}
+
+/* The producer is gone: no frame will be ended any more. */
+static void progress_retire(ifd_ring_progress *p) {
+  if (!p) return;
+  pthread_mutex_lock(&registry_lock);
+  atomic_store(&p->gone, true);
+  if (p->registered) {
+    for (ifd_ring_progress **q = &registry; *q; q = &(*q)->next) {
+      if (*q == p) {
+        *q = p->next;
+        break;
+      }
+    }
+    p->registered = false;
+  }
+  pthread_mutex_unlock(&registry_lock);
+}
+
+ifd_ring_progress *ifd_ring_progress_find(const ifd_ring_desc *desc) {
+  dev_t dev[IFD_RING_MAX_FRAMES];
+  ino_t ino[IFD_RING_MAX_FRAMES];
+  if (!desc || !desc_keys(desc, dev, ino)) return NULL;
+  ifd_ring_progress *found = NULL;
+  int matches = 0;
+  pthread_mutex_lock(&registry_lock);
+  for (ifd_ring_progress *p = registry; p; p = p->next)
+    if (progress_matches(p, desc, dev, ino)) {
+      found = p;
+      matches++;
+    }
+  if (matches == 1) atomic_fetch_add(&found->refs, 1);
+  pthread_mutex_unlock(&registry_lock);
+  return matches == 1 ? found : NULL;
+}
+
+void ifd_ring_progress_put(ifd_ring_progress *p) {
+  if (p && atomic_fetch_sub(&p->refs, 1) == 1) free(p);
+}
+
+uint64_t ifd_ring_progress_ended(ifd_ring_progress *p, bool *gone) {
+  uint64_t ended = atomic_load(&p->ended);
+  *gone = atomic_load(&p->gone);
+  return ended;
+}
+
+typedef struct {
+  ifd_ring_progress *p;
+  uint64_t k;
+} progress_arg;
+
+static int progress_reached(void *arg) {
+  progress_arg *a = arg;
+  if (atomic_load(&a->p->ended) >= a->k) return 1;
+  return atomic_load(&a->p->gone) ? -EPIPE : 0;
+}
+
+int ifd_ring_progress_wait(ifd_ring_progress *p, uint64_t k, uint64_t timeout_ns, const char *fn) {
+  progress_arg a = {p, k};
+  int rc = ifd_poll(progress_reached, &a, timeout_ns);
+  unsigned long long ended = (unsigned long long)atomic_load(&p->ended);
+  if (rc == -ETIMEDOUT)
+    return ifd_fail(rc, "%s: the producer has not ended frame %llu within %llu ns (last ended: "
+                        "%llu)",
+                    fn, (unsigned long long)k, (unsigned long long)timeout_ns, ended);
+  if (rc == -EPIPE)
+    return ifd_fail(rc, "%s: the producer's ring was destroyed after frame %llu: frame %llu will "
+                        "never be produced",
+                    fn, ended, (unsigned long long)k);
+  return rc;
+}
 
 /* Signals `value` on the release timeline from the host, after the releases
  * already enqueued on the context have landed (values must only grow). For
  * a queue/stream that waits for a release nobody else will signal. */
 static int release_from_host(ifd_ring *ring, uint64_t value, uint64_t sent) {
   ifd_timeline *tl = ring->release;
-  int rc = sent ? ifd_timeline_host_wait(tl, sent, 10ull * 1000 * 1000 * 1000) : 0;
+  int rc = ifd_check_timeline(tl, "the ring's release timeline");
+  if (rc != 0) return rc;
+  rc = sent ? ifd_timeline_host_wait(tl, sent, 10ull * 1000 * 1000 * 1000) : 0;
   if (rc != 0) return rc;
   ifd_context *ctx = ring->ctx;
   pthread_mutex_lock(&ctx->lock);
@@ -44,7 +184,30 @@ static int release_from_host(ifd_ring *ring, uint64_t value, uint64_t sent) {
 }
 
 static int check_ring(const ifd_ring *ring, const char *fn) {
-  return ifd_check_handle(ring, IFD_HANDLE_RING, "ring", fn);
+  int rc = ifd_check_handle(ring, IFD_HANDLE_RING, "ring", fn);
+  if (rc == 0 && atomic_load(&ring->ctx_gone))
+    rc = ifd_fail(-EINVAL, "%s: the ring's context was destroyed first (ifd_context_destroy "
+                           "before ifd_ring_destroy): its images and timelines are gone, only "
+                           "ifd_ring_destroy is valid now",
+                  fn);
+  return rc;
+}
+
+/* A live ring whose context is alive. */
+static bool ring_usable(const ifd_ring *ring) {
+  return ring && ifd_handle_live(ring, IFD_HANDLE_RING) && !atomic_load(&ring->ctx_gone);
+}
+
+void ifd_ring_context_gone(ifd_context *ctx) {
+  /* No ring->lock here: ring calls take it before ctx->lock (end_frame), and
+   * using a ring while its context is destroyed is the caller's error. */
+  for (ifd_ring *ring = ctx->rings; ring; ring = ring->next) {
+    atomic_store(&ring->ctx_gone, true);
+    progress_retire(ring->progress);
+    memset(ring->images, 0, sizeof(ring->images));
+    ring->ready = ring->release = NULL;
+  }
+  ctx->rings = NULL;
 }
 
 int ifd_ring_create(ifd_context *ctx, uint32_t count, uint32_t width, uint32_t height,
@@ -60,15 +223,21 @@ int ifd_ring_create(ifd_context *ctx, uint32_t count, uint32_t width, uint32_t h
   ring->ctx = ctx;
   ring->count = count;
   pthread_mutex_init(&ring->lock, NULL);
+  ring->progress = calloc(1, sizeof(*ring->progress));
+  if (!ring->progress) rc = ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  else atomic_store(&ring->progress->refs, 1);
   for (uint32_t i = 0; i < count && rc == 0; i++)
     rc = ifd_image_create(ctx, width, height, format, &ring->images[i]);
   if (rc == 0) {
+    char earlier[512]; /* a ring without timelines is a success: keep the last failure's message */
+    snprintf(earlier, sizeof(earlier), "%s", ifd_last_error());
     rc = ifd_timeline_create(ctx, 0, &ring->ready);
     if (rc == 0) rc = ifd_timeline_create(ctx, 0, &ring->release);
     if (rc == -EOPNOTSUPP) { /* host-synchronised ring, see the header */
       ifd_timeline_destroy(ring->ready);
       ring->ready = NULL;
       rc = 0;
+      ifd_fail(0, "%s", earlier);
     }
   }
   if (rc == 0) rc = ifd_handle_add(ring, IFD_HANDLE_RING);
@@ -78,16 +247,42 @@ int ifd_ring_create(ifd_context *ctx, uint32_t count, uint32_t width, uint32_t h
     ifd_timeline_destroy(ring->release);
     ifd_timeline_destroy(ring->ready);
     for (uint32_t i = 0; i < count; i++) ifd_image_destroy(ring->images[i]);
+    ifd_ring_progress_put(ring->progress);
     pthread_mutex_destroy(&ring->lock);
     free(ring);
     return ifd_fail(rc, "%s", msg);
   }
+  pthread_mutex_lock(&ctx->lock);
+  ring->next = ctx->rings;
+  ctx->rings = ring;
+  pthread_mutex_unlock(&ctx->lock);
   *out = ring;
   return 0;
 }
 
+static void ring_free(ifd_ring *ring) {
+  progress_retire(ring->progress);
+  ifd_ring_progress_put(ring->progress);
+  pthread_mutex_destroy(&ring->lock);
+  free(ring);
+}
+
 void ifd_ring_destroy(ifd_ring *ring) {
-  if (!ring || check_ring(ring, "ifd_ring_destroy") != 0) return;
+  if (!ring || ifd_check_handle(ring, IFD_HANDLE_RING, "ring", "ifd_ring_destroy") != 0) return;
+  if (atomic_load(&ring->ctx_gone)) { /* its images and timelines went with the context */
+    ifd_handle_remove(ring);
+    ring_free(ring);
+    return;
+  }
+  ifd_context *ctx = ring->ctx;
+  pthread_mutex_lock(&ctx->lock);
+  for (ifd_ring **p = &ctx->rings; *p; p = &(*p)->next) {
+    if (*p == ring) {
+      *p = ring->next;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&ctx->lock);
   /* A queue/stream still waiting for a release that will not come (the
    * consumer stopped) would never go idle: release from the host first. */
   uint64_t v = 0;
@@ -99,25 +294,24 @@ void ifd_ring_destroy(ifd_ring *ring) {
   ifd_timeline_destroy(ring->release);
   ifd_timeline_destroy(ring->ready);
   for (uint32_t i = 0; i < ring->count; i++) ifd_image_destroy(ring->images[i]);
-  pthread_mutex_destroy(&ring->lock);
-  free(ring);
+  ring_free(ring);
 }
 
 uint32_t ifd_ring_count(const ifd_ring *ring) {
-  return ring && ifd_handle_live(ring, IFD_HANDLE_RING) ? ring->count : 0;
+  return ring_usable(ring) ? ring->count : 0;
 }
 
 ifd_image *ifd_ring_image(const ifd_ring *ring, uint32_t i) {
-  if (!ring || !ifd_handle_live(ring, IFD_HANDLE_RING) || i >= ring->count) return NULL;
+  if (!ring_usable(ring) || i >= ring->count) return NULL;
   return ring->images[i];
 }
 
 ifd_timeline *ifd_ring_ready(const ifd_ring *ring) {
-  return ring && ifd_handle_live(ring, IFD_HANDLE_RING) ? ring->ready : NULL;
+  return ring_usable(ring) ? ring->ready : NULL;
 }
 
 ifd_timeline *ifd_ring_release(const ifd_ring *ring) {
-  return ring && ifd_handle_live(ring, IFD_HANDLE_RING) ? ring->release : NULL;
+  return ring_usable(ring) ? ring->release : NULL;
 }
 
 static void desc_init(ifd_ring_desc *d) {
@@ -151,6 +345,7 @@ int ifd_ring_export(ifd_ring *ring, ifd_ring_desc *out) {
     ifd_ring_desc_close(&d);
     return ifd_fail_prefix(rc, "%s", fn);
   }
+  progress_register(ring->progress, &d);
   *out = d;
   return 0;
 }
@@ -243,7 +438,10 @@ int ifd_ring_end_frame(ifd_ring *ring, uint64_t frame) {
     ctx->ops->context_idle(ctx);
     pthread_mutex_unlock(&ctx->lock);
   }
-  if (rc == 0) ring->ended = frame;
+  if (rc == 0) {
+    ring->ended = frame;
+    atomic_store(&ring->progress->ended, frame);
+  }
   pthread_mutex_unlock(&ring->lock);
   return rc == 0 ? 0 : ifd_fail_prefix(rc, "%s", fn);
 }

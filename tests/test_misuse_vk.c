@@ -1,0 +1,365 @@
+/* misuse_vk: the Vulkan consumer API used wrongly gets an error with a
+ * message, never a crash or a silent success.
+ *   test_misuse_vk cpu      : importer destroyed before its rings and frames,
+ *       a queue family that does not exist, a frame never produced on a ring
+ *       without timelines, a description imported twice, a stale description
+ *       (fds closed). Runs on lavapipe.
+ *   test_misuse_vk timeline : a lower signal value on a real timeline (needs
+ *       exportable timeline semaphores: skips with the reason elsewhere).
+ * The producer is IFD_TEST_BACKEND (vulkan by default). */
+#include <errno.h>
+#include <stdbool.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "interop_fd/vulkan.h"
+#include "test_util.h"
+
+static ifd_backend backend_from_env(void) {
+  const char *b = getenv("IFD_TEST_BACKEND");
+  if (b && strcmp(b, "cuda") == 0) return IFD_BACKEND_CUDA;
+  if (b && strcmp(b, "auto") == 0) return IFD_BACKEND_AUTO;
+  return IFD_BACKEND_VULKAN;
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The message names fn once and contains needle. */
+static void check_message(const char *fn, const char *needle) {
+  const char *m = ifd_last_error();
+  size_t n = strlen(fn);
+  if (strncmp(m, fn, n) != 0 || strstr(m + n, fn) != NULL || !strstr(m, needle)) {
+    fprintf(stderr, "message of %s is wrong (want one prefix and \"%s\"): \"%s\"\n", fn, needle,
+            m);
+    test_failures++;
+  }
+}
+
+/* A consumer's own device: Vulkan 1.2, external memory fds, and external
+ * semaphore fds with timelines where the device has them. */
+typedef struct {
+  VkInstance instance;
+  VkPhysicalDevice physical;
+  VkDevice device;
+  uint32_t family, families;
+  bool timelines;
+} app;
+
+static bool has_device_ext(VkPhysicalDevice pd, const char *name) {
+  uint32_t n = 0;
+  vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL);
+  VkExtensionProperties *e = calloc(n ? n : 1, sizeof(*e));
+  REQUIRE(e);
+  vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e);
+  bool found = false;
+  for (uint32_t i = 0; i < n && !found; i++) found = strcmp(e[i].extensionName, name) == 0;
+  free(e);
+  return found;
+}
+
+static void app_open(app *a) {
+  memset(a, 0, sizeof(*a));
+  VkApplicationInfo ai = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+                          .apiVersion = VK_API_VERSION_1_2};
+  VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+                              .pApplicationInfo = &ai};
+  if (vkCreateInstance(&ici, NULL, &a->instance) != VK_SUCCESS) SKIP("no Vulkan instance");
+  uint32_t n = 1;
+  VkResult r = vkEnumeratePhysicalDevices(a->instance, &n, &a->physical);
+  if ((r != VK_SUCCESS && r != VK_INCOMPLETE) || n == 0) SKIP("no Vulkan device");
+  VkQueueFamilyProperties qf[16];
+  a->families = 16;
+  vkGetPhysicalDeviceQueueFamilyProperties(a->physical, &a->families, qf);
+  a->family = UINT32_MAX;
+  for (uint32_t i = 0; i < a->families && a->family == UINT32_MAX; i++)
+    if (qf[i].queueFlags & (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT)) a->family = i;
+  REQUIRE(a->family != UINT32_MAX);
+  VkPhysicalDeviceVulkan12Features have12 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+  VkPhysicalDeviceFeatures2 have = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                    .pNext = &have12};
+  vkGetPhysicalDeviceFeatures2(a->physical, &have);
+  a->timelines = have12.timelineSemaphore &&
+                 has_device_ext(a->physical, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
+  const char *exts[] = {VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME,
+                        VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME};
+  VkPhysicalDeviceVulkan12Features f12 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+      .timelineSemaphore = a->timelines};
+  float prio = 1.0f;
+  VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                 .queueFamilyIndex = a->family,
+                                 .queueCount = 1,
+                                 .pQueuePriorities = &prio};
+  VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                            .pNext = &f12,
+                            .queueCreateInfoCount = 1,
+                            .pQueueCreateInfos = &qci,
+                            .enabledExtensionCount = a->timelines ? 2 : 1,
+                            .ppEnabledExtensionNames = exts};
+  REQUIRE(vkCreateDevice(a->physical, &dci, NULL, &a->device) == VK_SUCCESS);
+}
+
+static void app_close(app *a) {
+  vkDeviceWaitIdle(a->device);
+  vkDestroyDevice(a->device, NULL);
+  vkDestroyInstance(a->instance, NULL);
+}
+
+static ifd_vk_device_info app_info(const app *a) {
+  return (ifd_vk_device_info){.instance = a->instance,
+                              .physical_device = a->physical,
+                              .device = a->device,
+                              .queue_family_index = a->family};
+}
+
+static ifd_context *open_context(void) {
+  ifd_context *ctx = NULL;
+  int rc = ifd_context_create(backend_from_env(), 0, &ctx);
+  if (rc == -ENODEV || rc == -EOPNOTSUPP) SKIP("no producer device: %s", ifd_last_error());
+  REQUIRE(rc == 0);
+  return ctx;
+}
+
+static void queue_family(app *a) {
+  ifd_vk_device_info info = app_info(a);
+  ifd_vk_importer *imp = NULL;
+  info.queue_family_index = a->families; /* one past the last */
+  CHECK_RC(ifd_vk_importer_create(&info, &imp), -EINVAL);
+  check_message("ifd_vk_importer_create", "does not exist");
+  CHECK(imp == NULL);
+  info.queue_family_index = VK_QUEUE_FAMILY_IGNORED;
+  CHECK_RC(ifd_vk_importer_create(&info, &imp), -EINVAL);
+  check_message("ifd_vk_importer_create", "queue_family_index");
+  CHECK(imp == NULL);
+  info.queue_family_index = a->family;
+  CHECK_RC(ifd_vk_importer_create(&info, &imp), 0);
+  ifd_vk_importer_destroy(imp);
+}
+
+static void importer_destroyed_first(app *a, ifd_context *ctx) {
+  ifd_vk_device_info info = app_info(a);
+  ifd_vk_importer *imp = NULL;
+  REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
+  ifd_ring *ring = NULL;
+  REQUIRE(ifd_ring_create(ctx, 2, 32, 16, MAX_FMT_RGBA8, &ring) == 0);
+  ifd_ring_desc d;
+  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  ifd_vk_ring *vr = NULL;
+  CHECK_RC(ifd_vk_ring_import(imp, &d, IFD_VK_PATH_COPY, &vr), 0);
+  ifd_frame_desc fd;
+  REQUIRE(ifd_image_describe(ifd_ring_image(ring, 0), &fd) == 0);
+  ifd_vk_frame *frame = NULL;
+  CHECK_RC(ifd_vk_frame_import(imp, &fd, IFD_VK_PATH_AUTO, &frame), 0);
+  ifd_vk_timeline *tl = NULL;
+  if (ifd_ring_ready(ring)) {
+    int tfd = -1;
+    REQUIRE(ifd_timeline_export_fd(ifd_ring_ready(ring), &tfd) == 0);
+    CHECK_RC(ifd_vk_timeline_import(imp, &tfd, &tl), 0);
+    if (tfd >= 0) close(tfd);
+  }
+  ifd_vk_frame *ring_frame = ifd_vk_ring_frame(vr, 1);
+  CHECK(ring_frame != NULL);
+
+  ifd_vk_importer_destroy(imp); /* the wrong order */
+
+  CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 1000000ull), -EINVAL);
+  check_message("ifd_vk_ring_wait_ready", "importer was destroyed first");
+  ifd_vk_frame_native native;
+  CHECK_RC(ifd_vk_frame_native_handles(frame, &native), -EINVAL);
+  check_message("ifd_vk_frame_native_handles", "importer was destroyed first");
+  CHECK_RC(ifd_vk_frame_native_handles(ring_frame, &native), -EINVAL);
+  /* Refused before the command buffer (never used here) is looked at. */
+  CHECK_RC(ifd_vk_frame_cmd_acquire(frame, (VkCommandBuffer)(uintptr_t)1, 0, 0), -EINVAL);
+  check_message("ifd_vk_frame_cmd_acquire", "importer was destroyed first");
+  CHECK(ifd_vk_ring_frame(vr, 1) == NULL && ifd_vk_ring_count(vr) == 0);
+  CHECK(ifd_vk_ring_ready(vr) == NULL);
+  if (tl) {
+    uint64_t v;
+    CHECK_RC(ifd_vk_timeline_value(tl, &v), -EINVAL);
+    check_message("ifd_vk_timeline_value", "importer was destroyed first");
+    CHECK(ifd_vk_timeline_semaphore(tl) == VK_NULL_HANDLE);
+  }
+  /* Destroys after the importer only forget the handles; twice is harmless. */
+  ifd_vk_ring_destroy(vr);
+  ifd_vk_frame_destroy(frame);
+  ifd_vk_timeline_destroy(tl);
+  ifd_vk_ring_destroy(vr);
+  ifd_vk_frame_destroy(frame);
+  CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 0), -EINVAL);
+  check_message("ifd_vk_ring_wait_ready", "not a live handle");
+  ifd_ring_desc_close(&d);
+  ifd_frame_desc_close(&fd);
+  ifd_ring_destroy(ring);
+}
+
+static void never_produced(app *a, ifd_context *ctx) {
+  ifd_vk_device_info info = app_info(a);
+  ifd_vk_importer *imp = NULL;
+  REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
+  ifd_ring *ring = NULL;
+  REQUIRE(ifd_ring_create(ctx, 2, 32, 16, MAX_FMT_RGBA8, &ring) == 0);
+  ifd_ring_desc d;
+  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  ifd_vk_ring *vr = NULL;
+  int rc = ifd_vk_ring_import(imp, &d, IFD_VK_PATH_AUTO, &vr);
+  if (rc == -EOPNOTSUPP) { /* timelines the consumer device cannot import */
+    printf("never_produced: not run: %s\n", ifd_last_error());
+    ifd_ring_desc_close(&d);
+    ifd_ring_destroy(ring);
+    ifd_vk_importer_destroy(imp);
+    return;
+  }
+  REQUIRE(rc == 0);
+  bool timelines = ifd_vk_ring_ready(vr) != NULL;
+  printf("never_produced: ring %s timelines\n", timelines ? "with" : "without");
+
+  /* Frame 1 was never begun: the wait ends with -ETIMEDOUT, in time. */
+  uint64_t t0 = now_ns();
+  CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 20000000ull), -ETIMEDOUT);
+  uint64_t waited = now_ns() - t0;
+  CHECK(waited >= 20000000ull && waited < 2000000000ull);
+  printf("never_produced: wait for frame 1: %s\n", ifd_last_error());
+  uint64_t k = 0;
+  ifd_image *img = NULL;
+  REQUIRE(ifd_ring_begin_frame(ring, 1000000000ull, &k, &img) == 0 && k == 1);
+  CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 0), -ETIMEDOUT); /* begun is not produced */
+  REQUIRE(ifd_ring_end_frame(ring, 1) == 0);
+  CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 5000000000ull), 0);
+  CHECK_RC(ifd_vk_ring_wait_ready(vr, 2, 1000000ull), -ETIMEDOUT);
+  /* A producer gone before frame 2: no one can ever produce it. */
+  ifd_ring_destroy(ring);
+  if (!timelines) {
+    t0 = now_ns();
+    CHECK_RC(ifd_vk_ring_wait_ready(vr, 2, 10000000000ull), -EPIPE);
+    check_message("ifd_vk_ring_wait_ready", "destroyed after frame 1");
+    CHECK(now_ns() - t0 < 1000000000ull); /* at once, not after the timeout */
+    CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 0), 0); /* frame 1 was produced */
+  }
+  ifd_vk_ring_destroy(vr);
+  ifd_vk_importer_destroy(imp);
+}
+
+static void stale_descriptions(app *a, ifd_context *ctx) {
+  ifd_vk_device_info info = app_info(a);
+  ifd_vk_importer *imp = NULL;
+  REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
+  ifd_ring *ring = NULL;
+  REQUIRE(ifd_ring_create(ctx, 2, 32, 16, MAX_FMT_R8, &ring) == 0);
+
+  /* The same description twice: the first import consumed its fds. */
+  ifd_ring_desc d;
+  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  ifd_vk_ring *vr = NULL, *again = NULL;
+  int rc = ifd_vk_ring_import(imp, &d, IFD_VK_PATH_COPY, &vr);
+  if (rc == -EOPNOTSUPP) {
+    ifd_ring_desc_close(&d);
+    ifd_ring_destroy(ring);
+    ifd_vk_importer_destroy(imp);
+    SKIP("the consumer device cannot import the ring: %s", ifd_last_error());
+  }
+  REQUIRE(rc == 0);
+  CHECK(d.frames[0].memory_fd == -1 && d.ready_fd == -1);
+  CHECK_RC(ifd_vk_ring_import(imp, &d, IFD_VK_PATH_COPY, &again), -EBADF);
+  check_message("ifd_vk_ring_import", "memory_fd -1 is not an open fd");
+  CHECK(again == NULL);
+  ifd_frame_desc f;
+  REQUIRE(ifd_image_describe(ifd_ring_image(ring, 0), &f) == 0);
+  ifd_vk_frame *frame = NULL, *frame2 = NULL;
+  CHECK_RC(ifd_vk_frame_import(imp, &f, IFD_VK_PATH_COPY, &frame), 0);
+  CHECK_RC(ifd_vk_frame_import(imp, &f, IFD_VK_PATH_COPY, &frame2), -EBADF);
+  check_message("ifd_vk_frame_import", "not an open fd");
+  CHECK(frame2 == NULL);
+
+  /* A stale copy: its fds were closed through the original. */
+  int fds_before = test_count_fds();
+  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  ifd_ring_desc stale = d;
+  ifd_ring_desc_close(&d);
+  CHECK_RC(ifd_vk_ring_import(imp, &stale, IFD_VK_PATH_COPY, &again), -EBADF);
+  check_message("ifd_vk_ring_import", "is not an open fd");
+  /* ...and its numbers reused by something that is not memory. */
+  int p[2];
+  REQUIRE(pipe(p) == 0);
+  if (p[0] == stale.frames[0].memory_fd || p[1] == stale.frames[0].memory_fd) {
+    CHECK_RC(ifd_vk_ring_import(imp, &stale, IFD_VK_PATH_COPY, &again), -EINVAL);
+    check_message("ifd_vk_ring_import", "pipe");
+  }
+  CHECK(again == NULL);
+  close(p[0]);
+  close(p[1]);
+  CHECK(test_count_fds() == fds_before);
+
+  ifd_vk_frame_destroy(frame);
+  ifd_vk_ring_destroy(vr);
+  ifd_ring_destroy(ring);
+  ifd_vk_importer_destroy(imp);
+}
+
+/* Values only grow, on every path that signals a real timeline. */
+static void lower_values(app *a, ifd_context *ctx) {
+  ifd_timeline *tl = NULL;
+  int rc = ifd_timeline_create(ctx, 0, &tl);
+  if (rc == -EOPNOTSUPP) SKIP("the producer cannot export timelines: %s", ifd_last_error());
+  REQUIRE(rc == 0);
+  if (!a->timelines) {
+    ifd_timeline_destroy(tl);
+    SKIP("the consumer device has no external timeline semaphores");
+  }
+  CHECK_RC(ifd_timeline_signal(tl, 5), 0);
+  CHECK_RC(ifd_timeline_signal(tl, 3), -EINVAL);
+  check_message("ifd_timeline_signal", "not above 5");
+  CHECK_RC(ifd_timeline_host_wait(tl, 5, 5000000000ull), 0);
+
+  int sem = -1;
+  REQUIRE(AsyncRT_Create_timeline_semaphore_fd(ctx, 10, &sem) == 0);
+  CHECK_RC(AsyncRT_Signal_timeline_semaphore_fd(sem, 9), -EINVAL);
+  check_message("AsyncRT_Signal_timeline_semaphore_fd", "not above 10");
+  CHECK_RC(AsyncRT_Signal_timeline_semaphore_fd(sem, 11), 0);
+
+  ifd_vk_device_info info = app_info(a);
+  ifd_vk_importer *imp = NULL;
+  REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
+  int efd = -1;
+  REQUIRE(ifd_timeline_export_fd(tl, &efd) == 0);
+  ifd_vk_timeline *vt = NULL;
+  CHECK_RC(ifd_vk_timeline_import(imp, &efd, &vt), 0);
+  CHECK_RC(ifd_vk_timeline_host_wait(vt, 5, 5000000000ull), 0);
+  CHECK_RC(ifd_vk_timeline_host_signal(vt, 4), -EINVAL);
+  check_message("ifd_vk_timeline_host_signal", "not above the current value 5");
+  CHECK_RC(ifd_vk_timeline_host_signal(vt, 5), -EINVAL);
+  CHECK_RC(ifd_vk_timeline_host_signal(vt, 6), 0);
+  uint64_t v = 0;
+  CHECK_RC(ifd_timeline_host_wait(tl, 6, 5000000000ull), 0);
+  CHECK_RC(ifd_timeline_value(tl, &v), 0);
+  CHECK(v == 6);
+  ifd_vk_timeline_destroy(vt);
+  ifd_vk_importer_destroy(imp);
+  if (efd >= 0) close(efd);
+  close(sem);
+  ifd_timeline_destroy(tl);
+}
+
+int main(int argc, char **argv) {
+  const char *mode = argc > 1 ? argv[1] : "cpu";
+  int fds_before = test_count_fds();
+  app a;
+  app_open(&a);
+  ifd_context *ctx = open_context();
+  if (strcmp(mode, "timeline") == 0) {
+    lower_values(&a, ctx);
+  } else {
+    queue_family(&a);
+    importer_destroyed_first(&a, ctx);
+    never_produced(&a, ctx);
+    stale_descriptions(&a, ctx);
+  }
+  ifd_context_destroy(ctx);
+  app_close(&a);
+  CHECK(test_count_fds() == fds_before);
+  return test_finish("misuse_vk");
+}
