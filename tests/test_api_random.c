@@ -16,7 +16,9 @@
  * through one handle only, so signals land in order.
  *
  * Usage: test_api_random [seed [steps]]; IFD_TEST_SEED and IFD_TEST_STEPS
- * do the same. IFD_TEST_BACKEND=cuda selects the CUDA backend (GPU). On any
+ * do the same. IFD_TEST_CONTEXT_FIRST=1 also destroys contexts before their
+ * rings and expects later ring calls to be refused (issue 12, point 6: off
+ * by default until rings are invalidated with their context). IFD_TEST_BACKEND=cuda selects the CUDA backend (GPU). On any
  * failure the seed, the step and the last operations are printed: rerun
  * with that seed to reproduce. */
 #include <errno.h>
@@ -32,7 +34,7 @@
 #include "vk_render.h"
 
 #define DEFAULT_SEED 0x1fd5eed2026ull
-#define DEFAULT_STEPS 3000
+#define DEFAULT_STEPS 4000
 
 /* ------------------------------------------------------------ PRNG (splitmix64) */
 
@@ -186,6 +188,7 @@ static vkt_slot vkts[MAX_VKT];
 static vkr_slot vkrs[MAX_VKR];
 static vkr consumer;
 static bool have_consumer;
+static bool context_first; /* IFD_TEST_CONTEXT_FIRST: destroy contexts before their rings */
 static int pipe_fds[2] = {-1, -1};
 static int devnull = -1;
 
@@ -295,9 +298,13 @@ static void destroy_ring_slot(int r);
 static void op_context_destroy(void) {
   int c = live_ctx();
   if (c < 0) return;
-  /* Rings first: the header (today) asks for ring before context. */
+  /* Rings first, as the header asks today. With IFD_TEST_CONTEXT_FIRST=1
+   * they stay, orphaned, and every later call on them must be refused. */
   for (int r = 0; r < MAX_RING; r++)
-    if (rings[r].h && rings[r].ctx == c) destroy_ring_slot(r);
+    if (rings[r].h && rings[r].ctx == c) {
+      if (context_first) rings[r].ctx = -1;
+      else destroy_ring_slot(r);
+    }
   logf_op("ifd_context_destroy(ctx%d)", c);
   ifd_context_destroy(ctxs[c]);
   mark_dead(ctxs[c], K_CTX);
@@ -797,6 +804,15 @@ static void op_ring_frame(void) {
     return;
   }
   ring_slot *r = &rings[s];
+  if (r->ctx < 0) { /* its context was destroyed first */
+    ifd_ring_desc desc;
+    CALL(M(EINVAL), ifd_ring_begin_frame(r->h, 0, &k, &im));
+    CALL(M(EINVAL), ifd_ring_end_frame(r->h, r->begun));
+    CALL(M(EINVAL), ifd_ring_release_frame(r->h, r->ended));
+    CALL(M(EINVAL), ifd_ring_export(r->h, &desc));
+    if (ifd_ring_image(r->h, 0) != NULL) fail("ifd_ring_image of a ring whose context is gone");
+    return;
+  }
   bool open = r->begun != r->ended;
   bool full = r->begun >= r->released + r->count;
   switch (below(8)) {
@@ -869,7 +885,7 @@ static void op_ring_export(void) {
     CALL(M(EINVAL), ifd_ring_export(rings[s].h, NULL));
     return;
   }
-  if (d < 0) return;
+  if (d < 0 || rings[s].ctx < 0) return;
   if (CALL(OK_ONLY, ifd_ring_export(rings[s].h, &tmp)) != 0) return;
   if (tmp.count != rings[s].count || (tmp.ready_fd >= 0) != rings[s].timelines ||
       (tmp.release_fd >= 0) != rings[s].timelines)
@@ -924,8 +940,11 @@ static void op_vk_frame_import(void) {
     if (bad.memory_fd >= 0 && bad.memory_fd != keep) {
       int ff = bad.memory_fd;
       logf_op("foreign fd %d (%s) to ifd_vk_frame_import", ff, what);
-      /* A dup of our own memory fd is a memory fd: it may import. */
-      int rc = CALL(M(EIO) | M(EINVAL) | (strcmp(what, "memory fd") == 0 ? OK_ONLY | M(EOPNOTSUPP) : 0),
+      /* A dup of a memory fd of ours may import, or (when it is smaller
+       * than the description says) be refused: lavapipe then reports
+       * VK_ERROR_OUT_OF_DEVICE_MEMORY, which the header's -ENOMEM covers. */
+      int rc = CALL(M(EIO) | M(EINVAL) |
+                        (strcmp(what, "memory fd") == 0 ? OK_ONLY | M(EOPNOTSUPP) | M(ENOMEM) : 0),
                     ifd_vk_frame_import(imp, &bad, random_path(), &f));
       if (rc == 0) {
         if (bad.memory_fd != -1) fail("imported fd not set to -1");
@@ -1158,10 +1177,12 @@ static void teardown(void) {
   for (int c = 0; c < MAX_CTX; c++)
     if (ctxs[c]) {
       for (int r = 0; r < MAX_RING; r++)
-        if (rings[r].h && rings[r].ctx == c) destroy_ring_slot(r);
+        if (rings[r].h && rings[r].ctx == c && !context_first) destroy_ring_slot(r);
       ifd_context_destroy(ctxs[c]);
       ctxs[c] = NULL;
     }
+  for (int r = 0; r < MAX_RING; r++)
+    if (rings[r].h) destroy_ring_slot(r);
 }
 
 static ifd_backend backend_from_env(void) {
@@ -1196,6 +1217,7 @@ int main(int argc, char **argv) {
   if (argc > 1) seed = parse_u64(argv[1], "seed");
   if (argc > 2) steps = parse_u64(argv[2], "step count");
   rng_state = seed;
+  context_first = getenv("IFD_TEST_CONTEXT_FIRST") && strcmp(getenv("IFD_TEST_CONTEXT_FIRST"), "1") == 0;
   backend = backend_from_env();
   printf("api_random: seed 0x%" PRIx64 ", %" PRIu64 " steps, backend %s\n", seed, steps,
          backend == IFD_BACKEND_CUDA ? "cuda" : backend == IFD_BACKEND_AUTO ? "auto" : "vulkan");
