@@ -288,10 +288,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s consumer|producer|context|ring-after-context\n", argv[0]);
     return 2;
   }
+  setvbuf(stdout, NULL, _IOLBF, 0); /* in order with stderr, and kept if the watchdog fires */
   signal(SIGALRM, on_alarm);
   ifd_backend backend = backend_from_env();
   /* Drivers keep fds open from their first initialisation to exit: count
    * after one context has come and gone. */
+  watch("creating and destroying a first context", 60);
   ifd_context *ctx = NULL;
   int rc = ifd_context_create(backend, 0, &ctx);
   if (rc == -ENODEV) SKIP("no device for this backend: %s", ifd_last_error());
@@ -299,6 +301,7 @@ int main(int argc, char **argv) {
   ifd_context_destroy(ctx);
   int fds = test_count_fds();
   REQUIRE(ifd_context_create(backend, 0, &ctx) == 0);
+  unwatch();
   const char *mode = argv[1];
   if (strcmp(mode, "consumer") == 0) {
     consumer_stops(ctx);
