@@ -775,6 +775,10 @@ static void op_ring_create(void) {
     CALL(M(EINVAL), ifd_ring_create(ctxs[c], 2, 8, 0, random_format(true), &r));
     return;
   }
+  if (chance(5)) {
+    CALL(M(EOVERFLOW), ifd_ring_create(ctxs[c], 1 + below(8), UINT32_MAX, 2, random_format(true), &r));
+    return;
+  }
   if (chance(10)) {
     CALL(M(EINVAL), ifd_ring_create(ctxs[c], 2, 8, 8, random_format(false), &r));
     return;
@@ -916,13 +920,13 @@ static void op_vk_frame_import(void) {
   int s = PICK(vkfs, false);
   ifd_vk_frame *f = NULL;
   if (d < 0 || s < 0) {
-    CALL(M(EINVAL), ifd_vk_frame_import(imp, NULL, IFD_VK_PATH_AUTO, &f));
+    if (chance(20)) CALL(M(EINVAL), ifd_vk_frame_import(imp, NULL, IFD_VK_PATH_AUTO, &f));
     return;
   }
   ifd_frame_desc bad = descs[d].d;
   int keep = bad.memory_fd;
   uint32_t bpp = bpp_of(bad.format);
-  switch (below(10)) {
+  switch (below(11)) {
   case 0: bad.format = random_format(false); CALL(M(EINVAL), ifd_vk_frame_import(imp, &bad, random_path(), &f)); break;
   case 1: bad.size = (uint64_t)bad.row_pitch * bad.height - 1 - below(10); CALL(M(EINVAL), ifd_vk_frame_import(imp, &bad, random_path(), &f)); break;
   case 2: bad.row_pitch = bad.width * bpp - 1; CALL(M(EINVAL), ifd_vk_frame_import(imp, &bad, random_path(), &f)); break;
@@ -959,6 +963,22 @@ static void op_vk_frame_import(void) {
     break;
   }
   case 6: CALL(M(EINVAL), ifd_vk_frame_import(imp, &bad, random_path(), NULL)); break;
+  case 8:
+    if (chance(50)) {
+      /* Consistent in itself, but far larger than the memory behind the fd
+       * (or than any image the device can make). */
+      bad.width = 4096 + below(40000);
+      bad.height = 4096 + below(40000);
+      bad.row_pitch = bad.width * bpp;
+      bad.size = (uint64_t)bad.row_pitch * bad.height;
+      CALL(M(EINVAL) | M(ENOMEM) | M(EIO) | M(EOPNOTSUPP) | M(EOVERFLOW),
+           ifd_vk_frame_import(imp, &bad, random_path(), &f));
+    } else {
+      bad.width = chance(50) ? 0 : bad.width;
+      bad.height = bad.width ? 0 : bad.height;
+      CALL(M(EINVAL), ifd_vk_frame_import(imp, &bad, random_path(), &f));
+    }
+    break;
   case 7: CALL(M(EINVAL), ifd_vk_frame_import(NULL, &bad, random_path(), &f)); break;
   default: {
     int rc = CALL(OK_ONLY | M(EOPNOTSUPP), ifd_vk_frame_import(imp, &descs[d].d, random_path(), &f));
