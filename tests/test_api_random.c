@@ -1018,6 +1018,30 @@ static void op_vk_frame_destroy(void) {
   vkfs[s] = NULL;
 }
 
+/* Samples a frame on the consumer's device (acquire, draw, release, read
+ * back): recording and submitting what the importer records must work on
+ * whatever path the import took. */
+static void op_vk_frame_draw(void) {
+  if (!have_consumer) return;
+  ifd_vk_frame *f = NULL;
+  int s = PICK(vkfs, true);
+  if (s >= 0) f = vkfs[s];
+  int r = PICK(vkrs, true);
+  if (r >= 0 && (!f || chance(50))) {
+    uint64_t ready = group_sig[vkrs[r].ready_group];
+    f = ifd_vk_ring_frame(vkrs[r].h, ready ? ready : 1);
+    if (!f) fail("ifd_vk_ring_frame returned NULL for a live ring");
+  }
+  if (!f) {
+    CALL(M(EINVAL), ifd_vk_frame_cmd_release(NULL, VK_NULL_HANDLE, 0));
+    return;
+  }
+  CALL(M(EINVAL), ifd_vk_frame_cmd_acquire(f, VK_NULL_HANDLE, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
+                                           VK_ACCESS_SHADER_READ_BIT));
+  logf_op("vkr_draw(frame %p)", (void *)f);
+  if (vkr_draw(&consumer, f, VK_NULL_HANDLE, 0, VK_NULL_HANDLE, 0) != 0) fail("drawing an imported frame failed");
+}
+
 static void op_vk_timeline(void) {
   if (!have_consumer) return;
   ifd_vk_importer *imp = consumer.importer;
@@ -1166,7 +1190,7 @@ static const op ops[] = {
   {op_timeline_export_import, 4}, {op_semfd_create, 3}, {op_semfd_use, 6},
   {op_ring_create, 3},     {op_ring_frame, 14},     {op_ring_destroy, 1},
   {op_ring_export, 3},     {op_rdesc_close, 2},     {op_vk_frame_import, 6},
-  {op_vk_frame_destroy, 4}, {op_vk_timeline, 4},    {op_vk_ring, 5},
+  {op_vk_frame_destroy, 4}, {op_vk_frame_draw, 2}, {op_vk_timeline, 4},    {op_vk_ring, 5},
 };
 
 static void run_step(void) {
