@@ -8,6 +8,10 @@
  *       and never ended); the consumer's ifd_vk_ring_wait_ready and
  *       ifd_vk_timeline_host_wait return -ETIMEDOUT within the timeout.
  *       Needs exportable timelines (GPU); skips where there are none.
+ *   test_dead_peer stalled-queue : with timelines, the consumer stops while
+ *       the context's queue waits on the device for its releases; a call
+ *       the header does not document as blocking (ifd_image_destroy of an
+ *       unrelated image) still returns. Skips where there are no timelines.
  *   test_dead_peer context  : the context is destroyed while frames are in
  *       flight (begun and not ended, ended and not released, and, with
  *       timelines, device-side waits for releases that never come);
@@ -204,6 +208,40 @@ static void producer_stops(ifd_context *ctx) {
   vkr_close(&consumer);
 }
 
+/* ---- a queue stalled by a dead consumer blocks no other call ---- */
+
+/* With timelines, frames beyond `count` make the context's queue/stream wait
+ * on the device for releases; a consumer that stopped leaves those waits
+ * pending. Calls that the header does not document as blocking must still
+ * return: here ifd_image_destroy of an image the ring does not use. */
+static void stalled_queue(ifd_context *ctx) {
+  ifd_ring *ring = NULL;
+  REQUIRE(ifd_ring_create(ctx, 2, 32, 32, MAX_FMT_RGBA8, &ring) == 0);
+  if (!ifd_ring_ready(ring)) {
+    ifd_ring_destroy(ring);
+    SKIP("the ring has no timelines on this device: the producer waits for releases on the "
+         "host, so no queue ever waits on the device for a consumer");
+  }
+  ifd_image *other = NULL;
+  REQUIRE(ifd_image_create(ctx, 16, 16, MAX_FMT_R8, &other) == 0);
+  uint64_t k;
+  ifd_image *im;
+  watch("producing 4 frames on a ring of 2", 30);
+  for (int i = 0; i < 4; i++) {
+    CHECK_RC(ifd_ring_begin_frame(ring, 1000 * MS, &k, &im), 0);
+    CHECK_RC(ifd_ring_end_frame(ring, k), 0);
+  }
+  /* The queue now waits for releases 1 and 2, which never come. */
+  watch("ifd_image_destroy while the queue waits for a dead consumer", 10);
+  uint64_t t0 = now_ns();
+  ifd_image_destroy(other);
+  printf("ifd_image_destroy: %.1f ms\n", (double)(now_ns() - t0) / 1e6);
+  CHECK(now_ns() - t0 < 5000 * MS);
+  watch("ifd_ring_destroy", 10);
+  ifd_ring_destroy(ring);
+  unwatch();
+}
+
 /* ---- the context goes while frames are in flight ---- */
 
 typedef struct {
@@ -285,7 +323,7 @@ static void ring_after_context(ifd_context *ctx) {
 
 int main(int argc, char **argv) {
   if (argc != 2) {
-    fprintf(stderr, "usage: %s consumer|producer|context|ring-after-context\n", argv[0]);
+    fprintf(stderr, "usage: %s consumer|producer|stalled-queue|context|ring-after-context\n", argv[0]);
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0); /* in order with stderr, and kept if the watchdog fires */
@@ -307,6 +345,8 @@ int main(int argc, char **argv) {
     consumer_stops(ctx);
   } else if (strcmp(mode, "producer") == 0) {
     producer_stops(ctx);
+  } else if (strcmp(mode, "stalled-queue") == 0) {
+    stalled_queue(ctx);
   } else if (strcmp(mode, "context") == 0) {
     context_destroyed(ctx);
     ctx = NULL;
