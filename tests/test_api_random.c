@@ -1260,6 +1260,7 @@ static uint64_t now_ns(void) {
 }
 
 int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0); /* in order with the failure report on stderr */
   seed = DEFAULT_SEED;
   uint64_t steps = DEFAULT_STEPS;
   if (getenv("IFD_TEST_SEED")) seed = parse_u64(getenv("IFD_TEST_SEED"), "seed");
