@@ -71,7 +71,9 @@ static void fail(const char *fmt, ...) {
   va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\n  last error: %s\n  last operations:\n", ifd_last_error());
+  const char *msg = ifd_last_error();
+  fprintf(stderr, "\n  last error: %s\n  last operations:\n",
+          strstr(msg, "api-random-sentinel") ? "(none: the call left no message)" : msg);
   for (uint64_t i = nlogged > LOG_LINES ? nlogged - LOG_LINES : 0; i < nlogged; i++)
     fprintf(stderr, "    %s\n", op_log[i % LOG_LINES]);
   fprintf(stderr, "  reproduce: IFD_TEST_SEED=0x%" PRIx64 " (same step count)\n", seed);
