@@ -92,7 +92,7 @@ static void arm_error(void) {
 
 /* The errnos the library may return; `want` masks use bit i + 1 for API_ERRNOS[i]. */
 static const int API_ERRNOS[] = {EINVAL, EBADF, ENOMEM, EOPNOTSUPP, ETIMEDOUT, EOVERFLOW,
-                                 EIO, EMFILE, ENFILE, EXDEV, ENODEV};
+                                 EIO, EMFILE, ENFILE, EXDEV, ENODEV, EPIPE, EAGAIN};
 #define N_API_ERRNOS (sizeof(API_ERRNOS) / sizeof(API_ERRNOS[0]))
 
 static uint64_t errno_bit(int e) {
@@ -1131,9 +1131,10 @@ static void op_vk_ring(void) {
       if (ready) CALL(OK_ONLY, ifd_vk_ring_wait_ready(vr->h, 1 + below((uint32_t)ready), 5000000000ull));
       break;
     case 2: /* a frame never produced: times out where timelines exist */
-      /* Without timelines the header says it returns at once; refusing
-       * a frame never produced (-ETIMEDOUT) is the stricter behaviour. */
-      CALL(vr->timelines ? M(ETIMEDOUT) : OK_ONLY | M(ETIMEDOUT),
+      /* Without timelines it waits for a producer ring of this process
+       * (-ETIMEDOUT, -EPIPE once that ring is gone) and returns at once for
+       * a ring whose producer it cannot know (interop_fd/vulkan.h). */
+      CALL(vr->timelines ? M(ETIMEDOUT) | M(EPIPE) : OK_ONLY | M(ETIMEDOUT) | M(EPIPE),
            ifd_vk_ring_wait_ready(vr->h, ready + 1 + below(5), below(2) * 1000000ull));
       break;
     default:
