@@ -76,9 +76,19 @@ static int find_type(vkc *c, uint32_t bits, VkMemoryPropertyFlags want) {
   return -1;
 }
 
-/* Imports fd as device memory usable for `bits`. The fd is consumed only on success. */
-static int import_memory(vkc *c, int fd, uint64_t size, uint32_t bits, VkDeviceMemory *out) {
-  int type = find_type(c, bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+/* Imports fd as device memory usable for `bits`: a device-local type, or for
+ * a linear image a host-visible one, as the library does (a linear image on
+ * NVIDIA's device-local-only type can read wrong bytes: docs/linear-images.md).
+ * The fd is consumed only on success. */
+static int import_memory(vkc *c, int fd, uint64_t size, uint32_t bits, bool linear_image,
+                         VkDeviceMemory *out) {
+  int type = -1;
+  if (linear_image) {
+    type = find_type(c, bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+    if (type < 0) type = find_type(c, bits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+  } else {
+    type = find_type(c, bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+  }
   if (type < 0) return -1;
   VkImportMemoryFdInfoKHR imp = {.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
                                  .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
@@ -166,7 +176,7 @@ int vkc_read_via_buffer(vkc *c, int fd, uint64_t size, void *out) {
   VKC_CHECK(vkCreateBuffer(c->device, &bci, NULL, &buf));
   VkMemoryRequirements req;
   vkGetBufferMemoryRequirements(c->device, buf, &req);
-  if (import_memory(c, fd, size, req.memoryTypeBits, &mem) != 0) {
+  if (import_memory(c, fd, size, req.memoryTypeBits, false, &mem) != 0) {
     rc = -1;
     goto out;
   }
@@ -210,7 +220,7 @@ int vkc_read_via_linear_image(vkc *c, int fd, uint64_t size, uint32_t w, uint32_
   VKC_CHECK(vkCreateImage(c->device, &ici, NULL, &img));
   VkMemoryRequirements req;
   vkGetImageMemoryRequirements(c->device, img, &req);
-  if (req.size > size || import_memory(c, fd, size, req.memoryTypeBits, &mem) != 0) {
+  if (req.size > size || import_memory(c, fd, size, req.memoryTypeBits, true, &mem) != 0) {
     fprintf(stderr, "linear image needs %llu bytes, export has %llu\n",
             (unsigned long long)req.size, (unsigned long long)size);
     rc = -1;
