@@ -203,7 +203,9 @@ IFD_API int ifd_timeline_create(ifd_context *ctx, uint64_t initial_value, ifd_ti
  *         cannot import semaphores; -EIO the driver refused the fd. */
 IFD_API int ifd_timeline_import_fd(ifd_context *ctx, int fd, ifd_timeline **out);
 
-/* Destroys the timeline. Its exported fds stay valid for their importers. */
+/* Destroys the timeline once the context's queue/stream is idle (work
+ * already enqueued may still signal or wait on it). Its exported fds stay
+ * valid for their importers. Blocks: yes, until the context is idle. */
 IFD_API void ifd_timeline_destroy(ifd_timeline *tl);
 
 /* Exports a new OPAQUE_FD of the semaphore; the caller owns it.

@@ -39,6 +39,9 @@ void ifd_timeline_destroy_locked(ifd_timeline *tl) {
   }
   ifd_handle_remove(tl);
   ifd_semfd_forget(tl);
+  /* Submitted work may still signal or wait on it (a ring's frames):
+   * VUID-vkDestroySemaphore-semaphore-01137. */
+  ctx->ops->context_idle(ctx);
   ctx->ops->timeline_destroy(tl);
   free(tl);
 }
