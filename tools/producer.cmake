@@ -52,9 +52,6 @@ target_link_libraries(ifd_tool_producer PUBLIC interop_fd_static Vulkan::Vulkan 
 if(NOT DEFINED IFD_BUILD_TESTS OR IFD_BUILD_TESTS)
   add_executable(test_producer ${IFD_TOOL_DIR}/test_producer.c)
   target_link_libraries(test_producer PRIVATE ifd_tool_producer)
-  if(IFD_SANITIZE)
-    target_link_libraries(test_producer PRIVATE ifd_sanitize_support) # tests/sanitize/support.cmake
-  endif()
   file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/xdg)
   foreach(mode vulkan cuda agree)
     if(mode STREQUAL "vulkan")
