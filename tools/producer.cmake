@@ -65,12 +65,11 @@ if(NOT DEFINED IFD_BUILD_TESTS OR IFD_BUILD_TESTS)
   endforeach()
   if(IFD_SANITIZE)
     # AddressSanitizer's shadow gap collides with the CUDA driver's address
-    # reservation, and LeakSanitizer reports libcuda's own allocations
-    # (tests/cuda/README.md); the producer's leaks are checked by
-    # producer_vulkan. Run this way on the H200, the CUDA modes pass.
+    # reservation (tests/cuda/README.md); libcuda's own leaks are suppressed by
+    # tests/sanitize/lsan.supp.
     foreach(mode cuda agree)
       set_property(TEST producer_${mode} APPEND PROPERTY ENVIRONMENT
-                   ASAN_OPTIONS=protect_shadow_gap=0:detect_leaks=0)
+                   ASAN_OPTIONS=protect_shadow_gap=0)
     endforeach()
   endif()
 endif()
