@@ -103,8 +103,11 @@ IFD_API int ifd_context_create(ifd_backend backend, int device_index, ifd_contex
  * A ring of the context stays a handle but is invalidated: every later call
  * with it returns -EINVAL ("the ring's context was destroyed first"), its
  * accessors return 0/NULL, and ifd_ring_destroy frees what is left of it
- * (destroy rings first to avoid this). fds already exported stay valid for
- * their importers. Blocks: yes, until the device is idle. */
+ * (destroy rings first to avoid this). A device-side wait for a consumer's
+ * release that has not come (a consumer that stopped) is released from the
+ * host first, as ifd_ring_destroy does, so a dead consumer cannot keep this
+ * call waiting. fds already exported stay valid for their importers.
+ * Blocks: yes, until the device is idle. */
 IFD_API void ifd_context_destroy(ifd_context *ctx);
 
 /* Adopts an existing CUDA context (CUcontext) and stream (CUstream; NULL = the
@@ -157,6 +160,13 @@ IFD_API void ifd_context_unlock(ifd_context *ctx);
  *         -ENOMEM out of device memory. -EOPNOTSUPP format not usable. */
 IFD_API int ifd_image_create(ifd_context *ctx, uint32_t width, uint32_t height, MAX_Format format,
                      ifd_image **out);
+/* Destroys the image; its handle is invalid at once. Its memory goes once no
+ * work queued on the context can use it: this waits for the context's
+ * queue/stream to go idle, except while that queue/stream waits on the device
+ * for a consumer's ring release that has not come (it could not go idle): then
+ * the memory is freed by a later destroy that finds the queue free, or by
+ * ifd_context_destroy. fds already exported stay valid for their importers.
+ * Blocks: until the context is idle, never on a consumer that stopped. */
 IFD_API void ifd_image_destroy(ifd_image *image);
 
 /* Accessors return 0 for a NULL or destroyed image. */
@@ -203,9 +213,10 @@ IFD_API int ifd_timeline_create(ifd_context *ctx, uint64_t initial_value, ifd_ti
  *         cannot import semaphores; -EIO the driver refused the fd. */
 IFD_API int ifd_timeline_import_fd(ifd_context *ctx, int fd, ifd_timeline **out);
 
-/* Destroys the timeline once the context's queue/stream is idle (work
- * already enqueued may still signal or wait on it). Its exported fds stay
- * valid for their importers. Blocks: yes, until the context is idle. */
+/* Destroys the timeline. Its exported fds stay valid for their importers.
+ * Work already enqueued may still signal or wait on it, so the semaphore
+ * itself goes once the context's queue/stream is idle, as for
+ * ifd_image_destroy. Blocks: as ifd_image_destroy. */
 IFD_API void ifd_timeline_destroy(ifd_timeline *tl);
 
 /* Exports a new OPAQUE_FD of the semaphore; the caller owns it.

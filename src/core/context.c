@@ -93,11 +93,29 @@ int ifd_context_create_cuda(void *cu_context, void *cu_stream, ifd_context **out
   return context_publish(ctx, out);
 }
 
+void ifd_context_sweep(ifd_context *ctx) {
+  if (ifd_ring_waits_pending(ctx)) return;
+  ctx->ops->context_idle(ctx);
+  while (ctx->timeline_zombies) {
+    ifd_timeline *tl = ctx->timeline_zombies;
+    ctx->timeline_zombies = tl->next;
+    ctx->ops->timeline_destroy(tl);
+    free(tl);
+  }
+  while (ctx->zombies) {
+    ifd_image *image = ctx->zombies;
+    ctx->zombies = image->next;
+    ctx->ops->image_destroy(image);
+    free(image);
+  }
+}
+
 void ifd_context_destroy(ifd_context *ctx) {
   if (!ctx || ifd_check_context(ctx, "ifd_context_destroy") != 0) return;
   pthread_mutex_lock(&ctx->lock);
-  ctx->ops->context_idle(ctx);
+  ifd_ring_release_waits(ctx); /* else a stopped consumer keeps the queue busy */
   ifd_ring_context_gone(ctx);
+  ifd_context_sweep(ctx);
   while (ctx->timelines) ifd_timeline_destroy_locked(ctx->timelines);
   while (ctx->images) {
     ifd_image *image = ctx->images;

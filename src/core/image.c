@@ -59,10 +59,14 @@ void ifd_image_destroy(ifd_image *image) {
       break;
     }
   }
-  ctx->ops->context_idle(ctx); /* no queued work may still use the memory */
-  ctx->ops->image_destroy(image);
+  /* No queued work may still use the memory: wait for the queue/stream to go
+   * idle, unless it waits for a consumer's release that has not come (it
+   * cannot go idle then); the memory is freed later, by a destroy that finds
+   * the queue free, or by ifd_context_destroy. */
+  image->next = ctx->zombies;
+  ctx->zombies = image;
+  ifd_context_sweep(ctx);
   pthread_mutex_unlock(&ctx->lock);
-  free(image);
 }
 
 #define ACCESSOR(type, name, expr)                                  \

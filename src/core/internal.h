@@ -43,6 +43,9 @@ struct ifd_context {
   ifd_image *images;      /* live images, linked through next */
   ifd_timeline *timelines;
   ifd_ring *rings;        /* live rings (ring.c), invalidated by ifd_context_destroy */
+  ifd_image *zombies;     /* destroyed images and timelines whose resources */
+  ifd_timeline *timeline_zombies; /* wait for the queue to go idle, linked
+                             through next (ifd_context_sweep) */
 };
 
 struct ifd_image {
@@ -98,6 +101,13 @@ struct ifd_backend_ops {
 extern const ifd_backend_ops ifd_vulkan_backend;
 extern const ifd_backend_ops ifd_cuda_backend;
 
+/* context.c, with ctx->lock held: once no queue/stream waits for a release
+ * that has not come (ifd_ring_waits_pending), waits for the context to go idle
+ * and frees the images and timelines destroyed while it could not. A
+ * destroyed image or timeline is put on the zombie lists first, so its
+ * resources outlive any work already queued on it. */
+void ifd_context_sweep(ifd_context *ctx);
+
 /* handles.c: the set of live handles, so a destroyed one is refused. */
 typedef enum {
   IFD_HANDLE_CONTEXT = 1, IFD_HANDLE_IMAGE, IFD_HANDLE_TIMELINE, IFD_HANDLE_RING,
@@ -134,6 +144,13 @@ int ifd_semfd_lookup(int fd, ifd_timeline **out);
  * answers later calls with -EINVAL ("the context was destroyed first");
  * ifd_ring_destroy then only frees the ring itself. */
 void ifd_ring_context_gone(ifd_context *ctx);
+
+/* ring.c, with ctx->lock held. Whether the context's queue/stream waits on
+ * the device for a release that has not come (a consumer that stopped): then
+ * it cannot go idle. ifd_ring_release_waits signals those releases from the
+ * host, as ifd_ring_destroy does, so that ifd_context_destroy cannot hang. */
+bool ifd_ring_waits_pending(ifd_context *ctx);
+void ifd_ring_release_waits(ifd_context *ctx);
 
 /* ring.c: what a consumer in this process can learn about the producer of an
  * exported ring. A progress object outlives the ring (reference counted). */

@@ -39,7 +39,7 @@ struct ifd_ring {
   uint64_t ended;                /* last frame ended */
   _Atomic uint64_t released;     /* without timelines: last frame released */
   uint64_t release_sent;         /* with timelines: last release signalled here */
-  uint64_t waited;               /* with timelines: highest release value the
+  _Atomic uint64_t waited;       /* with timelines: highest release value the
                                     context's queue/stream was told to wait for */
   ifd_ring *next;                /* in ctx->rings */
   _Atomic bool ctx_gone;         /* the context was destroyed first: only
@@ -265,6 +265,26 @@ static void ring_free(ifd_ring *ring) {
   ifd_ring_progress_put(ring->progress);
   pthread_mutex_destroy(&ring->lock);
   free(ring);
+}
+
+/* Whether a queue/stream of ctx waits on the device for a release of one of
+ * its rings that has not come yet (ctx->lock held). */
+bool ifd_ring_waits_pending(ifd_context *ctx) {
+  for (ifd_ring *ring = ctx->rings; ring; ring = ring->next) {
+    uint64_t v = 0;
+    if (ring->release && ctx->ops->timeline_value(ring->release, &v) == 0 &&
+        v < atomic_load(&ring->waited))
+      return true;
+  }
+  return false;
+}
+
+void ifd_ring_release_waits(ifd_context *ctx) {
+  for (ifd_ring *ring = ctx->rings; ring; ring = ring->next) {
+    uint64_t v = 0, waited = atomic_load(&ring->waited);
+    if (ring->release && ctx->ops->timeline_value(ring->release, &v) == 0 && v < waited)
+      (void)release_from_host(ring, waited, 0);
+  }
 }
 
 void ifd_ring_destroy(ifd_ring *ring) {

@@ -40,10 +40,10 @@ void ifd_timeline_destroy_locked(ifd_timeline *tl) {
   ifd_handle_remove(tl);
   ifd_semfd_forget(tl);
   /* Submitted work may still signal or wait on it (a ring's frames):
-   * VUID-vkDestroySemaphore-semaphore-01137. */
-  ctx->ops->context_idle(ctx);
-  ctx->ops->timeline_destroy(tl);
-  free(tl);
+   * destroyed once the queue is idle (VUID-vkDestroySemaphore-semaphore-01137). */
+  tl->next = ctx->timeline_zombies;
+  ctx->timeline_zombies = tl;
+  ifd_context_sweep(ctx);
 }
 
 int ifd_timeline_signal_locked(ifd_timeline *tl, uint64_t value) {
