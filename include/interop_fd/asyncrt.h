@@ -83,6 +83,8 @@ IFD_API int AsyncRT_DeviceBuffer_export_fd(
  * Errors:  -EINVAL  NULL context or out_fd, or a handle that is not a live context.
  *          -EOPNOTSUPP the device cannot export timeline semaphores (Mesa's
  *                   lavapipe, for one); the message says what is missing.
+ *          -ENOMEM, -EMFILE, -EIO the driver could not create or export one
+ *                   more semaphore (each lives until ifd_context_destroy).
  */
 IFD_API int AsyncRT_Create_timeline_semaphore_fd(
     const void* device_context_handle,

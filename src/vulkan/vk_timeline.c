@@ -17,7 +17,12 @@ int ifd_vkdev_timeline_create(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t 
                                     .initialValue = initial};
   VkSemaphoreCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &type};
   VkResult r = d->fn.vkCreateSemaphore(d->device, &ci, NULL, &t->semaphore);
-  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateSemaphore(timeline)");
+  if (r != VK_SUCCESS) {
+    int rc = ifd_vk_fail(r, "vkCreateSemaphore(timeline)");
+    /* Only out-of-memory is a valid result; anything else is the driver
+     * failing, not a missing device. */
+    return rc == -ENOMEM ? rc : ifd_fail(-EIO, "%s", ifd_last_error());
+  }
   return 0;
 }
 
@@ -32,7 +37,10 @@ int ifd_vkdev_timeline_import(ifd_vk_device *d, ifd_vkdev_timeline *t, int fd) {
   if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISDIR(st.st_mode))
     return ifd_fail(-EIO, "fd %d is a %s, not a timeline semaphore fd", fd,
                     S_ISFIFO(st.st_mode) ? "pipe" : S_ISSOCK(st.st_mode) ? "socket" : "folder");
-  int rc = ifd_vkdev_timeline_create(d, t, 0, false);
+  /* Exportable where the device can export, so that ifd_timeline_export_fd of
+   * an imported timeline names a handle type the semaphore was created with
+   * (VUID-VkSemaphoreGetFdInfoKHR-handleType-01132). */
+  int rc = ifd_vkdev_timeline_create(d, t, 0, d->can_export_timeline);
   if (rc != 0) return rc;
   VkImportSemaphoreFdInfoKHR info = {.sType = VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_FD_INFO_KHR,
                                      .semaphore = t->semaphore,
