@@ -45,6 +45,7 @@
   X(vkDestroySemaphore)               \
   X(vkGetSemaphoreCounterValue)       \
   X(vkSignalSemaphore)                \
+  X(vkWaitSemaphores)                 \
   X(vkGetMemoryFdPropertiesKHR)
 
 #define SEMAPHORE_FD_FNS(X) X(vkImportSemaphoreFdKHR)
@@ -765,7 +766,16 @@ int ifd_vk_timeline_host_wait(ifd_vk_timeline *t, uint64_t value, uint64_t timeo
     return ifd_fail(rc, "%s: timeline still at %llu, not %llu, after %llu ns", fn,
                     (unsigned long long)a.seen, (unsigned long long)value,
                     (unsigned long long)timeout_ns);
-  return rc == 0 ? 0 : ifd_fail_prefix(rc, "%s", fn);
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+  /* The value is reached: a wait with no timeout returns at once, and tells
+   * tools that track submissions (the validation layer) that the batches
+   * signalling it are done, so their command buffers may be reused. */
+  VkSemaphoreWaitInfo wi = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
+                            .semaphoreCount = 1,
+                            .pSemaphores = &t->semaphore,
+                            .pValues = &value};
+  (void)t->imp->vkWaitSemaphores(t->imp->device, &wi, 0);
+  return 0;
 }
 
 int ifd_vk_timeline_host_signal(ifd_vk_timeline *t, uint64_t value) {
