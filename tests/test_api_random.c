@@ -557,7 +557,9 @@ static void op_timeline_create(void) {
   int s = PICK(tls, false);
   if (s < 0) return;
   uint64_t init = chance(50) ? 0 : below(1000);
-  if (CALL(OK_ONLY | M(EOPNOTSUPP), ifd_timeline_create(ctxs[c], init, &t)) != 0) {
+  /* A driver may fail to make one more semaphore (interop_fd.h). */
+  if (CALL(OK_ONLY | M(EOPNOTSUPP) | M(ENOMEM) | M(EMFILE) | M(EIO),
+           ifd_timeline_create(ctxs[c], init, &t)) != 0) {
     if (t) fail("out-pointer written on failure");
     return;
   }
@@ -792,7 +794,8 @@ static void op_ring_create(void) {
   }
   if (s < 0) return;
   uint32_t count = 1 + below(4);
-  if (CALL(OK_ONLY, ifd_ring_create(ctxs[c], count, 1 + below(64), 1 + below(64), random_format(true), &r)) != 0) {
+  if (CALL(OK_ONLY | M(ENOMEM) | M(EMFILE) | M(EIO),
+           ifd_ring_create(ctxs[c], count, 1 + below(64), 1 + below(64), random_format(true), &r)) != 0) {
     if (r) fail("out-pointer written on failure");
     return;
   }

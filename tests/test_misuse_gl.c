@@ -265,11 +265,14 @@ static void importer_destroyed_first(ifd_context *ctx) {
 
 int main(void) {
   char why[256];
-  if (!gle_open(why, sizeof(why))) SKIP("%s", why);
   /* Count fds from after one context: the CUDA driver keeps the fds it opens
-   * for the first context (/dev/nvidia*) until the process exits. */
+   * for the first context (/dev/nvidia*) until the process exits. Done before
+   * the GL context exists: on the H200 the EGL context made current by
+   * gle_open was no longer current after a CUDA context was created and
+   * destroyed (not diagnosed yet). */
   ifd_context *warm = NULL;
   if (ifd_context_create(backend_from_env(), 0, &warm) == 0) ifd_context_destroy(warm);
+  if (!gle_open(why, sizeof(why))) SKIP("%s", why);
   int fds_before = test_count_fds();
   ifd_context *ctx = NULL;
   int rc = ifd_context_create(backend_from_env(), 0, &ctx);

@@ -202,7 +202,9 @@ IFD_API int ifd_image_download(ifd_image *image, void *pixels, size_t dst_row_pi
 
 /* Creates an exportable timeline semaphore at initial_value.
  * Errors: -EINVAL bad ctx/out. -EOPNOTSUPP the device cannot export timeline
- *         semaphores (e.g. Mesa's lavapipe); the message says why. */
+ *         semaphores (e.g. Mesa's lavapipe); the message says why.
+ *         -ENOMEM, -EMFILE, -EIO the driver could not create or export one
+ *         more semaphore. */
 IFD_API int ifd_timeline_create(ifd_context *ctx, uint64_t initial_value, ifd_timeline **out);
 
 /* Imports a timeline semaphore fd (OPAQUE_FD) created elsewhere, e.g. by a
@@ -306,7 +308,8 @@ typedef struct {
 
 /* Creates `count` (1..8) images of the same size and format, and, where the
  * device can export them, the ready and release timelines (both at 0).
- * Errors: as ifd_image_create; -EINVAL count out of range. */
+ * Errors: as ifd_image_create and ifd_timeline_create; -EINVAL count out of
+ *         range. */
 IFD_API int ifd_ring_create(ifd_context *ctx, uint32_t count, uint32_t width, uint32_t height,
                             MAX_Format format, ifd_ring **out);
 
