@@ -300,7 +300,12 @@ int main(void) {
   ifd_gl_importer_destroy(imp);
   gle_program_free(prog);
   ifd_context_destroy(ctx);
-  CHECK(test_count_fds() == fds_before);
+  int fds_after = test_count_fds();
+  CHECK(fds_after == fds_before);
+  if (fds_after != fds_before) {
+    fprintf(stderr, "open fds: %d before, %d after\n", fds_before, fds_after);
+    test_print_fds("misuse_gl");
+  }
   gle_close();
   return test_finish("misuse_gl");
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "interop_fd/interop_fd.h"
 
@@ -72,6 +73,22 @@ static inline int test_count_fds(void) {
     if (e->d_name[0] != '.') n++;
   closedir(dir);
   return n - 1; /* the directory's own fd */
+}
+
+/* Lists the open fds and what each is, for a failed fd count. */
+static inline void test_print_fds(const char *label) {
+  DIR *dir = opendir("/proc/self/fd");
+  if (!dir) return;
+  struct dirent *e;
+  while ((e = readdir(dir))) {
+    if (e->d_name[0] == '.') continue;
+    char path[64], target[256];
+    snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+    ssize_t n = readlink(path, target, sizeof(target) - 1);
+    target[n > 0 ? n : 0] = 0;
+    fprintf(stderr, "%s: fd %s -> %s\n", label, e->d_name, target);
+  }
+  closedir(dir);
 }
 
 /* ---- reference patterns ---- */

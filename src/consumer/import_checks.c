@@ -29,12 +29,11 @@ int ifd_check_frame_desc(const ifd_frame_desc *d, const uint8_t uuid[16], const 
     return ifd_fail(-EINVAL, "size %llu is less than row pitch %u x height %u = %llu bytes",
                     (unsigned long long)d->size, d->row_pitch, d->height,
                     (unsigned long long)need);
+  int rc = ifd_fd_check_kind(d->memory_fd, "memory_fd", "exported memory", -EINVAL);
+  if (rc != 0) return rc;
   struct stat st;
-  if (d->memory_fd < 0 || fstat(d->memory_fd, &st) != 0)
+  if (fstat(d->memory_fd, &st) != 0)
     return ifd_fail(-EBADF, "memory_fd %d is not an open fd", d->memory_fd);
-  if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISDIR(st.st_mode))
-    return ifd_fail(-EINVAL, "memory_fd %d is a %s, not exported memory", d->memory_fd,
-                    S_ISFIFO(st.st_mode) ? "pipe" : S_ISSOCK(st.st_mode) ? "socket" : "folder");
   if (S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < d->size)
     return ifd_fail(-EINVAL, "memory_fd %d covers %lld bytes, the description says %llu",
                     d->memory_fd, (long long)st.st_size, (unsigned long long)d->size);

@@ -677,6 +677,10 @@ static int import_timeline(ifd_vk_importer *imp, int *fd, ifd_vk_timeline **out,
   if (!imp->timelines)
     return ifd_fail(-EOPNOTSUPP, "%s: the device has no vkImportSemaphoreFdKHR: enable "
                                  "VK_KHR_external_semaphore_fd", fn);
+  /* Refuse what is never a semaphore rather than hand the driver an fd its
+   * valid usage forbids (-EIO: what a driver refusing the fd gives). */
+  rc = ifd_fd_check_kind(*fd, "fd", "a timeline semaphore fd", -EIO);
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
   int dup_fd = fcntl(*fd, F_DUPFD_CLOEXEC, 0);
   if (dup_fd < 0) return ifd_fail(-errno, "%s: cannot duplicate fd: %s", fn, strerror(errno));
   ifd_vk_timeline *t = calloc(1, sizeof(*t));

@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,4 +23,18 @@ void ifd_fd_close(int *fd) {
     close(*fd);
     *fd = -1;
   }
+}
+
+int ifd_fd_check_kind(int fd, const char *what, const char *kind, int err) {
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) return ifd_fail(-EBADF, "%s %d is not an open fd", what, fd);
+  const char *is = S_ISFIFO(st.st_mode)   ? "a pipe"
+                   : S_ISSOCK(st.st_mode) ? "a socket"
+                   : S_ISDIR(st.st_mode)  ? "a folder"
+                   : S_ISBLK(st.st_mode)  ? "a block device"
+                   : S_ISCHR(st.st_mode) && major(st.st_rdev) == 1
+                       ? "a memory device (/dev/null, /dev/zero, ...)"
+                       : NULL;
+  if (is) return ifd_fail(err, "%s %d is %s, not %s", what, fd, is, kind);
+  return 0;
 }

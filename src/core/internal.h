@@ -31,6 +31,12 @@ const ifd_format_info *ifd_format_get(MAX_Format format); /* NULL if unknown */
  * cannot. */
 int ifd_fd_set_cloexec(int fd) IFD_MUST_CHECK;
 void ifd_fd_close(int *fd); /* closes *fd if >= 0, retries nothing, sets -1 */
+/* Refuses (-EBADF if not open, else `err`, with a message naming `what` and
+ * `kind`) an fd that no driver exports as memory or a semaphore: a pipe,
+ * socket, folder, block device or memory character device (/dev/null). A
+ * driver handed one is in undefined behaviour: NVIDIA's (580) could create no
+ * semaphore after importing /dev/null as one. */
+int ifd_fd_check_kind(int fd, const char *what, const char *kind, int err);
 
 typedef struct ifd_backend_ops ifd_backend_ops;
 

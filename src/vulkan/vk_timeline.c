@@ -1,6 +1,5 @@
 /* Timeline semaphores on a Vulkan device, exportable as OPAQUE_FD. */
 #include <errno.h>
-#include <sys/stat.h>
 
 #include "vk_device.h"
 
@@ -30,17 +29,14 @@ int ifd_vkdev_timeline_import(ifd_vk_device *d, ifd_vkdev_timeline *t, int fd) {
   if (!d->can_import_timeline)
     return ifd_fail(-EOPNOTSUPP, "%s", d->timeline_why_not[0] ? d->timeline_why_not
                                        : "this device cannot import timeline semaphores");
-  /* A pipe, socket or folder is never a semaphore: refuse it here rather
-   * than hand the driver an fd its valid usage forbids. */
-  struct stat st;
-  if (fstat(fd, &st) != 0) return ifd_fail(-EBADF, "fd %d is not an open fd", fd);
-  if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISDIR(st.st_mode))
-    return ifd_fail(-EIO, "fd %d is a %s, not a timeline semaphore fd", fd,
-                    S_ISFIFO(st.st_mode) ? "pipe" : S_ISSOCK(st.st_mode) ? "socket" : "folder");
+  /* Refuse what is never a semaphore rather than hand the driver an fd its
+   * valid usage forbids (-EIO: what a driver refusing the fd gives). */
+  int rc = ifd_fd_check_kind(fd, "fd", "a timeline semaphore fd", -EIO);
+  if (rc != 0) return rc;
   /* Exportable where the device can export, so that ifd_timeline_export_fd of
    * an imported timeline names a handle type the semaphore was created with
    * (VUID-VkSemaphoreGetFdInfoKHR-handleType-01132). */
-  int rc = ifd_vkdev_timeline_create(d, t, 0, d->can_export_timeline);
+  rc = ifd_vkdev_timeline_create(d, t, 0, d->can_export_timeline);
   if (rc != 0) return rc;
   VkImportSemaphoreFdInfoKHR info = {.sType = VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_FD_INFO_KHR,
                                      .semaphore = t->semaphore,
