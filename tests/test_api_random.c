@@ -253,8 +253,13 @@ static int closed_fd(void) {
 }
 
 /* A new fd of something that is not what the call wants: the caller owns it. */
+/* An fd that is not what the call wants. A memory fd stands in for a
+ * semaphore only where the driver can tell them apart: NVIDIA's opaque fds
+ * all open /dev/nvidiactl, and its Vulkan and CUDA both import a CUDA memory
+ * fd as a semaphore (H200, driver 580), which the library cannot see
+ * (interop_fd.h, ifd_timeline_import_fd). */
 static int foreign_fd(const char **what) {
-  switch (below(3)) {
+  switch (below(backend == IFD_BACKEND_CUDA ? 2 : 3)) {
   case 0: *what = "pipe"; return fcntl(pipe_fds[below(2)], F_DUPFD_CLOEXEC, 0);
   case 1: *what = "/dev/null"; return fcntl(devnull, F_DUPFD_CLOEXEC, 0);
   default: {

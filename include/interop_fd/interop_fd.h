@@ -212,7 +212,11 @@ IFD_API int ifd_timeline_create(ifd_context *ctx, uint64_t initial_value, ifd_ti
  * on the device. fd ownership: on success the library owns fd (it is closed or
  * consumed by the driver); on failure the caller still owns it.
  * Errors: -EINVAL bad ctx/out; -EBADF fd is not open; -EOPNOTSUPP the device
- *         cannot import semaphores; -EIO the driver refused the fd. */
+ *         cannot import semaphores; -EIO the fd is of a kind no driver exports
+ *         (a pipe, /dev/null, ...) or the driver refused it.
+ * Not detected: NVIDIA's driver (580) accepted a CUDA memory fd as a
+ * semaphore, in Vulkan and in CUDA alike, and nothing the library can see in
+ * the fd tells the two apart: pass only fds exported as semaphores. */
 IFD_API int ifd_timeline_import_fd(ifd_context *ctx, int fd, ifd_timeline **out);
 
 /* Destroys the timeline. Its exported fds stay valid for their importers.

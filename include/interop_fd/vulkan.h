@@ -196,8 +196,10 @@ IFD_API int ifd_vk_frame_cmd_release(ifd_vk_frame *frame, VkCommandBuffer cmd,
 /* Imports a timeline semaphore fd (OPAQUE_FD).
  * fd ownership: on success *fd is consumed and set to -1; on failure it is
  * untouched. Errors: -EINVAL; -EBADF not open; -EOPNOTSUPP no
- * VK_KHR_external_semaphore_fd or timeline semaphores; -EIO refused (not a
- * timeline semaphore fd). */
+ * VK_KHR_external_semaphore_fd or timeline semaphores; -EIO the fd is of a
+ * kind no driver exports (a pipe, /dev/null, ...) or the driver refused it.
+ * Not detected: NVIDIA's driver (580) accepted a CUDA memory fd as a
+ * semaphore; pass only fds exported as semaphores. */
 IFD_API int ifd_vk_timeline_import(ifd_vk_importer *importer, int *fd, ifd_vk_timeline **out);
 IFD_API void ifd_vk_timeline_destroy(ifd_vk_timeline *timeline);
 /* For VkSubmitInfo wait/signal lists (with VkTimelineSemaphoreSubmitInfo). */
