@@ -1248,13 +1248,6 @@ static void teardown(void) {
     if (rings[r].h) destroy_ring_slot(r);
 }
 
-static ifd_backend backend_from_env(void) {
-  const char *b = getenv("IFD_TEST_BACKEND");
-  if (b && strcmp(b, "cuda") == 0) return IFD_BACKEND_CUDA;
-  if (b && strcmp(b, "auto") == 0) return IFD_BACKEND_AUTO;
-  return IFD_BACKEND_VULKAN;
-}
-
 static uint64_t parse_u64(const char *s, const char *what) {
   char *end = NULL;
   errno = 0;
@@ -1264,12 +1257,6 @@ static uint64_t parse_u64(const char *s, const char *what) {
     exit(2);
   }
   return v;
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int main(int argc, char **argv) {
@@ -1282,7 +1269,7 @@ int main(int argc, char **argv) {
   if (argc > 2) steps = parse_u64(argv[2], "step count");
   rng_state = seed;
   context_first = getenv("IFD_TEST_CONTEXT_FIRST") && strcmp(getenv("IFD_TEST_CONTEXT_FIRST"), "1") == 0;
-  backend = backend_from_env();
+  backend = test_backend_from_env();
   printf("api_random: seed 0x%" PRIx64 ", %" PRIu64 " steps, backend %s\n", seed, steps,
          backend == IFD_BACKEND_CUDA ? "cuda" : backend == IFD_BACKEND_AUTO ? "auto" : "vulkan");
 
@@ -1305,7 +1292,7 @@ int main(int argc, char **argv) {
   REQUIRE(devnull >= 0);
   REQUIRE(ifd_context_create(backend, 0, &ctxs[0]) == 0);
 
-  uint64_t t0 = now_ns();
+  uint64_t t0 = test_now_ns();
   for (step = 0; step < steps; step++) run_step();
   step = steps;
   logf_op("teardown");
@@ -1319,6 +1306,6 @@ int main(int argc, char **argv) {
   if (have_consumer) vkr_close(&consumer);
   printf("api_random: %" PRIu64 " steps in %.1f s: %" PRIu64 " calls succeeded, %" PRIu64
          " failed as expected; all checks passed\n",
-         steps, (double)(now_ns() - t0) / 1e9, calls_ok, calls_failed);
+         steps, (double)(test_now_ns() - t0) / 1e9, calls_ok, calls_failed);
   return 0;
 }

@@ -119,14 +119,6 @@ static void producer_finish(producer *p) {
   }
 }
 
-static ifd_backend env_backend(ifd_backend fallback) {
-  const char *b = getenv("IFD_TEST_BACKEND");
-  if (!b) return fallback;
-  if (strcmp(b, "cuda") == 0) return IFD_BACKEND_CUDA;
-  if (strcmp(b, "auto") == 0) return IFD_BACKEND_AUTO;
-  return IFD_BACKEND_VULKAN;
-}
-
 /* ------------------------------------------------------------ consumers */
 
 /* One consumer, Vulkan or GL, behind the same three calls. */
@@ -270,7 +262,7 @@ done:
 
 static int mode_memory(bool gl) {
   producer p;
-  int rc = producer_open(&p, env_backend(IFD_BACKEND_VULKAN));
+  int rc = producer_open(&p, test_backend_from_env());
   if (rc == -ENODEV) SKIP("no producer device: %s", ifd_last_error());
   REQUIRE(rc == 0);
   consumer c;
@@ -485,7 +477,7 @@ static void timeline_timeout(producer *p, consumer *c, bool count_fds) {
 
 static int mode_failures(void) {
   producer p;
-  int rc = producer_open(&p, env_backend(IFD_BACKEND_VULKAN));
+  int rc = producer_open(&p, test_backend_from_env());
   if (rc == -ENODEV) SKIP("no producer device: %s", ifd_last_error());
   REQUIRE(rc == 0);
   int ran = 0;

@@ -38,19 +38,6 @@
  * rest is scheduling on a loaded 2-core CI machine under ASan. */
 #define LATE (300 * MS)
 
-static ifd_backend backend_from_env(void) {
-  const char *b = getenv("IFD_TEST_BACKEND");
-  if (b && strcmp(b, "cuda") == 0) return IFD_BACKEND_CUDA;
-  if (b && strcmp(b, "auto") == 0) return IFD_BACKEND_AUTO;
-  return IFD_BACKEND_VULKAN;
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- watchdog ---- */
 
 static const char *volatile watched = "";
@@ -74,7 +61,7 @@ static void unwatch(void) { alarm(0); }
 /* The call timed out: -ETIMEDOUT, not much later than timeout_ns, with a
  * message. */
 static void check_timed_out(const char *what, int rc, uint64_t t0, uint64_t timeout_ns) {
-  uint64_t waited = now_ns() - t0;
+  uint64_t waited = test_now_ns() - t0;
   printf("%s: %d after %.1f ms (timeout %.1f ms): %s\n", what, rc, (double)waited / 1e6,
          (double)timeout_ns / 1e6, ifd_last_error());
   if (rc != -ETIMEDOUT) {
@@ -119,7 +106,7 @@ static void consumer_stops(ifd_context *ctx) {
     CHECK_RC(ifd_ring_end_frame(ring, k), 0);
   }
   watch("ifd_ring_begin_frame with a consumer that stopped", 10);
-  uint64_t t0 = now_ns();
+  uint64_t t0 = test_now_ns();
   k = 0;
   im = NULL;
   int rc = ifd_ring_begin_frame(ring, TIMEOUT, &k, &im);
@@ -129,9 +116,9 @@ static void consumer_stops(ifd_context *ctx) {
   /* The frame was not started: nothing to end, and asking again with no
    * time to wait fails at once. */
   CHECK_RC(ifd_ring_end_frame(ring, ahead + 1), -EINVAL);
-  t0 = now_ns();
+  t0 = test_now_ns();
   CHECK_RC(ifd_ring_begin_frame(ring, 0, &k, &im), -ETIMEDOUT);
-  CHECK(now_ns() - t0 < 50 * MS);
+  CHECK(test_now_ns() - t0 < 50 * MS);
 
   /* The consumer comes back and releases the oldest frame: work resumes. */
   watch("recovering after a release", 10);
@@ -143,9 +130,9 @@ static void consumer_stops(ifd_context *ctx) {
   /* Destroying with the consumer still silent: the queue may wait for
    * releases that never come; ifd_ring_destroy must not wait for them. */
   watch("ifd_ring_destroy with unreleased frames", 10);
-  t0 = now_ns();
+  t0 = test_now_ns();
   ifd_ring_destroy(ring);
-  printf("ifd_ring_destroy: %.1f ms\n", (double)(now_ns() - t0) / 1e6);
+  printf("ifd_ring_destroy: %.1f ms\n", (double)(test_now_ns() - t0) / 1e6);
   unwatch();
   ifd_vk_ring_destroy(vr);
   if (have_consumer) vkr_close(&consumer);
@@ -184,14 +171,14 @@ static void producer_stops(ifd_context *ctx) {
   /* Frame 2 is begun and never ended: the producer stopped. */
   CHECK_RC(ifd_ring_begin_frame(ring, 1000 * MS, &k, &im), 0);
   watch("ifd_vk_ring_wait_ready on a producer that stopped", 10);
-  uint64_t t0 = now_ns();
+  uint64_t t0 = test_now_ns();
   check_timed_out("ifd_vk_ring_wait_ready", ifd_vk_ring_wait_ready(vr, 2, TIMEOUT), t0, TIMEOUT);
   watch("ifd_vk_timeline_host_wait on a producer that stopped", 10);
-  t0 = now_ns();
+  t0 = test_now_ns();
   check_timed_out("ifd_vk_timeline_host_wait",
                   ifd_vk_timeline_host_wait(ifd_vk_ring_ready(vr), 2, TIMEOUT), t0, TIMEOUT);
   CHECK(strstr(ifd_last_error(), "2") != NULL); /* names the value waited for */
-  t0 = now_ns();
+  t0 = test_now_ns();
   check_timed_out("ifd_timeline_host_wait",
                   ifd_timeline_host_wait(ifd_ring_ready(ring), 2, TIMEOUT), t0, TIMEOUT);
   uint64_t v = 0;
@@ -233,10 +220,10 @@ static void stalled_queue(ifd_context *ctx) {
   }
   /* The queue now waits for releases 1 and 2, which never come. */
   watch("ifd_image_destroy while the queue waits for a dead consumer", 10);
-  uint64_t t0 = now_ns();
+  uint64_t t0 = test_now_ns();
   ifd_image_destroy(other);
-  printf("ifd_image_destroy: %.1f ms\n", (double)(now_ns() - t0) / 1e6);
-  CHECK(now_ns() - t0 < 5000 * MS);
+  printf("ifd_image_destroy: %.1f ms\n", (double)(test_now_ns() - t0) / 1e6);
+  CHECK(test_now_ns() - t0 < 5000 * MS);
   watch("ifd_ring_destroy", 10);
   ifd_ring_destroy(ring);
   unwatch();
@@ -278,9 +265,9 @@ static void start_frames(ifd_context *ctx, in_flight *f) {
 
 static void destroy_context_in_flight(ifd_context *ctx) {
   watch("ifd_context_destroy with frames in flight", 20);
-  uint64_t t0 = now_ns();
+  uint64_t t0 = test_now_ns();
   ifd_context_destroy(ctx);
-  uint64_t took = now_ns() - t0;
+  uint64_t took = test_now_ns() - t0;
   unwatch();
   printf("ifd_context_destroy: %.1f ms\n", (double)took / 1e6);
   CHECK(took < 10000 * MS);
@@ -328,7 +315,7 @@ int main(int argc, char **argv) {
   }
   setvbuf(stdout, NULL, _IOLBF, 0); /* in order with stderr, and kept if the watchdog fires */
   signal(SIGALRM, on_alarm);
-  ifd_backend backend = backend_from_env();
+  ifd_backend backend = test_backend_from_env();
   /* Drivers keep fds open from their first initialisation to exit: count
    * after one context has come and gone. */
   watch("creating and destroying a first context", 60);

@@ -11,16 +11,9 @@
 
 #include "test_util.h"
 
-static ifd_backend backend_from_env(void) {
-  const char *b = getenv("IFD_TEST_BACKEND");
-  if (b && strcmp(b, "cuda") == 0) return IFD_BACKEND_CUDA;
-  if (b && strcmp(b, "auto") == 0) return IFD_BACKEND_AUTO;
-  return IFD_BACKEND_VULKAN;
-}
-
 static ifd_context *open_context(void) {
   ifd_context *ctx = NULL;
-  int rc = ifd_context_create(backend_from_env(), 0, &ctx);
+  int rc = ifd_context_create(test_backend_from_env(), 0, &ctx);
   if (rc == -ENODEV || rc == -EOPNOTSUPP) SKIP("no producer device: %s", ifd_last_error());
   REQUIRE(rc == 0);
   return ctx;

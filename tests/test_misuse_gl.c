@@ -22,19 +22,6 @@
 #include "interop_fd/gl.h"
 #include "test_util.h"
 
-static ifd_backend backend_from_env(void) {
-  const char *b = getenv("IFD_TEST_BACKEND");
-  if (b && strcmp(b, "cuda") == 0) return IFD_BACKEND_CUDA;
-  if (b && strcmp(b, "auto") == 0) return IFD_BACKEND_AUTO;
-  return IFD_BACKEND_VULKAN;
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void check_message(const char *fn, const char *needle) {
   const char *m = ifd_last_error();
   size_t n = strlen(fn);
@@ -100,9 +87,9 @@ static void never_produced(ifd_context *ctx, ifd_gl_importer *imp, GLuint prog) 
     check_message("ifd_gl_ring_acquire", "not produced yet");
     CHECK(tex == 12345);
   }
-  uint64_t t0 = now_ns();
+  uint64_t t0 = test_now_ns();
   CHECK_RC(ifd_gl_ring_wait_ready(gr, 1, 20000000ull), -ETIMEDOUT);
-  uint64_t waited = now_ns() - t0;
+  uint64_t waited = test_now_ns() - t0;
   CHECK(waited >= 20000000ull && waited < 2000000000ull);
   printf("never_produced: %s\n", ifd_last_error());
 
@@ -122,10 +109,10 @@ static void never_produced(ifd_context *ctx, ifd_gl_importer *imp, GLuint prog) 
   /* The producer goes away before frame 2: no wait can succeed, none lasts. */
   ifd_ring_destroy(ring);
   if (!timelines) {
-    t0 = now_ns();
+    t0 = test_now_ns();
     CHECK_RC(ifd_gl_ring_wait_ready(gr, 2, 10000000000ull), -EPIPE);
     check_message("ifd_gl_ring_wait_ready", "destroyed after frame 1");
-    CHECK(now_ns() - t0 < 1000000000ull);
+    CHECK(test_now_ns() - t0 < 1000000000ull);
     CHECK_RC(ifd_gl_ring_acquire(gr, 2, &tex), -EPIPE);
     check_message("ifd_gl_ring_acquire", "never be produced");
   }
@@ -271,7 +258,7 @@ int main(void) {
    * gle_open was no longer current after a CUDA context was created and
    * destroyed (not diagnosed yet). */
   ifd_context *warm = NULL;
-  if (ifd_context_create(backend_from_env(), 0, &warm) == 0) ifd_context_destroy(warm);
+  if (ifd_context_create(test_backend_from_env(), 0, &warm) == 0) ifd_context_destroy(warm);
   if (!gle_open(why, sizeof(why))) SKIP("%s", why);
   /* The program is compiled first: NVIDIA's GL driver keeps its shader cache
    * files open from then on (two fds on the H200). */
@@ -279,7 +266,7 @@ int main(void) {
   REQUIRE(prog != 0);
   int fds_before = test_count_fds();
   ifd_context *ctx = NULL;
-  int rc = ifd_context_create(backend_from_env(), 0, &ctx);
+  int rc = ifd_context_create(test_backend_from_env(), 0, &ctx);
   if (rc == -ENODEV || rc == -EOPNOTSUPP) {
     gle_program_free(prog);
     gle_close();

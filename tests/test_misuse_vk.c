@@ -15,19 +15,6 @@
 #include "interop_fd/vulkan.h"
 #include "test_util.h"
 
-static ifd_backend backend_from_env(void) {
-  const char *b = getenv("IFD_TEST_BACKEND");
-  if (b && strcmp(b, "cuda") == 0) return IFD_BACKEND_CUDA;
-  if (b && strcmp(b, "auto") == 0) return IFD_BACKEND_AUTO;
-  return IFD_BACKEND_VULKAN;
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The message names fn once and contains needle. */
 static void check_message(const char *fn, const char *needle) {
   const char *m = ifd_last_error();
@@ -119,7 +106,7 @@ static ifd_vk_device_info app_info(const app *a) {
 
 static ifd_context *open_context(void) {
   ifd_context *ctx = NULL;
-  int rc = ifd_context_create(backend_from_env(), 0, &ctx);
+  int rc = ifd_context_create(test_backend_from_env(), 0, &ctx);
   if (rc == -ENODEV || rc == -EOPNOTSUPP) SKIP("no producer device: %s", ifd_last_error());
   REQUIRE(rc == 0);
   return ctx;
@@ -219,9 +206,9 @@ static void never_produced(app *a, ifd_context *ctx) {
   printf("never_produced: ring %s timelines\n", timelines ? "with" : "without");
 
   /* Frame 1 was never begun: the wait ends with -ETIMEDOUT, in time. */
-  uint64_t t0 = now_ns();
+  uint64_t t0 = test_now_ns();
   CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 20000000ull), -ETIMEDOUT);
-  uint64_t waited = now_ns() - t0;
+  uint64_t waited = test_now_ns() - t0;
   CHECK(waited >= 20000000ull && waited < 2000000000ull);
   printf("never_produced: wait for frame 1: %s\n", ifd_last_error());
   uint64_t k = 0;
@@ -234,10 +221,10 @@ static void never_produced(app *a, ifd_context *ctx) {
   /* A producer gone before frame 2: no one can ever produce it. */
   ifd_ring_destroy(ring);
   if (!timelines) {
-    t0 = now_ns();
+    t0 = test_now_ns();
     CHECK_RC(ifd_vk_ring_wait_ready(vr, 2, 10000000000ull), -EPIPE);
     check_message("ifd_vk_ring_wait_ready", "destroyed after frame 1");
-    CHECK(now_ns() - t0 < 1000000000ull); /* at once, not after the timeout */
+    CHECK(test_now_ns() - t0 < 1000000000ull); /* at once, not after the timeout */
     CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 0), 0); /* frame 1 was produced */
   }
   ifd_vk_ring_destroy(vr);

@@ -551,16 +551,10 @@ static bool selected(const char *filter, const char *label) {
   return false;
 }
 
-static ifd_backend env_backend(void) {
-  const char *b = getenv("IFD_TEST_BACKEND");
-  if (b && strcmp(b, "cuda") == 0) return IFD_BACKEND_CUDA;
-  return IFD_BACKEND_VULKAN;
-}
-
 int main(void) {
   producer p;
-  int rc = producer_open(&p, env_backend());
-  if (rc != 0) SKIP("no %s producer: %s", env_backend() == IFD_BACKEND_CUDA ? "CUDA" : "Vulkan",
+  int rc = producer_open(&p, test_backend_from_env());
+  if (rc != 0) SKIP("no %s producer: %s", test_backend_from_env() == IFD_BACKEND_CUDA ? "CUDA" : "Vulkan",
                     ifd_last_error());
   if (getenv("IFD_TEST_NEEDS_TIMELINES") && !p.timelines) {
     producer_close(&p);

@@ -9,19 +9,6 @@
 
 #include "test_util.h"
 
-static ifd_backend backend_from_env(void) {
-  const char *b = getenv("IFD_TEST_BACKEND");
-  if (b && strcmp(b, "cuda") == 0) return IFD_BACKEND_CUDA;
-  if (b && strcmp(b, "auto") == 0) return IFD_BACKEND_AUTO;
-  return IFD_BACKEND_VULKAN;
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int unsupported(ifd_context *ctx) {
   ifd_timeline *tl = NULL;
   int rc = ifd_timeline_create(ctx, 0, &tl);
@@ -55,9 +42,9 @@ static int roundtrip(ifd_context *ctx) {
   CHECK(v == 6);
 
   /* A wait that can never complete times out, promptly. */
-  uint64_t t0 = now_ns();
+  uint64_t t0 = test_now_ns();
   CHECK_RC(ifd_timeline_host_wait(tl, 100, 20000000ull), -ETIMEDOUT);
-  uint64_t waited = now_ns() - t0;
+  uint64_t waited = test_now_ns() - t0;
   CHECK(waited >= 15000000ull && waited < 2000000000ull);
 
   /* A second context imports the exported fd and sees the same values. */
@@ -106,17 +93,17 @@ int main(int argc, char **argv) {
   /* Drivers keep fds open from their first initialisation to process exit
    * (CUDA's cuInit): count after one context has come and gone. */
   ifd_context *ctx = NULL;
-  int rc = ifd_context_create(backend_from_env(), 0, &ctx);
+  int rc = ifd_context_create(test_backend_from_env(), 0, &ctx);
   if (rc == -ENODEV) SKIP("no device for this backend: %s", ifd_last_error());
   REQUIRE(rc == 0);
   ifd_context_destroy(ctx);
   int fds = test_count_fds();
-  REQUIRE(ifd_context_create(backend_from_env(), 0, &ctx) == 0);
+  REQUIRE(ifd_context_create(test_backend_from_env(), 0, &ctx) == 0);
   /* IFD_BACKEND_AUTO must prefer CUDA where it works: the GPU run sets
    * IFD_TEST_EXPECT_BACKEND=cuda to check that. */
   const char *expect = getenv("IFD_TEST_EXPECT_BACKEND");
   printf("backend: %s\n", ifd_context_backend(ctx) == IFD_BACKEND_CUDA ? "cuda" : "vulkan");
-  if (expect && backend_from_env() == IFD_BACKEND_AUTO)
+  if (expect && test_backend_from_env() == IFD_BACKEND_AUTO)
     CHECK(ifd_context_backend(ctx) ==
           (strcmp(expect, "cuda") == 0 ? IFD_BACKEND_CUDA : IFD_BACKEND_VULKAN));
   if (strcmp(argv[1], "unsupported") == 0) unsupported(ctx);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "interop_fd/interop_fd.h"
@@ -61,6 +62,22 @@ static inline int test_finish(const char *name) {
   }
   printf("%s: all checks passed\n", name);
   return 0;
+}
+
+/* The producer backend of a test: IFD_TEST_BACKEND=cuda or auto, else
+ * Vulkan (lavapipe on the CPU machines). */
+static inline ifd_backend test_backend_from_env(void) {
+  const char *b = getenv("IFD_TEST_BACKEND");
+  if (b && strcmp(b, "cuda") == 0) return IFD_BACKEND_CUDA;
+  if (b && strcmp(b, "auto") == 0) return IFD_BACKEND_AUTO;
+  return IFD_BACKEND_VULKAN;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+static inline uint64_t test_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Number of open fds of this process. */
