@@ -23,6 +23,7 @@
 
 #include "copy_count.h"
 #include "cuda_kernels.h"
+#include "producer.h"
 #include "gl_env.h"
 #include "interop_fd/gl.h"
 #include "interop_fd/vulkan.h"
@@ -46,78 +47,7 @@ static double now_s(void) {
 
 /* ------------------------------------------------------------ producer */
 
-typedef struct {
-  ifd_context *ctx;
-  const ifd_cuda_api *cu; /* CUDA producer only */
-  tk_kernels k;
-  CUcontext cu_ctx;
-  CUstream stream;
-} producer;
-
-static int producer_open(producer *p, ifd_backend backend) {
-  memset(p, 0, sizeof(*p));
-  int rc = ifd_context_create(backend, 0, &p->ctx);
-  if (rc != 0) return rc;
-  if (ifd_context_backend(p->ctx) != IFD_BACKEND_CUDA) return 0;
-  int err = 0;
-  p->cu = ifd_cuda_api_get(&err);
-  ifd_context_native n;
-  REQUIRE(p->cu && ifd_context_native_handles(p->ctx, &n) == 0);
-  p->cu_ctx = n.cu_context;
-  p->stream = n.cu_stream;
-  REQUIRE(p->cu->cuCtxPushCurrent(p->cu_ctx) == CUDA_SUCCESS);
-  REQUIRE(tk_load(p->cu, &p->k) == CUDA_SUCCESS);
-  CUcontext dummy;
-  p->cu->cuCtxPopCurrent(&dummy);
-  return 0;
-}
-
-static void producer_close(producer *p) {
-  if (p->cu) {
-    p->cu->cuCtxPushCurrent(p->cu_ctx);
-    tk_unload(&p->k);
-    CUcontext dummy;
-    p->cu->cuCtxPopCurrent(&dummy);
-  }
-  ifd_context_destroy(p->ctx);
-  memset(p, 0, sizeof(*p));
-}
-
-/* Writes the pattern (format, seed) into img: a kernel on CUDA (enqueued on
- * the context's stream), a host upload on Vulkan (blocking, test only). */
-static int producer_fill(producer *p, ifd_image *img, uint32_t seed) {
-  MAX_Format fmt = ifd_image_format(img);
-  uint32_t w = ifd_image_width(img), h = ifd_image_height(img);
-  if (p->cu) {
-    ifd_image_native n;
-    REQUIRE(ifd_image_native_handles(img, &n) == 0);
-    REQUIRE(p->cu->cuCtxPushCurrent(p->cu_ctx) == CUDA_SUCCESS);
-    int r = tk_fill_pattern(&p->k, p->stream, n.cu_device_ptr, n.row_pitch, w, h, fmt, seed);
-    CUcontext dummy;
-    p->cu->cuCtxPopCurrent(&dummy);
-    return r == CUDA_SUCCESS ? 0 : -EIO;
-  }
-  ifd_format_info fi;
-  ifd_format_query(fmt, &fi);
-  size_t pitch = (size_t)w * fi.bytes_per_pixel;
-  void *host = malloc(pitch * h);
-  REQUIRE(host);
-  test_fill_pattern(host, pitch, w, h, fmt, seed);
-  int rc = ifd_image_upload(img, host, pitch);
-  free(host);
-  return rc;
-}
-
-/* Makes sure the producer's queued writes are done (single-frame cases; the
- * ring cases use timelines instead). */
-static void producer_finish(producer *p) {
-  if (p->cu) {
-    p->cu->cuCtxPushCurrent(p->cu_ctx);
-    REQUIRE(p->cu->cuStreamSynchronize(p->stream) == CUDA_SUCCESS);
-    CUcontext dummy;
-    p->cu->cuCtxPopCurrent(&dummy);
-  }
-}
+typedef tp_producer producer; /* tests/producer.h */
 
 /* ------------------------------------------------------------ consumers */
 
@@ -223,8 +153,8 @@ static int run_case(producer *p, consumer *c, MAX_Format fmt, uint32_t w, uint32
   int rc = ifd_image_create(p->ctx, w, h, fmt, &img);
   CHECK_RC(rc, 0);
   if (rc != 0) goto done;
-  CHECK_RC(producer_fill(p, img, seed), 0);
-  producer_finish(p);
+  CHECK_RC(tp_fill(p, img, seed), 0);
+  tp_finish(p);
   CHECK_RC(ifd_image_describe(img, &d), 0);
   CHECK(fd_open(d.memory_fd) && (fcntl(d.memory_fd, F_GETFD) & FD_CLOEXEC));
   int fd_before = d.memory_fd;
@@ -262,13 +192,13 @@ done:
 
 static int mode_memory(bool gl) {
   producer p;
-  int rc = producer_open(&p, test_backend_from_env());
+  int rc = tp_open(&p, test_backend_from_env());
   if (rc == -ENODEV) SKIP("no producer device: %s", ifd_last_error());
   REQUIRE(rc == 0);
   consumer c;
   char why[512];
   if (consumer_open(&c, gl, NULL, NULL, why, sizeof(why)) != 0) {
-    producer_close(&p);
+    tp_close(&p);
     SKIP("no %s consumer: %s", gl ? "GL" : "Vulkan", why);
   }
   const int fds_start = test_count_fds();
@@ -288,7 +218,7 @@ static int mode_memory(bool gl) {
     test_failures++;
   }
   consumer_close(&c);
-  producer_close(&p);
+  tp_close(&p);
   return test_finish(gl ? "consumer_gl" : "consumer_vk");
 }
 
@@ -477,7 +407,7 @@ static void timeline_timeout(producer *p, consumer *c, bool count_fds) {
 
 static int mode_failures(void) {
   producer p;
-  int rc = producer_open(&p, test_backend_from_env());
+  int rc = tp_open(&p, test_backend_from_env());
   if (rc == -ENODEV) SKIP("no producer device: %s", ifd_last_error());
   REQUIRE(rc == 0);
   int ran = 0;
@@ -507,7 +437,7 @@ static int mode_failures(void) {
   CHECK_RC(ifd_vk_frame_cmd_acquire(NULL, VK_NULL_HANDLE, 0, 0), -EINVAL);
   CHECK_RC(ifd_gl_frame_update(NULL), -EINVAL);
   CHECK_RC(ifd_vk_importer_create(NULL, NULL), -EINVAL);
-  producer_close(&p);
+  tp_close(&p);
   if (!ran) SKIP("neither a Vulkan nor a GL consumer could be opened");
   return test_finish("consumer_failures");
 }
@@ -531,7 +461,7 @@ static void acceptance_solid(producer *p, consumer *c) {
         CUDA_SUCCESS);
   CUcontext dummy;
   p->cu->cuCtxPopCurrent(&dummy);
-  producer_finish(p);
+  tp_finish(p);
   for (int path = 1; path <= 2; path++) {
     ifd_frame_desc d;
     REQUIRE(ifd_image_describe(img, &d) == 0);
@@ -578,7 +508,7 @@ static void *producer_thread(void *v) {
     uint64_t k = 0;
     ifd_image *img = NULL;
     a->rc = ifd_ring_begin_frame(a->ring, 10 * SECOND, &k, &img);
-    if (a->rc == 0) a->rc = producer_fill(a->p, img, (uint32_t)k);
+    if (a->rc == 0) a->rc = tp_fill(a->p, img, (uint32_t)k);
     if (a->rc == 0) a->rc = ifd_ring_end_frame(a->ring, k);
     if (a->rc != 0) snprintf(a->error, sizeof(a->error), "frame %llu: %s",
                              (unsigned long long)k, ifd_last_error());
@@ -690,18 +620,18 @@ static void acceptance_animated(producer *p, consumer *c, uint64_t frames) {
 
 static int mode_acceptance(bool gl) {
   producer p;
-  int rc = producer_open(&p, IFD_BACKEND_CUDA);
+  int rc = tp_open(&p, IFD_BACKEND_CUDA);
   if (rc != 0) SKIP("no CUDA producer: %s", ifd_last_error());
   copy_count_interpose_cuda();
   consumer c;
   char why[512];
   if (consumer_open(&c, gl, copy_count_gipa, copy_count_get_proc, why, sizeof(why)) != 0) {
-    producer_close(&p);
+    tp_close(&p);
     SKIP("no %s consumer: %s", gl ? "GL" : "Vulkan", why);
   }
   if (gl && !ifd_gl_importer_has_timelines(c.gli)) {
     consumer_close(&c);
-    producer_close(&p);
+    tp_close(&p);
     SKIP("the GL context has no GL_EXT_semaphore_fd + GL_NV_timeline_semaphore");
   }
   const int fds_start = test_count_fds();
@@ -719,7 +649,7 @@ static int mode_acceptance(bool gl) {
   printf("open fds: %d at start, %d at the end\n", fds_start, fds_end);
   CHECK(fds_end == fds_start);
   consumer_close(&c);
-  producer_close(&p);
+  tp_close(&p);
   return test_finish(gl ? "acceptance_gl" : "acceptance_vk");
 }
 

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cuda_kernels.h"
+#include "producer.h"
 #include "interop_fd/vulkan.h"
 #include "test_util.h"
 #include "vk_render.h"
@@ -41,77 +41,20 @@ static const char *const path_names[] = {"auto", "copy", "linear"};
 
 /* ------------------------------------------------------------ producer */
 
+/* The producer of tests/producer.h, and whether its rings have timelines. */
 typedef struct {
-  ifd_context *ctx;
-  const ifd_cuda_api *cu;
-  tk_kernels k;
-  CUcontext cu_ctx;
-  CUstream stream;
+  tp_producer tp;
   bool timelines;
 } producer;
 
 static int producer_open(producer *p, ifd_backend backend) {
   memset(p, 0, sizeof(*p));
-  int rc = ifd_context_create(backend, 0, &p->ctx);
+  int rc = tp_open(&p->tp, backend);
   if (rc != 0) return rc;
   ifd_timeline *probe = NULL;
-  p->timelines = ifd_timeline_create(p->ctx, 0, &probe) == 0;
+  p->timelines = ifd_timeline_create(p->tp.ctx, 0, &probe) == 0;
   ifd_timeline_destroy(probe);
-  if (ifd_context_backend(p->ctx) != IFD_BACKEND_CUDA) return 0;
-  int err = 0;
-  p->cu = ifd_cuda_api_get(&err);
-  ifd_context_native n;
-  REQUIRE(p->cu && ifd_context_native_handles(p->ctx, &n) == 0);
-  p->cu_ctx = n.cu_context;
-  p->stream = n.cu_stream;
-  REQUIRE(p->cu->cuCtxPushCurrent(p->cu_ctx) == CUDA_SUCCESS);
-  REQUIRE(tk_load(p->cu, &p->k) == CUDA_SUCCESS);
-  CUcontext dummy;
-  p->cu->cuCtxPopCurrent(&dummy);
   return 0;
-}
-
-static void producer_close(producer *p) {
-  if (p->cu) {
-    p->cu->cuCtxPushCurrent(p->cu_ctx);
-    tk_unload(&p->k);
-    CUcontext dummy;
-    p->cu->cuCtxPopCurrent(&dummy);
-  }
-  ifd_context_destroy(p->ctx);
-  memset(p, 0, sizeof(*p));
-}
-
-/* Writes the pattern of `seed` as a w x h `fmt` frame with row pitch `pitch`
- * into img's memory: a kernel on the context's stream (CUDA), or a blocking
- * upload on the context's queue (Vulkan). With the Vulkan backend the frame's
- * layout must be img's own, or img must be an R8 image 256 bytes wide whose
- * rows are contiguous (the odd-pitch case). */
-static int producer_write(producer *p, ifd_image *img, MAX_Format fmt, uint32_t w, uint32_t h,
-                          uint32_t pitch, uint32_t seed) {
-  if (p->cu) {
-    ifd_image_native n;
-    REQUIRE(ifd_image_native_handles(img, &n) == 0);
-    REQUIRE(p->cu->cuCtxPushCurrent(p->cu_ctx) == CUDA_SUCCESS);
-    int r = tk_fill_pattern(&p->k, p->stream, n.cu_device_ptr, pitch, w, h, fmt, seed);
-    CUcontext dummy;
-    p->cu->cuCtxPopCurrent(&dummy);
-    return r == CUDA_SUCCESS ? 0 : -EIO;
-  }
-  uint32_t iw = ifd_image_width(img), ih = ifd_image_height(img);
-  ifd_format_info fi;
-  ifd_format_query(ifd_image_format(img), &fi);
-  /* The image's own layout, or raw bytes laid over an R8 image's rows. */
-  bool raw = ifd_image_format(img) != fmt || iw != w;
-  size_t row = raw ? (size_t)iw * fi.bytes_per_pixel : pitch;
-  size_t rows = raw ? ih : h;
-  uint8_t *host = calloc(rows, row);
-  REQUIRE(host);
-  REQUIRE((size_t)pitch * h <= row * rows);
-  test_fill_pattern(host, pitch, w, h, fmt, seed);
-  int rc = ifd_image_upload(img, host, row);
-  free(host);
-  return rc;
 }
 
 /* ------------------------------------------------------------ consumer */
@@ -366,8 +309,7 @@ static void *producer_main(void *v) {
     ifd_image *img = NULL;
     a->rc = ifd_ring_begin_frame(a->ring, 10 * SECOND, &k, &img);
     if (a->rc == 0)
-      a->rc = producer_write(a->p, img, ifd_image_format(img), ifd_image_width(img),
-                             ifd_image_height(img), ifd_image_row_pitch(img), (uint32_t)k);
+      a->rc = tp_fill(&a->p->tp, img, (uint32_t)k);
     if (a->rc == 0) a->rc = ifd_ring_end_frame(a->ring, k);
     if (a->rc != 0)
       snprintf(a->error, sizeof(a->error), "frame %llu: %s", (unsigned long long)k,
@@ -398,7 +340,7 @@ static void run_ring(producer *p, consumer *c, MAX_Format fmt, uint32_t w, uint3
   ifd_ring *ring = NULL;
   ifd_vk_ring *vr = NULL;
   ifd_ring_desc d;
-  int rc = ifd_ring_create(p->ctx, depth, w, h, fmt, &ring);
+  int rc = ifd_ring_create(p->tp.ctx, depth, w, h, fmt, &ring);
   if (rc != 0) {
     fprintf(stderr, "FAIL %s: ifd_ring_create: %d (%s)\n", label, rc, ifd_last_error());
     t->failed++;
@@ -494,22 +436,17 @@ static void run_odd_pitch(producer *p, consumer *c, MAX_Format fmt, int path, co
   uint32_t pitch = (w + 1) * fi.bytes_per_pixel;
   uint32_t rows = (uint32_t)(((uint64_t)pitch * h + 255) / 256);
   ifd_image *backing = NULL;
-  REQUIRE(ifd_image_create(p->ctx, 256, rows, MAX_FMT_R8, &backing) == 0);
+  REQUIRE(ifd_image_create(p->tp.ctx, 256, rows, MAX_FMT_R8, &backing) == 0);
   t->cases++;
   t->frames++;
-  if (!p->cu && ifd_image_row_pitch(backing) != 256) {
+  if (!p->tp.cu && ifd_image_row_pitch(backing) != 256) {
     printf("odd pitch: the device pads a 256-byte R8 row to %u bytes; case %s not run\n",
            ifd_image_row_pitch(backing), label);
     ifd_image_destroy(backing);
     return;
   }
-  REQUIRE(producer_write(p, backing, fmt, w, h, pitch, 5) == 0);
-  if (p->cu) {
-    p->cu->cuCtxPushCurrent(p->cu_ctx);
-    REQUIRE(p->cu->cuStreamSynchronize(p->stream) == CUDA_SUCCESS);
-    CUcontext dummy;
-    p->cu->cuCtxPopCurrent(&dummy);
-  }
+  REQUIRE(tp_write(&p->tp, backing, fmt, w, h, pitch, 5) == 0);
+  tp_finish(&p->tp);
   ifd_frame_desc d;
   REQUIRE(ifd_image_describe(backing, &d) == 0);
   d.width = w;
@@ -557,20 +494,20 @@ int main(void) {
   if (rc != 0) SKIP("no %s producer: %s", test_backend_from_env() == IFD_BACKEND_CUDA ? "CUDA" : "Vulkan",
                     ifd_last_error());
   if (getenv("IFD_TEST_NEEDS_TIMELINES") && !p.timelines) {
-    producer_close(&p);
+    tp_close(&p.tp);
     SKIP("the producer cannot export timelines here (a GPU test: it stresses device-side "
          "hand-over)");
   }
   consumer c;
   char why[512];
   if (consumer_open(&c, why, sizeof(why)) != 0) {
-    producer_close(&p);
+    tp_close(&p.tp);
     SKIP("no Vulkan consumer: %s", why);
   }
   const char *filter = getenv("IFD_STRESS_FILTER");
   static const uint32_t all_sizes[][2] = {{61, 37}, {1, 1}, {1920, 1080}, {3840, 2160}};
   const size_t n_sizes = p.timelines ? 4 : 2;
-  const char *backend = p.cu ? "cuda" : "vulkan";
+  const char *backend = p.tp.cu ? "cuda" : "vulkan";
   printf("ring stress: %s producer, consumer %s, %s; sizes:", backend,
          c.r.timelines ? "with timelines" : "without timelines",
          p.timelines ? "device-side hand-over" : "host hand-over");
@@ -605,7 +542,7 @@ int main(void) {
          t.cases, (unsigned long long)t.frames, SAMPLES, t.failed, t.unavailable);
   const int fds_end = test_count_fds();
   consumer_close(&c);
-  producer_close(&p);
+  tp_close(&p.tp);
   if (fds_end != fds_start) {
     fprintf(stderr, "open fds: %d at start, %d at the end\n", fds_start, fds_end);
     test_failures++;
