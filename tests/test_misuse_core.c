@@ -96,13 +96,24 @@ static void last_error_is_the_last_call(void) {
   check_message("ifd_ring_end_frame", "never begun");
   CHECK(strstr(ifd_last_error(), "99") == NULL);
 
-  /* Failures that pass through an inner call name each function once. */
+  /* A ring's image is destroyed only with its ring: refused, still live. */
   ifd_image *img = ifd_ring_image(ring, 0);
-  ifd_image_destroy(img); /* a ring image destroyed behind the ring's back */
-  ifd_ring_desc d;
-  CHECK_RC(ifd_ring_export(ring, &d), -EINVAL);
-  check_message("ifd_ring_export", "not a live handle");
+  ifd_image_destroy(img);
+  check_message("ifd_image_destroy", "belongs to a ring");
   CHECK(strstr(ifd_last_error(), "count 99") == NULL);
+  CHECK(ifd_image_width(img) == 64);
+  ifd_ring_desc d;
+  CHECK_RC(ifd_ring_export(ring, &d), 0);
+  ifd_ring_desc_close(&d);
+  if (ifd_ring_release(ring)) {
+    ifd_timeline_destroy(ifd_ring_release(ring));
+    check_message("ifd_timeline_destroy", "belongs to a ring");
+    uint64_t v = 1;
+    CHECK_RC(ifd_timeline_value(ifd_ring_release(ring), &v), 0);
+  }
+  /* Failures that pass through an inner call name each function once. */
+  CHECK_RC(ifd_image_create(ctx, 8, 8, MAX_FMT_R8, &img), 0);
+  ifd_image_destroy(img);
   int fd = -1;
   uint64_t size;
   uint32_t pitch, w, h;

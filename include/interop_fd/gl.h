@@ -98,9 +98,10 @@ IFD_API int ifd_gl_importer_has_timelines(const ifd_gl_importer *importer);
  * values equals desc->device_uuid unless that is all zero).
  * fd ownership: on success desc->memory_fd is consumed and set to -1; on
  * failure it is untouched. desc->timeline_fd is never touched.
- * Errors: -EINVAL bad desc; -EXDEV another device; -EBADF fd not open;
- *         -EOPNOTSUPP path impossible here (message says why); -EIO GL
- *         refused the memory (e.g. not a memory fd). */
+ * Errors: -EINVAL bad desc, or memory_fd is of a kind no driver exports
+ *         (a pipe, socket, folder, /dev/null, ...); -EXDEV another device;
+ *         -EBADF fd not open; -EOPNOTSUPP path impossible here (message says
+ *         why); -EIO GL refused the memory (e.g. not a memory fd). */
 IFD_API int ifd_gl_frame_import(ifd_gl_importer *importer, ifd_frame_desc *desc,
                                 ifd_gl_path path, ifd_gl_frame **out);
 IFD_API void ifd_gl_frame_destroy(ifd_gl_frame *frame);

@@ -166,6 +166,8 @@ IFD_API int ifd_image_create(ifd_context *ctx, uint32_t width, uint32_t height, 
  * for a consumer's ring release that has not come (it could not go idle): then
  * the memory is freed by a later destroy that finds the queue free, or by
  * ifd_context_destroy. fds already exported stay valid for their importers.
+ * An image of a ring is destroyed only with its ring: destroying it here is
+ * refused (the message says so, the handle stays valid).
  * Blocks: until the context is idle, never on a consumer that stopped. */
 IFD_API void ifd_image_destroy(ifd_image *image);
 
@@ -222,7 +224,8 @@ IFD_API int ifd_timeline_import_fd(ifd_context *ctx, int fd, ifd_timeline **out)
 /* Destroys the timeline. Its exported fds stay valid for their importers.
  * Work already enqueued may still signal or wait on it, so the semaphore
  * itself goes once the context's queue/stream is idle, as for
- * ifd_image_destroy. Blocks: as ifd_image_destroy. */
+ * ifd_image_destroy. A ring's ready or release timeline is destroyed only
+ * with its ring (refused here, as for images). Blocks: as ifd_image_destroy. */
 IFD_API void ifd_timeline_destroy(ifd_timeline *tl);
 
 /* Exports a new OPAQUE_FD of the semaphore; the caller owns it.

@@ -144,8 +144,10 @@ IFD_API int ifd_vk_importer_device_uuid(const ifd_vk_importer *importer, uint8_t
  * fd ownership: on success desc->memory_fd is consumed and set to -1; on
  * failure it is untouched and still yours. desc->timeline_fd is never touched
  * (import it with ifd_vk_timeline_import).
- * Errors: -EINVAL bad desc; -EXDEV the memory belongs to another device
- *         (UUIDs differ); -EBADF memory_fd not open; -EOPNOTSUPP the path
+ * Errors: -EINVAL bad desc, or memory_fd is of a kind no driver exports
+ *         (a pipe, socket, folder, /dev/null, ...); -EXDEV the memory belongs
+ *         to another device (UUIDs differ); -EBADF memory_fd not open;
+ *         -EOPNOTSUPP the path
  *         cannot be used here (the message says why); -ENOMEM; -EIO the
  *         driver refused the fd (e.g. not a memory fd). */
 IFD_API int ifd_vk_frame_import(ifd_vk_importer *importer, ifd_frame_desc *desc,

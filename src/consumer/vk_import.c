@@ -307,7 +307,9 @@ int ifd_vk_importer_device_uuid(const ifd_vk_importer *imp, uint8_t out[16]) {
  * caller otherwise) as `size` bytes usable for resources with type `bits`. */
 static int import_memory(ifd_vk_importer *imp, int fd, uint64_t size, int type,
                          VkDeviceMemory *out) {
-  if (type < 0) return ifd_fail(-EOPNOTSUPP, "no memory type accepts the imported resource");
+  if (type < 0)
+    return ifd_fail(-EOPNOTSUPP, "no memory type of this device accepts the imported resource "
+                                 "(Vulkan-exported memory: the type its exporter allocated with)");
   VkImportMemoryFdInfoKHR import = {.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
                                     .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
                                     .fd = fd};
@@ -372,6 +374,57 @@ static int linear_verdict(const ifd_vk_importer *imp, ifd_backend exporter) {
   return 0;
 }
 
+/* The memory type an import of d names: for memory a Vulkan device exported,
+ * the type its exporter allocated with, worked out again on this device by
+ * the exporter's rule (ifd_vk_export_memory_type over the bits of a buffer with
+ * the exporter's usage and of a linear image of the frame), since OPAQUE_FD
+ * imports must name it; -1 if that type is not in `bits` (what the importing
+ * resource allows). For other exporters, the first device-local type of
+ * `bits` (`linear`: a host-visible one, ifd_vk_linear_memory_type). */
+static int import_type(ifd_vk_importer *imp, const ifd_frame_desc *d, const ifd_format_info *info,
+                       uint32_t bits, bool linear) {
+  if (d->exporter != IFD_BACKEND_VULKAN)
+    return linear ? ifd_vk_linear_memory_type(&imp->memory, bits)
+                  : ifd_vk_shared_memory_type(&imp->memory, bits);
+  VkExternalMemoryBufferCreateInfo ebi = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
+  VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                            .pNext = &ebi,
+                            .size = d->size,
+                            .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                     VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+                                     VK_BUFFER_USAGE_STORAGE_BUFFER_BIT};
+  VkMemoryRequirements req;
+  VkBuffer b = VK_NULL_HANDLE;
+  if (imp->vkCreateBuffer(imp->device, &bci, NULL, &b) != VK_SUCCESS) return -1;
+  imp->vkGetBufferMemoryRequirements(imp->device, b, &req);
+  imp->vkDestroyBuffer(imp->device, b, NULL);
+  uint32_t buffer_bits = req.memoryTypeBits, linear_bits = UINT32_MAX;
+  VkExternalMemoryImageCreateInfo eii = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
+  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                           .pNext = &eii,
+                           .imageType = VK_IMAGE_TYPE_2D,
+                           .format = (VkFormat)info->vk_format,
+                           .extent = {d->width, d->height, 1},
+                           .mipLevels = 1,
+                           .arrayLayers = 1,
+                           .samples = VK_SAMPLE_COUNT_1_BIT,
+                           .tiling = VK_IMAGE_TILING_LINEAR,
+                           .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                           .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+  VkImage probe = VK_NULL_HANDLE;
+  if (imp->vkCreateImage(imp->device, &ici, NULL, &probe) == VK_SUCCESS) {
+    imp->vkGetImageMemoryRequirements(imp->device, probe, &req);
+    imp->vkDestroyImage(imp->device, probe, NULL);
+    linear_bits = req.memoryTypeBits;
+  }
+  int type = ifd_vk_export_memory_type(&imp->memory, buffer_bits, linear_bits);
+  return type >= 0 && (bits & (1u << type)) ? type : -1;
+}
+
 /* LINEAR: an image aliasing the memory. -EOPNOTSUPP (nothing consumed) where
  * the driver's linear layout does not match the frame. */
 static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
@@ -424,9 +477,7 @@ static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
    * type the host could map (ifd_vk_linear_memory_type). Memory a Vulkan
    * device made must be imported with the type it was made with, so there
    * that type itself must be one. */
-  int type = d->exporter == IFD_BACKEND_VULKAN
-                 ? ifd_vk_shared_memory_type(&imp->memory, req.memoryTypeBits)
-                 : ifd_vk_linear_memory_type(&imp->memory, req.memoryTypeBits);
+  int type = import_type(imp, d, f->info, req.memoryTypeBits, true);
   if (type < 0 || !(imp->memory.memoryTypes[type].propertyFlags &
                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
     return ifd_fail(-EOPNOTSUPP, "%s would alias a linear %s image on %s memory of a type the "
@@ -463,8 +514,7 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   VkMemoryRequirements req;
   imp->vkGetBufferMemoryRequirements(imp->device, f->h.buffer, &req);
   int rc = import_memory(imp, fd, d->size,
-                         ifd_vk_shared_memory_type(&imp->memory, req.memoryTypeBits),
-                         &f->h.memory);
+                         import_type(imp, d, f->info, req.memoryTypeBits, false), &f->h.memory);
   if (rc != 0) return rc;
   r = imp->vkBindBufferMemory(imp->device, f->h.buffer, f->h.memory, 0);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkBindBufferMemory");

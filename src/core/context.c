@@ -116,7 +116,16 @@ void ifd_context_destroy(ifd_context *ctx) {
   ifd_ring_release_waits(ctx); /* else a stopped consumer keeps the queue busy */
   ifd_ring_context_gone(ctx);
   ifd_context_sweep(ctx);
-  while (ctx->timelines) ifd_timeline_destroy_locked(ctx->timelines);
+  /* The context is idle now: no sweep per timeline. */
+  while (ctx->timelines) {
+    ifd_timeline *tl = ctx->timelines;
+    tl->ring_owned = false;
+    ctx->timelines = tl->next;
+    ifd_handle_remove(tl);
+    ifd_semfd_forget(tl);
+    ctx->ops->timeline_destroy(tl);
+    free(tl);
+  }
   while (ctx->images) {
     ifd_image *image = ctx->images;
     ctx->images = image->next;

@@ -52,6 +52,12 @@ void ifd_image_destroy(ifd_image *image) {
   if (!image || ifd_check_image(image, "ifd_image_destroy") != 0) return;
   ifd_context *ctx = image->ctx;
   pthread_mutex_lock(&ctx->lock);
+  if (image->ring_owned) {
+    pthread_mutex_unlock(&ctx->lock);
+    ifd_fail(-EINVAL, "ifd_image_destroy: the image belongs to a ring: ifd_ring_destroy "
+                      "destroys it");
+    return;
+  }
   ifd_handle_remove(image);
   for (ifd_image **p = &ctx->images; *p; p = &(*p)->next) {
     if (*p == image) {

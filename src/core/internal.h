@@ -60,6 +60,7 @@ struct ifd_image {
   const ifd_format_info *info;
   uint32_t width, height, row_pitch;
   uint64_t size;
+  bool ring_owned; /* a ring's: only ifd_ring_destroy (or the context) destroys it */
   void *impl;
 };
 
@@ -68,6 +69,7 @@ struct ifd_timeline {
   ifd_timeline *next;
   uint64_t last_signaled; /* highest value enqueued or initial value */
   bool imported;          /* from ifd_timeline_import_fd */
+  bool ring_owned;        /* a ring's ready or release: see ifd_image */
   void *impl;
 };
 

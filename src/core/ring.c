@@ -253,6 +253,8 @@ int ifd_ring_create(ifd_context *ctx, uint32_t count, uint32_t width, uint32_t h
     return ifd_fail(rc, "%s", msg);
   }
   pthread_mutex_lock(&ctx->lock);
+  for (uint32_t i = 0; i < count; i++) ring->images[i]->ring_owned = true;
+  if (ring->ready) ring->ready->ring_owned = ring->release->ring_owned = true;
   ring->next = ctx->rings;
   ctx->rings = ring;
   pthread_mutex_unlock(&ctx->lock);
@@ -310,7 +312,10 @@ void ifd_ring_destroy(ifd_ring *ring) {
       ifd_timeline_value(ring->release, &v) == 0 && v < ring->waited)
     (void)release_from_host(ring, ring->waited, 0);
   ifd_handle_remove(ring);
-  /* Each destroy is a no-op on a handle already gone with its context. */
+  pthread_mutex_lock(&ctx->lock);
+  for (uint32_t i = 0; i < ring->count; i++) ring->images[i]->ring_owned = false;
+  if (ring->ready) ring->ready->ring_owned = ring->release->ring_owned = false;
+  pthread_mutex_unlock(&ctx->lock);
   ifd_timeline_destroy(ring->release);
   ifd_timeline_destroy(ring->ready);
   for (uint32_t i = 0; i < ring->count; i++) ifd_image_destroy(ring->images[i]);
@@ -420,11 +425,13 @@ int ifd_ring_begin_frame(ifd_ring *ring, uint64_t timeout_ns, uint64_t *out_fram
       pthread_mutex_unlock(&ring->lock);
       uint64_t v = 0;
       if (!in_order && (ifd_timeline_value(ring->release, &v) != 0 || v < need)) {
-        rc = ifd_timeline_wait(ring->release, need);
-        if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+        /* Raised before the wait is queued, so that a destroy on another
+         * thread never takes the queue for one that can go idle. */
         pthread_mutex_lock(&ring->lock);
         if (need > ring->waited) ring->waited = need;
         pthread_mutex_unlock(&ring->lock);
+        rc = ifd_timeline_wait(ring->release, need);
+        if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
       }
     }
   }

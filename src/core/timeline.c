@@ -104,7 +104,11 @@ void ifd_timeline_destroy(ifd_timeline *tl) {
   if (!tl || ifd_check_timeline(tl, "ifd_timeline_destroy") != 0) return;
   ifd_context *ctx = tl->ctx;
   pthread_mutex_lock(&ctx->lock);
-  ifd_timeline_destroy_locked(tl);
+  if (tl->ring_owned)
+    ifd_fail(-EINVAL, "ifd_timeline_destroy: the timeline belongs to a ring: ifd_ring_destroy "
+                      "destroys it");
+  else
+    ifd_timeline_destroy_locked(tl);
   pthread_mutex_unlock(&ctx->lock);
 }
 

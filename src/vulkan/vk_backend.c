@@ -107,10 +107,9 @@ static int vk_image_create(ifd_image *image) {
   }
   VkMemoryRequirements req;
   d->fn.vkGetBufferMemoryRequirements(d->device, im->buffer, &req);
-  /* The type importers name too (ifd_vk_shared_memory_type). */
-  int type = ifd_vk_shared_memory_type(&d->memory, req.memoryTypeBits & type_bits);
-  if (type < 0) type = ifd_vk_shared_memory_type(&d->memory, req.memoryTypeBits);
-  if (type < 0 || !(d->memory.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)) {
+  /* The type importers name too (ifd_vk_export_memory_type). */
+  int type = ifd_vk_export_memory_type(&d->memory, req.memoryTypeBits, type_bits);
+  if (type < 0) {
     vk_image_free(d, im);
     return ifd_fail(-ENOMEM, "%s has no device-local memory type for an exportable buffer",
                     d->props.deviceName);

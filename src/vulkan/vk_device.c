@@ -60,6 +60,13 @@ int ifd_vk_shared_memory_type(const VkPhysicalDeviceMemoryProperties *mp, uint32
   return first_type(mp, type_bits, prefer, IFD_ARRAY_LEN(prefer));
 }
 
+int ifd_vk_export_memory_type(const VkPhysicalDeviceMemoryProperties *mp, uint32_t buffer_bits,
+                              uint32_t linear_image_bits) {
+  static const VkMemoryPropertyFlags local[] = {VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT};
+  int type = first_type(mp, buffer_bits & linear_image_bits, local, 1);
+  return type >= 0 ? type : first_type(mp, buffer_bits, local, 1);
+}
+
 int ifd_vk_linear_memory_type(const VkPhysicalDeviceMemoryProperties *mp, uint32_t type_bits) {
   static const VkMemoryPropertyFlags prefer[] = {
       VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,

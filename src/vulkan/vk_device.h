@@ -127,6 +127,14 @@ int ifd_vk_memory_type(const ifd_vk_device *d, uint32_t type_bits, VkMemoryPrope
  * in type_bits, else the first type; -1 if type_bits is empty. */
 int ifd_vk_shared_memory_type(const VkPhysicalDeviceMemoryProperties *mp, uint32_t type_bits);
 
+/* The type the Vulkan backend allocates an exported frame with, from the
+ * memoryTypeBits of its buffer and of a linear image of the frame: the first
+ * device-local type both allow, else the first the buffer allows; -1 if none.
+ * An importer of such memory computes it again (same device, same rule), since
+ * OPAQUE_FD imports must name the exporter's type. */
+int ifd_vk_export_memory_type(const VkPhysicalDeviceMemoryProperties *mp, uint32_t buffer_bits,
+                              uint32_t linear_image_bits);
+
 /* The memory type a linear image aliasing imported memory needs: one the
  * host can map (device-local first), or -1. Memory the CPU can map is plain
  * pitch-linear on every driver, as producers write frames; on NVIDIA's driver
