@@ -19,19 +19,6 @@ static ifd_context *open_context(void) {
   return ctx;
 }
 
-/* The message starts with fn, names it once, and contains `needle`. */
-static void check_message(const char *fn, const char *needle) {
-  const char *m = ifd_last_error();
-  size_t n = strlen(fn);
-  int ok = strncmp(m, fn, n) == 0 && strstr(m + n, fn) == NULL &&
-           (!needle || strstr(m, needle) != NULL);
-  if (!ok) {
-    fprintf(stderr, "message of %s is wrong (want one prefix%s%s): \"%s\"\n", fn,
-            needle ? " and " : "", needle ? needle : "", m);
-    test_failures++;
-  }
-}
-
 static void context_destroyed_first(void) {
   int fds_before = test_count_fds();
   ifd_context *ctx = open_context();
@@ -51,21 +38,21 @@ static void context_destroyed_first(void) {
   k = 0;
   img = (ifd_image *)&k; /* must stay untouched */
   CHECK_RC(ifd_ring_begin_frame(ring, 1000000ull, &k, &img), -EINVAL);
-  check_message("ifd_ring_begin_frame", "context was destroyed first");
+  test_check_message("ifd_ring_begin_frame", "context was destroyed first");
   CHECK(k == 0 && img == (ifd_image *)&k);
   CHECK_RC(ifd_ring_end_frame(ring, 2), -EINVAL);
-  check_message("ifd_ring_end_frame", "context was destroyed first");
+  test_check_message("ifd_ring_end_frame", "context was destroyed first");
   CHECK_RC(ifd_ring_release_frame(ring, 1), -EINVAL);
-  check_message("ifd_ring_release_frame", "context was destroyed first");
+  test_check_message("ifd_ring_release_frame", "context was destroyed first");
   CHECK_RC(ifd_ring_export(ring, &d), -EINVAL);
-  check_message("ifd_ring_export", "context was destroyed first");
+  test_check_message("ifd_ring_export", "context was destroyed first");
   CHECK(d.ready_fd == -1 && d.frames[0].memory_fd == -1);
   CHECK(ifd_ring_count(ring) == 0);
   CHECK(ifd_ring_image(ring, 0) == NULL);
   CHECK(ifd_ring_ready(ring) == NULL && ifd_ring_release(ring) == NULL);
   ifd_ring_destroy(ring); /* frees the ring only */
   CHECK_RC(ifd_ring_end_frame(ring, 2), -EINVAL); /* now an unknown handle */
-  check_message("ifd_ring_end_frame", "not a live handle");
+  test_check_message("ifd_ring_end_frame", "not a live handle");
   ifd_ring_destroy(ring); /* a second destroy is refused, not a double free */
   CHECK(test_count_fds() == fds_before);
 
@@ -86,20 +73,20 @@ static void last_error_is_the_last_call(void) {
   ifd_ring *ring = NULL;
   /* A first failure with a message of its own... */
   CHECK_RC(ifd_ring_create(ctx, 99, 64, 32, MAX_FMT_RGBA8, &ring), -EINVAL);
-  check_message("ifd_ring_create", "count 99");
+  test_check_message("ifd_ring_create", "count 99");
   REQUIRE(ifd_ring_create(ctx, 2, 64, 32, MAX_FMT_RGBA8, &ring) == 0);
   /* A success (here without timelines on lavapipe, an internal fallback)
    * leaves the last failure's message as it was. */
   CHECK(strstr(ifd_last_error(), "count 99") != NULL);
   /* ...is not part of the next failure's message. */
   CHECK_RC(ifd_ring_end_frame(ring, 5), -EINVAL);
-  check_message("ifd_ring_end_frame", "never begun");
+  test_check_message("ifd_ring_end_frame", "never begun");
   CHECK(strstr(ifd_last_error(), "99") == NULL);
 
   /* A ring's image is destroyed only with its ring: refused, still live. */
   ifd_image *img = ifd_ring_image(ring, 0);
   ifd_image_destroy(img);
-  check_message("ifd_image_destroy", "belongs to a ring");
+  test_check_message("ifd_image_destroy", "belongs to a ring");
   CHECK(strstr(ifd_last_error(), "count 99") == NULL);
   CHECK(ifd_image_width(img) == 64);
   ifd_ring_desc d;
@@ -107,7 +94,7 @@ static void last_error_is_the_last_call(void) {
   ifd_ring_desc_close(&d);
   if (ifd_ring_release(ring)) {
     ifd_timeline_destroy(ifd_ring_release(ring));
-    check_message("ifd_timeline_destroy", "belongs to a ring");
+    test_check_message("ifd_timeline_destroy", "belongs to a ring");
     uint64_t v = 1;
     CHECK_RC(ifd_timeline_value(ifd_ring_release(ring), &v), 0);
   }
@@ -119,18 +106,18 @@ static void last_error_is_the_last_call(void) {
   uint32_t pitch, w, h;
   MAX_Format f;
   CHECK_RC(AsyncRT_DeviceBuffer_export_fd(img, &fd, &size, &pitch, &w, &h, &f), -EINVAL);
-  check_message("AsyncRT_DeviceBuffer_export_fd", "not a live handle");
+  test_check_message("AsyncRT_DeviceBuffer_export_fd", "not a live handle");
   CHECK_RC(AsyncRT_Signal_timeline_semaphore_fd(-1, 1), -EBADF);
-  check_message("AsyncRT_Signal_timeline_semaphore_fd", NULL);
+  test_check_message("AsyncRT_Signal_timeline_semaphore_fd", NULL);
   ifd_timeline *tl = NULL;
   int rc = ifd_timeline_create(ctx, 0, &tl);
   if (rc == 0) {
     CHECK_RC(ifd_timeline_signal(tl, 0), -EINVAL); /* not above the initial value */
-    check_message("ifd_timeline_signal", "not above");
+    test_check_message("ifd_timeline_signal", "not above");
     ifd_timeline_destroy(tl);
   } else {
     CHECK_RC(rc, -EOPNOTSUPP);
-    check_message("ifd_timeline_create", NULL);
+    test_check_message("ifd_timeline_create", NULL);
   }
   /* A success leaves the last failure's message alone (documented). */
   char before[256];

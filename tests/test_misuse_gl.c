@@ -22,16 +22,6 @@
 #include "interop_fd/gl.h"
 #include "test_util.h"
 
-static void check_message(const char *fn, const char *needle) {
-  const char *m = ifd_last_error();
-  size_t n = strlen(fn);
-  if (strncmp(m, fn, n) != 0 || strstr(m + n, fn) != NULL || !strstr(m, needle)) {
-    fprintf(stderr, "message of %s is wrong (want one prefix and \"%s\"): \"%s\"\n", fn, needle,
-            m);
-    test_failures++;
-  }
-}
-
 enum { W = 32, H = 16 };
 static const MAX_Format FMT = MAX_FMT_RGBA8;
 
@@ -84,7 +74,7 @@ static void never_produced(ifd_context *ctx, ifd_gl_importer *imp, GLuint prog) 
   uint32_t tex = 12345;
   if (!timelines) {
     CHECK_RC(ifd_gl_ring_acquire(gr, 1, &tex), -EAGAIN);
-    check_message("ifd_gl_ring_acquire", "not produced yet");
+    test_check_message("ifd_gl_ring_acquire", "not produced yet");
     CHECK(tex == 12345);
   }
   uint64_t t0 = test_now_ns();
@@ -111,10 +101,10 @@ static void never_produced(ifd_context *ctx, ifd_gl_importer *imp, GLuint prog) 
   if (!timelines) {
     t0 = test_now_ns();
     CHECK_RC(ifd_gl_ring_wait_ready(gr, 2, 10000000000ull), -EPIPE);
-    check_message("ifd_gl_ring_wait_ready", "destroyed after frame 1");
+    test_check_message("ifd_gl_ring_wait_ready", "destroyed after frame 1");
     CHECK(test_now_ns() - t0 < 1000000000ull);
     CHECK_RC(ifd_gl_ring_acquire(gr, 2, &tex), -EPIPE);
-    check_message("ifd_gl_ring_acquire", "never be produced");
+    test_check_message("ifd_gl_ring_acquire", "never be produced");
   }
   ifd_gl_ring_destroy(gr);
 }
@@ -151,21 +141,21 @@ static void wrong_context(ifd_context *ctx, ifd_gl_importer *imp, GLuint prog) {
                            round == 0 ? other : EGL_NO_CONTEXT));
     uint32_t tex = 12345;
     CHECK_RC(ifd_gl_ring_acquire(gr, 1, &tex), -EINVAL);
-    check_message("ifd_gl_ring_acquire", who);
+    test_check_message("ifd_gl_ring_acquire", who);
     CHECK(tex == 12345);
     CHECK_RC(ifd_gl_frame_update(ifd_gl_ring_frame(gr, 1)), -EINVAL);
-    check_message("ifd_gl_frame_update", "not current");
+    test_check_message("ifd_gl_frame_update", "not current");
     CHECK_RC(ifd_gl_ring_release(gr, 1), -EINVAL);
-    check_message("ifd_gl_ring_release", "not current");
+    test_check_message("ifd_gl_ring_release", "not current");
     ifd_gl_frame *f = NULL;
     CHECK_RC(ifd_gl_frame_import(imp, &fd, IFD_GL_PATH_AUTO, &f), -EINVAL);
-    check_message("ifd_gl_frame_import", "not current");
+    test_check_message("ifd_gl_frame_import", "not current");
     CHECK(f == NULL && fd.memory_fd >= 0); /* the fd is still the caller's */
     ifd_gl_ring_destroy(gr); /* refused: the ring stays valid */
-    check_message("ifd_gl_ring_destroy", "not current");
+    test_check_message("ifd_gl_ring_destroy", "not current");
     CHECK(ifd_gl_ring_count(gr) == 2);
     ifd_gl_importer_destroy(imp); /* refused too: it has a ring */
-    check_message("ifd_gl_importer_destroy", "nothing was destroyed");
+    test_check_message("ifd_gl_importer_destroy", "nothing was destroyed");
     /* Waiting on the producer's ring issues no GL: any thread may. With
      * timelines it may take the GL path instead (the producer's memory fds
      * need not identify its ring), which needs the context. */
@@ -192,20 +182,20 @@ static void stale_descriptions(ifd_context *ctx, ifd_gl_importer *imp) {
   ifd_gl_ring *gr = NULL, *again = NULL;
   REQUIRE(ifd_gl_ring_import(imp, &d, IFD_GL_PATH_AUTO, &gr) == 0);
   CHECK_RC(ifd_gl_ring_import(imp, &d, IFD_GL_PATH_AUTO, &again), -EBADF);
-  check_message("ifd_gl_ring_import", "memory_fd -1 is not an open fd");
+  test_check_message("ifd_gl_ring_import", "memory_fd -1 is not an open fd");
   CHECK(again == NULL);
   REQUIRE(ifd_ring_export(ring, &d) == 0);
   ifd_ring_desc stale = d;
   ifd_ring_desc_close(&d);
   CHECK_RC(ifd_gl_ring_import(imp, &stale, IFD_GL_PATH_AUTO, &again), -EBADF);
-  check_message("ifd_gl_ring_import", "is not an open fd");
+  test_check_message("ifd_gl_ring_import", "is not an open fd");
   CHECK(again == NULL);
   ifd_frame_desc f;
   REQUIRE(ifd_image_describe(ifd_ring_image(ring, 0), &f) == 0);
   ifd_gl_frame *frame = NULL, *frame2 = NULL;
   CHECK_RC(ifd_gl_frame_import(imp, &f, IFD_GL_PATH_AUTO, &frame), 0);
   CHECK_RC(ifd_gl_frame_import(imp, &f, IFD_GL_PATH_AUTO, &frame2), -EBADF);
-  check_message("ifd_gl_frame_import", "not an open fd");
+  test_check_message("ifd_gl_frame_import", "not an open fd");
   CHECK(frame2 == NULL);
   ifd_gl_frame_destroy(frame);
   ifd_gl_ring_destroy(gr);
@@ -232,12 +222,12 @@ static void importer_destroyed_first(ifd_context *ctx) {
 
   uint32_t tex = 12345;
   CHECK_RC(ifd_gl_ring_acquire(gr, 1, &tex), -EINVAL);
-  check_message("ifd_gl_ring_acquire", "importer was destroyed first");
+  test_check_message("ifd_gl_ring_acquire", "importer was destroyed first");
   CHECK(tex == 12345);
   CHECK_RC(ifd_gl_ring_wait_ready(gr, 1, 0), -EINVAL);
-  check_message("ifd_gl_ring_wait_ready", "importer was destroyed first");
+  test_check_message("ifd_gl_ring_wait_ready", "importer was destroyed first");
   CHECK_RC(ifd_gl_frame_update(frame), -EINVAL);
-  check_message("ifd_gl_frame_update", "importer was destroyed first");
+  test_check_message("ifd_gl_frame_update", "importer was destroyed first");
   CHECK_RC(ifd_gl_frame_update(ring_frame), -EINVAL);
   CHECK(ifd_gl_frame_texture(frame) == 0 && ifd_gl_ring_count(gr) == 0);
   CHECK(ifd_gl_ring_frame(gr, 1) == NULL);
@@ -245,7 +235,7 @@ static void importer_destroyed_first(ifd_context *ctx) {
   ifd_gl_frame_destroy(frame);
   ifd_gl_ring_destroy(gr); /* a second time: refused, harmless */
   CHECK_RC(ifd_gl_ring_acquire(gr, 1, &tex), -EINVAL);
-  check_message("ifd_gl_ring_acquire", "not a live handle");
+  test_check_message("ifd_gl_ring_acquire", "not a live handle");
   ifd_frame_desc_close(&fd);
   ifd_ring_destroy(ring);
 }

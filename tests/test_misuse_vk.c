@@ -15,17 +15,6 @@
 #include "interop_fd/vulkan.h"
 #include "test_util.h"
 
-/* The message names fn once and contains needle. */
-static void check_message(const char *fn, const char *needle) {
-  const char *m = ifd_last_error();
-  size_t n = strlen(fn);
-  if (strncmp(m, fn, n) != 0 || strstr(m + n, fn) != NULL || !strstr(m, needle)) {
-    fprintf(stderr, "message of %s is wrong (want one prefix and \"%s\"): \"%s\"\n", fn, needle,
-            m);
-    test_failures++;
-  }
-}
-
 /* A consumer's own device: Vulkan 1.2, external memory fds, and external
  * semaphore fds with timelines where the device has them. */
 typedef struct {
@@ -117,11 +106,11 @@ static void queue_family(app *a) {
   ifd_vk_importer *imp = NULL;
   info.queue_family_index = a->families; /* one past the last */
   CHECK_RC(ifd_vk_importer_create(&info, &imp), -EINVAL);
-  check_message("ifd_vk_importer_create", "does not exist");
+  test_check_message("ifd_vk_importer_create", "does not exist");
   CHECK(imp == NULL);
   info.queue_family_index = VK_QUEUE_FAMILY_IGNORED;
   CHECK_RC(ifd_vk_importer_create(&info, &imp), -EINVAL);
-  check_message("ifd_vk_importer_create", "queue_family_index");
+  test_check_message("ifd_vk_importer_create", "queue_family_index");
   CHECK(imp == NULL);
   info.queue_family_index = a->family;
   CHECK_RC(ifd_vk_importer_create(&info, &imp), 0);
@@ -155,20 +144,20 @@ static void importer_destroyed_first(app *a, ifd_context *ctx) {
   ifd_vk_importer_destroy(imp); /* the wrong order */
 
   CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 1000000ull), -EINVAL);
-  check_message("ifd_vk_ring_wait_ready", "importer was destroyed first");
+  test_check_message("ifd_vk_ring_wait_ready", "importer was destroyed first");
   ifd_vk_frame_native native;
   CHECK_RC(ifd_vk_frame_native_handles(frame, &native), -EINVAL);
-  check_message("ifd_vk_frame_native_handles", "importer was destroyed first");
+  test_check_message("ifd_vk_frame_native_handles", "importer was destroyed first");
   CHECK_RC(ifd_vk_frame_native_handles(ring_frame, &native), -EINVAL);
   /* Refused before the command buffer (never used here) is looked at. */
   CHECK_RC(ifd_vk_frame_cmd_acquire(frame, (VkCommandBuffer)(uintptr_t)1, 0, 0), -EINVAL);
-  check_message("ifd_vk_frame_cmd_acquire", "importer was destroyed first");
+  test_check_message("ifd_vk_frame_cmd_acquire", "importer was destroyed first");
   CHECK(ifd_vk_ring_frame(vr, 1) == NULL && ifd_vk_ring_count(vr) == 0);
   CHECK(ifd_vk_ring_ready(vr) == NULL);
   if (tl) {
     uint64_t v;
     CHECK_RC(ifd_vk_timeline_value(tl, &v), -EINVAL);
-    check_message("ifd_vk_timeline_value", "importer was destroyed first");
+    test_check_message("ifd_vk_timeline_value", "importer was destroyed first");
     CHECK(ifd_vk_timeline_semaphore(tl) == VK_NULL_HANDLE);
   }
   /* Destroys after the importer only forget the handles; twice is harmless. */
@@ -178,7 +167,7 @@ static void importer_destroyed_first(app *a, ifd_context *ctx) {
   ifd_vk_ring_destroy(vr);
   ifd_vk_frame_destroy(frame);
   CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 0), -EINVAL);
-  check_message("ifd_vk_ring_wait_ready", "not a live handle");
+  test_check_message("ifd_vk_ring_wait_ready", "not a live handle");
   ifd_ring_desc_close(&d);
   ifd_frame_desc_close(&fd);
   ifd_ring_destroy(ring);
@@ -223,7 +212,7 @@ static void never_produced(app *a, ifd_context *ctx) {
   if (!timelines) {
     t0 = test_now_ns();
     CHECK_RC(ifd_vk_ring_wait_ready(vr, 2, 10000000000ull), -EPIPE);
-    check_message("ifd_vk_ring_wait_ready", "destroyed after frame 1");
+    test_check_message("ifd_vk_ring_wait_ready", "destroyed after frame 1");
     CHECK(test_now_ns() - t0 < 1000000000ull); /* at once, not after the timeout */
     CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 0), 0); /* frame 1 was produced */
   }
@@ -252,14 +241,14 @@ static void stale_descriptions(app *a, ifd_context *ctx) {
   REQUIRE(rc == 0);
   CHECK(d.frames[0].memory_fd == -1 && d.ready_fd == -1);
   CHECK_RC(ifd_vk_ring_import(imp, &d, IFD_VK_PATH_COPY, &again), -EBADF);
-  check_message("ifd_vk_ring_import", "memory_fd -1 is not an open fd");
+  test_check_message("ifd_vk_ring_import", "memory_fd -1 is not an open fd");
   CHECK(again == NULL);
   ifd_frame_desc f;
   REQUIRE(ifd_image_describe(ifd_ring_image(ring, 0), &f) == 0);
   ifd_vk_frame *frame = NULL, *frame2 = NULL;
   CHECK_RC(ifd_vk_frame_import(imp, &f, IFD_VK_PATH_COPY, &frame), 0);
   CHECK_RC(ifd_vk_frame_import(imp, &f, IFD_VK_PATH_COPY, &frame2), -EBADF);
-  check_message("ifd_vk_frame_import", "not an open fd");
+  test_check_message("ifd_vk_frame_import", "not an open fd");
   CHECK(frame2 == NULL);
 
   /* A stale copy: its fds were closed through the original. */
@@ -268,13 +257,13 @@ static void stale_descriptions(app *a, ifd_context *ctx) {
   ifd_ring_desc stale = d;
   ifd_ring_desc_close(&d);
   CHECK_RC(ifd_vk_ring_import(imp, &stale, IFD_VK_PATH_COPY, &again), -EBADF);
-  check_message("ifd_vk_ring_import", "is not an open fd");
+  test_check_message("ifd_vk_ring_import", "is not an open fd");
   /* ...and its numbers reused by something that is not memory. */
   int p[2];
   REQUIRE(pipe(p) == 0);
   if (p[0] == stale.frames[0].memory_fd || p[1] == stale.frames[0].memory_fd) {
     CHECK_RC(ifd_vk_ring_import(imp, &stale, IFD_VK_PATH_COPY, &again), -EINVAL);
-    check_message("ifd_vk_ring_import", "pipe");
+    test_check_message("ifd_vk_ring_import", "pipe");
   }
   CHECK(again == NULL);
   close(p[0]);
@@ -299,13 +288,13 @@ static void lower_values(app *a, ifd_context *ctx) {
   }
   CHECK_RC(ifd_timeline_signal(tl, 5), 0);
   CHECK_RC(ifd_timeline_signal(tl, 3), -EINVAL);
-  check_message("ifd_timeline_signal", "not above 5");
+  test_check_message("ifd_timeline_signal", "not above 5");
   CHECK_RC(ifd_timeline_host_wait(tl, 5, 5000000000ull), 0);
 
   int sem = -1;
   REQUIRE(AsyncRT_Create_timeline_semaphore_fd(ctx, 10, &sem) == 0);
   CHECK_RC(AsyncRT_Signal_timeline_semaphore_fd(sem, 9), -EINVAL);
-  check_message("AsyncRT_Signal_timeline_semaphore_fd", "not above 10");
+  test_check_message("AsyncRT_Signal_timeline_semaphore_fd", "not above 10");
   CHECK_RC(AsyncRT_Signal_timeline_semaphore_fd(sem, 11), 0);
 
   ifd_vk_device_info info = app_info(a);
@@ -317,7 +306,7 @@ static void lower_values(app *a, ifd_context *ctx) {
   CHECK_RC(ifd_vk_timeline_import(imp, &efd, &vt), 0);
   CHECK_RC(ifd_vk_timeline_host_wait(vt, 5, 5000000000ull), 0);
   CHECK_RC(ifd_vk_timeline_host_signal(vt, 4), -EINVAL);
-  check_message("ifd_vk_timeline_host_signal", "not above the current value 5");
+  test_check_message("ifd_vk_timeline_host_signal", "not above the current value 5");
   CHECK_RC(ifd_vk_timeline_host_signal(vt, 5), -EINVAL);
   CHECK_RC(ifd_vk_timeline_host_signal(vt, 6), 0);
   uint64_t v = 0;

@@ -64,6 +64,20 @@ static inline int test_finish(const char *name) {
   return 0;
 }
 
+/* Checks that the last message starts with fn, names it once ("fn: fn: ..."
+ * never) and contains needle (if not NULL). */
+static inline void test_check_message(const char *fn, const char *needle) {
+  const char *m = ifd_last_error();
+  size_t n = strlen(fn);
+  int ok = strncmp(m, fn, n) == 0 && strstr(m + n, fn) == NULL &&
+           (!needle || strstr(m, needle) != NULL);
+  if (!ok) {
+    fprintf(stderr, "message of %s is wrong (want one prefix%s%s): \"%s\"\n", fn,
+            needle ? " and " : "", needle ? needle : "", m);
+    test_failures++;
+  }
+}
+
 /* The producer backend of a test: IFD_TEST_BACKEND=cuda or auto, else
  * Vulkan (lavapipe on the CPU machines). */
 static inline ifd_backend test_backend_from_env(void) {

@@ -108,25 +108,6 @@ struct ifd_gl_ring {
 static const char importer_gone[] =
     "its importer was destroyed first (ifd_gl_importer_destroy took it along)";
 
-#define LIST_ADD(imp, head, obj)          \
-  do {                                    \
-    pthread_mutex_lock(&(imp)->lock);     \
-    (obj)->next = (imp)->head;            \
-    (imp)->head = (obj);                  \
-    pthread_mutex_unlock(&(imp)->lock);   \
-  } while (0)
-#define LIST_REMOVE(imp, head, type, obj)                    \
-  do {                                                       \
-    pthread_mutex_lock(&(imp)->lock);                        \
-    for (type **p_ = &(imp)->head; *p_; p_ = &(*p_)->next) { \
-      if (*p_ == (obj)) {                                    \
-        *p_ = (obj)->next;                                   \
-        break;                                               \
-      }                                                      \
-    }                                                        \
-    pthread_mutex_unlock(&(imp)->lock);                      \
-  } while (0)
-
 /* GL commands go to the context current on the calling thread: with another
  * one (or none) current, names would be created in, or deleted from, the
  * wrong context. Checked where the window system says which context is
@@ -456,7 +437,7 @@ static int import_frame(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path 
     return ifd_fail_prefix(rc, "%s(%ux%u %s)", fn, desc->width, desc->height, info->name);
   }
   ifd_fd_close(&desc->memory_fd);
-  LIST_ADD(imp, frames, f);
+  IFD_LIST_ADD(imp, frames, f);
   *out = f;
   return 0;
 }
@@ -473,7 +454,7 @@ void ifd_gl_frame_destroy(ifd_gl_frame *f) {
       check_current(f->imp, fn) != 0) /* refused: the frame stays valid */
     return;
   ifd_handle_remove(f);
-  LIST_REMOVE(f->imp, frames, ifd_gl_frame, f);
+  IFD_LIST_REMOVE(f->imp, frames, ifd_gl_frame, f);
   frame_free(f);
 }
 
@@ -567,7 +548,7 @@ static int import_timeline(ifd_gl_importer *imp, int *fd, ifd_gl_timeline **out,
     return ifd_fail_prefix(rc, "%s", fn);
   }
   ifd_fd_close(fd);
-  LIST_ADD(imp, timelines_alive, t);
+  IFD_LIST_ADD(imp, timelines_alive, t);
   *out = t;
   return 0;
 }
@@ -583,7 +564,7 @@ void ifd_gl_timeline_destroy(ifd_gl_timeline *t) {
       check_current(t->imp, fn) != 0) /* refused: the timeline stays valid */
     return;
   ifd_handle_remove(t);
-  LIST_REMOVE(t->imp, timelines_alive, ifd_gl_timeline, t);
+  IFD_LIST_REMOVE(t->imp, timelines_alive, ifd_gl_timeline, t);
   t->imp->glDeleteSemaphoresEXT(1, &t->semaphore);
   gl_error(t->imp);
   free(t);
@@ -665,7 +646,7 @@ int ifd_gl_ring_import(ifd_gl_importer *imp, ifd_ring_desc *desc, ifd_gl_path pa
     return rc;
   }
   ifd_ring_desc_close(desc);
-  LIST_ADD(imp, rings, ring);
+  IFD_LIST_ADD(imp, rings, ring);
   *out = ring;
   return 0;
 }
@@ -677,7 +658,7 @@ void ifd_gl_ring_destroy(ifd_gl_ring *ring) {
       check_current(ring->imp, fn) != 0) /* refused: the ring stays valid */
     return;
   ifd_handle_remove(ring);
-  LIST_REMOVE(ring->imp, rings, ifd_gl_ring, ring);
+  IFD_LIST_REMOVE(ring->imp, rings, ifd_gl_ring, ring);
   ring_free(ring);
 }
 

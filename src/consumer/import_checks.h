@@ -22,4 +22,25 @@ int ifd_check_ring_desc(const ifd_ring_desc *desc);
  * like. */
 int ifd_ring_desc_dup(const ifd_ring_desc *desc, ifd_ring_desc *copy);
 
+/* An importer's lists of its live children (frames, timelines, rings), linked
+ * through their `next` and guarded by the importer's `lock`. */
+#define IFD_LIST_ADD(imp, head, obj)    \
+  do {                                  \
+    pthread_mutex_lock(&(imp)->lock);   \
+    (obj)->next = (imp)->head;          \
+    (imp)->head = (obj);                \
+    pthread_mutex_unlock(&(imp)->lock); \
+  } while (0)
+#define IFD_LIST_REMOVE(imp, head, type, obj)                \
+  do {                                                       \
+    pthread_mutex_lock(&(imp)->lock);                        \
+    for (type **p_ = &(imp)->head; *p_; p_ = &(*p_)->next) { \
+      if (*p_ == (obj)) {                                    \
+        *p_ = (obj)->next;                                   \
+        break;                                               \
+      }                                                      \
+    }                                                        \
+    pthread_mutex_unlock(&(imp)->lock);                      \
+  } while (0)
+
 #endif

@@ -107,26 +107,6 @@ static const ifd_vk_device_extension device_extensions[] = {
     {"VK_KHR_external_memory_fd", 1, "importing memory fds"},
     {"VK_KHR_external_semaphore_fd", 0, "importing timeline semaphores (optional)"}};
 
-/* Adds or removes a child in one of the importer's lists. */
-#define LIST_ADD(imp, head, obj)     \
-  do {                               \
-    pthread_mutex_lock(&(imp)->lock); \
-    (obj)->next = (imp)->head;       \
-    (imp)->head = (obj);             \
-    pthread_mutex_unlock(&(imp)->lock); \
-  } while (0)
-#define LIST_REMOVE(imp, head, type, obj)                     \
-  do {                                                        \
-    pthread_mutex_lock(&(imp)->lock);                         \
-    for (type **p_ = &(imp)->head; *p_; p_ = &(*p_)->next) {  \
-      if (*p_ == (obj)) {                                     \
-        *p_ = (obj)->next;                                    \
-        break;                                                \
-      }                                                       \
-    }                                                         \
-    pthread_mutex_unlock(&(imp)->lock);                       \
-  } while (0)
-
 static const char *const required_extensions[] = {
     "VK_KHR_external_memory", "VK_KHR_external_memory_fd", "VK_KHR_external_semaphore_fd"};
 
@@ -603,7 +583,7 @@ static int import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path 
                                                                     : "auto");
   }
   ifd_fd_close(&desc->memory_fd);
-  LIST_ADD(imp, frames, f);
+  IFD_LIST_ADD(imp, frames, f);
   *out = f;
   return 0;
 }
@@ -618,7 +598,7 @@ void ifd_vk_frame_destroy(ifd_vk_frame *f) {
       ifd_check_handle(f, IFD_HANDLE_VK_FRAME, "frame", "ifd_vk_frame_destroy") != 0)
     return;
   ifd_handle_remove(f);
-  LIST_REMOVE(f->imp, frames, ifd_vk_frame, f);
+  IFD_LIST_REMOVE(f->imp, frames, ifd_vk_frame, f);
   frame_free(f);
 }
 
@@ -767,7 +747,7 @@ static int import_timeline(ifd_vk_importer *imp, int *fd, ifd_vk_timeline **out,
     return ifd_fail_prefix(rc, "%s", fn);
   }
   ifd_fd_close(fd);
-  LIST_ADD(imp, timelines_alive, t);
+  IFD_LIST_ADD(imp, timelines_alive, t);
   *out = t;
   return 0;
 }
@@ -781,7 +761,7 @@ void ifd_vk_timeline_destroy(ifd_vk_timeline *t) {
       ifd_check_handle(t, IFD_HANDLE_VK_TIMELINE, "timeline", "ifd_vk_timeline_destroy") != 0)
     return;
   ifd_handle_remove(t);
-  LIST_REMOVE(t->imp, timelines_alive, ifd_vk_timeline, t);
+  IFD_LIST_REMOVE(t->imp, timelines_alive, ifd_vk_timeline, t);
   t->imp->vkDestroySemaphore(t->imp->device, t->semaphore, NULL);
   free(t);
 }
@@ -892,7 +872,7 @@ int ifd_vk_ring_import(ifd_vk_importer *imp, ifd_ring_desc *desc, ifd_vk_path pa
     return rc;
   }
   ifd_ring_desc_close(desc);
-  LIST_ADD(imp, rings, ring);
+  IFD_LIST_ADD(imp, rings, ring);
   *out = ring;
   return 0;
 }
@@ -902,7 +882,7 @@ void ifd_vk_ring_destroy(ifd_vk_ring *ring) {
       ifd_check_handle(ring, IFD_HANDLE_VK_RING, "ring", "ifd_vk_ring_destroy") != 0)
     return;
   ifd_handle_remove(ring);
-  LIST_REMOVE(ring->imp, rings, ifd_vk_ring, ring);
+  IFD_LIST_REMOVE(ring->imp, rings, ifd_vk_ring, ring);
   ring_free(ring);
 }
 
