@@ -107,6 +107,7 @@ typedef struct {
   double busy_s;    /* their sum */
   double first_s;  /* the first frame: set-up, shader compilation */
   uint32_t saved;
+  bool first_saved; /* frame 1, untimed anyway, is among the saved */
   uint64_t last_reported; /* frame of the last progress line */
   char first_png[PATH_MAX], last_png[PATH_MAX];
 } demo_run;
@@ -163,6 +164,7 @@ static int run_frames(demo_run *d) {
     double t = now_s();
     if (i == 0) {
       d->first_s = t - prev;
+      d->first_saved = save;
     } else if (!save) {
       if (d->n_times == d->times_cap && d->win) d->n_times = 0; /* a window keeps the latest */
       if (d->n_times < d->times_cap) d->times[d->n_times++] = t - prev;
@@ -197,7 +199,9 @@ static void report(demo_run *d) {
   printf("(frame time: from one frame's hand-off on the host to the next's, in steady state the "
          "pipeline's period)\n");
   printf("(not timed: the first frame, %.1f ms with set-up and shader compilation", d->first_s * 1e3);
-  uint32_t others = d->saved - (d->o->save > 0); /* frame 1 is among the saved */
+  /* Saved frames are not timed; frame 1 is already counted above. In a
+   * window nothing is saved. */
+  uint32_t others = d->saved - (d->first_saved ? 1u : 0u);
   if (others) printf("; the other %u frames read back for PNG files", others);
   printf(")\n");
 }

@@ -16,6 +16,18 @@ usage_refused() {
   echo "refused with usage: $* -> $(head -n 1 "$log")"
 }
 
+# "the other N frames read back for PNG files" counts the saved frames after
+# the first: exactly $1, and with 0 (a window saves none) the phrase is absent.
+# A window once printed 4294967295 there (0 - 1, unsigned).
+check_png_count() {
+  n=$(sed -n 's/.*the other \([0-9][0-9]*\) frames read back for PNG files.*/\1/p' "$log")
+  if [ "$1" -eq 0 ]; then
+    [ -z "$n" ] || fail "reports $n other frames read back for PNG files, expected none"
+  else
+    [ "$n" = "$1" ] || fail "reports '${n:-no}' other frames read back for PNG files, expected $1"
+  fi
+}
+
 case $mode in
 usage)
   usage_refused
@@ -59,6 +71,7 @@ demo-vk | demo-gl)
   [ "$n" -eq 3 ] || fail "expected 3 PNG files, found $n"
   grep -q "wrote 3 frames as PNG to $scratch/frames/" "$log" || fail "output folder not reported"
   grep -q 'frames/s; frame time p50' "$log" || fail "no frame rate or percentiles printed"
+  check_png_count 2
   ;;
 window-vk | window-gl)
   command -v xvfb-run >/dev/null || { echo "SKIP: xvfb-run not installed (Debian package xvfb)"; exit 77; }
@@ -69,6 +82,7 @@ window-vk | window-gl)
   cat "$log"
   grep -q '^window:' "$log" || fail "the demo did not open a window"
   grep -q 'frames/s' "$log" || fail "no frame rate printed"
+  check_png_count 0
   ;;
 info)
   # Every question answered, for the backends found here (the CUDA ones say NO
