@@ -14,10 +14,17 @@
 
 #include "pipeline.h"
 #include "png_write.h"
+#include "progress.h"
 #include "tool_error.h"
 
-#define DEFAULT_HEADLESS_FRAMES 300
-#define DEFAULT_HEADLESS_FRAMES_CPU 120 /* lavapipe draws 480x270 at 10-30 frames/s */
+/* Defaults where --size/--frames are not given. A CPU (lavapipe) gets a
+ * smaller frame and fewer frames, so the demo still moves and ends in seconds. */
+#define GPU_WIDTH 1920u
+#define GPU_HEIGHT 1080u
+#define CPU_WIDTH 480u
+#define CPU_HEIGHT 270u
+#define DEFAULT_HEADLESS_FRAMES 300u
+#define DEFAULT_HEADLESS_FRAMES_CPU 120u /* lavapipe draws 480x270 at 10-30 frames/s */
 #define DEFAULT_OUT_DIR "interop-fd-frames"
 #define TIMES_CAP ((size_t)1 << 20) /* frame times kept for percentiles */
 
@@ -80,15 +87,6 @@ static unsigned digits(uint64_t v) {
   return d;
 }
 
-/* 1920x1080 on a GPU, 480x270 where the producer is a CPU (lavapipe), so the
- * CPU demo still moves. */
-static bool producer_is_cpu(const ifd_context_native *n) {
-  if (!n->vk_physical_device || n->backend != IFD_BACKEND_VULKAN) return false;
-  VkPhysicalDeviceProperties props;
-  vkGetPhysicalDeviceProperties((VkPhysicalDevice)n->vk_physical_device, &props);
-  return props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
-}
-
 static void print_uuid(FILE *f, const uint8_t u[16]) {
   for (int i = 0; i < 16; i++) fprintf(f, "%02x%s", u[i], i == 3 || i == 5 || i == 7 || i == 9 ? "-" : "");
 }
@@ -107,7 +105,8 @@ typedef struct {
   double busy_s;    /* their sum */
   double first_s;  /* the first frame: set-up, shader compilation */
   uint32_t saved;
-  uint64_t last_reported; /* frame of the last progress line */
+  bool first_saved; /* frame 1, untimed anyway, is among the saved */
+  progress prog;    /* the frame counter on stdout */
   char first_png[PATH_MAX], last_png[PATH_MAX];
 } demo_run;
 
@@ -122,7 +121,9 @@ static int save_frame(demo_run *d, uint64_t k) {
   return 0;
 }
 
-static void progress(demo_run *d, uint64_t k, double elapsed, bool final) {
+/* The window's title (every call) and the frame counter on stdout (when due,
+ * and once at the end). */
+static void show_progress(demo_run *d, uint64_t k, bool final) {
   double fps = d->busy_s > 0 ? (double)d->n_timed / d->busy_s : 0.0;
   if (d->win) {
     char title[256];
@@ -131,25 +132,21 @@ static void progress(demo_run *d, uint64_t k, double elapsed, bool final) {
              presenter_path_name(d->pl.pres), d->pl.width, d->pl.height, fps);
     window_set_title(d->win, title);
   }
-  bool tty = isatty(STDOUT_FILENO);
-  if (!tty && final && k == d->last_reported) return;
-  d->last_reported = k;
-  if (!tty && !final && d->win == NULL) {
-    printf("frame %llu/%llu  %.0f frames/s  %.1f s\n", (unsigned long long)k,
-           (unsigned long long)d->frames, fps, elapsed);
-  } else if (d->frames) {
-    printf("%sframe %llu/%llu  %.0f frames/s  %.1f s%s", tty ? "\r" : "", (unsigned long long)k,
-           (unsigned long long)d->frames, fps, elapsed, tty && !final ? "   " : "\n");
-  } else {
-    printf("%sframe %llu  %.0f frames/s  %.1f s%s", tty ? "\r" : "", (unsigned long long)k, fps,
-           elapsed, tty && !final ? "   " : "\n");
-  }
-  fflush(stdout);
+  if (!final && !progress_due(&d->prog)) return;
+  double elapsed = progress_elapsed(&d->prog);
+  if (d->frames)
+    progress_print(&d->prog, "frame %llu/%llu  %.0f frames/s  %.1f s", (unsigned long long)k,
+                   (unsigned long long)d->frames, fps, elapsed);
+  else
+    progress_print(&d->prog, "frame %llu  %.0f frames/s  %.1f s", (unsigned long long)k, fps,
+                   elapsed);
+  if (final) progress_end(&d->prog, true);
 }
 
 static int run_frames(demo_run *d) {
-  double start = now_s(), last_report = start, prev = start;
+  double last_title = now_s(), prev = last_title;
   uint64_t k = 0;
+  progress_begin(&d->prog);
   for (uint64_t i = 0; d->frames == 0 || i < d->frames; i++) {
     if (d->win) {
       window_poll(d->win);
@@ -159,26 +156,36 @@ static int run_frames(demo_run *d) {
     cppn_frame_args args;
     cppn_frame_args_init(&args, d->pl.width, d->pl.height, d->pl.pitch, d->pl.format, i);
     int rc = pipeline_step(&d->pl, &args, save ? d->rgba : NULL, &k);
-    if (rc != 0) return rc;
+    if (rc != 0) {
+      progress_end(&d->prog, true);
+      return rc;
+    }
     double t = now_s();
     if (i == 0) {
       d->first_s = t - prev;
+      d->first_saved = save;
     } else if (!save) {
       if (d->n_times == d->times_cap && d->win) d->n_times = 0; /* a window keeps the latest */
       if (d->n_times < d->times_cap) d->times[d->n_times++] = t - prev;
       d->n_timed++;
       d->busy_s += t - prev;
     }
-    if (save && (rc = save_frame(d, k)) != 0) return rc;
+    if (save && (rc = save_frame(d, k)) != 0) {
+      progress_end(&d->prog, true);
+      return rc;
+    }
     prev = now_s(); /* PNG encoding is not frame time */
-    if (prev - last_report >= 0.5) {
-      progress(d, k, prev - start, false);
-      last_report = prev;
+    if (prev - last_title >= 0.5 || progress_due(&d->prog)) {
+      show_progress(d, k, false);
+      last_title = prev;
     }
   }
   int rc = pipeline_finish(&d->pl);
-  if (rc != 0) return rc;
-  progress(d, k, now_s() - start, true);
+  if (rc != 0) {
+    progress_end(&d->prog, true);
+    return rc;
+  }
+  show_progress(d, k, true);
   return 0;
 }
 
@@ -197,7 +204,9 @@ static void report(demo_run *d) {
   printf("(frame time: from one frame's hand-off on the host to the next's, in steady state the "
          "pipeline's period)\n");
   printf("(not timed: the first frame, %.1f ms with set-up and shader compilation", d->first_s * 1e3);
-  uint32_t others = d->saved - (d->o->save > 0); /* frame 1 is among the saved */
+  /* Saved frames are not timed; frame 1 is already counted above. In a
+   * window nothing is saved. */
+  uint32_t others = d->saved - (d->first_saved ? 1u : 0u);
   if (others) printf("; the other %u frames read back for PNG files", others);
   printf(")\n");
 }
@@ -231,10 +240,10 @@ int demo_run_main(const tool_options *o) {
                          .format = o->format,
                          .ring = o->ring,
                          .vsync = o->vsync};
-  bool cpu = producer_is_cpu(&native);
+  bool cpu = device_is_cpu(&native);
   if (!cfg.width) {
-    cfg.width = cpu ? 480 : 1920;
-    cfg.height = cpu ? 270 : 1080;
+    cfg.width = cpu ? CPU_WIDTH : GPU_WIDTH;
+    cfg.height = cpu ? CPU_HEIGHT : GPU_HEIGHT;
   }
   if (windowed) {
     rc = window_open("interop-fd demo", (int)cfg.width, (int)cfg.height, o->consumer == CONSUMER_GL,
@@ -264,6 +273,18 @@ int demo_run_main(const tool_options *o) {
   printf("frames:   %ux%u %s, ring of %u, sync %s\n", cfg.width, cfg.height, fi.name, cfg.ring,
          d.pl.timelines ? "by timeline semaphores on the GPU"
                         : "on the host (this device cannot export semaphores)");
+  /* Say which defaults were made smaller for a CPU, and what a GPU gets. */
+  bool cpu_size = cpu && !o->size_given;
+  bool cpu_frames = cpu && !o->frames_given && !d.win;
+  if (cpu_size && cpu_frames)
+    printf("          (CPU device: %ux%u, %u frames; a GPU gets %ux%u, %u frames)\n", CPU_WIDTH,
+           CPU_HEIGHT, DEFAULT_HEADLESS_FRAMES_CPU, GPU_WIDTH, GPU_HEIGHT, DEFAULT_HEADLESS_FRAMES);
+  else if (cpu_size)
+    printf("          (CPU device: %ux%u; a GPU gets %ux%u)\n", CPU_WIDTH, CPU_HEIGHT, GPU_WIDTH,
+           GPU_HEIGHT);
+  else if (cpu_frames)
+    printf("          (CPU device: %u frames; a GPU gets %u)\n", DEFAULT_HEADLESS_FRAMES_CPU,
+           DEFAULT_HEADLESS_FRAMES);
   if (d.win)
     printf("window:   %s; close it or press Escape to stop\n",
            d.frames ? "shows the frames" : "shows the frames until closed");

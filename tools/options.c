@@ -37,7 +37,7 @@ void options_usage(FILE *f) {
       "  --size      frame size, e.g. 1920x1080       [1920x1080 on a GPU, 480x270 on a CPU]\n"
       "  --format    r8 rg8 rgba8 bgra8 srgba8 r16f rg16f rgba16f r32f rg32f rgba32f  [rgba8]\n"
       "  --frames    frames to draw (demo in a window: until closed; headless 300,\n"
-      "              120 on a CPU; selftest's animation check 10000)\n"
+      "              120 on a CPU; selftest's animation check 10000, 300 on a CPU)\n"
       "  --out       folder for PNG files (headless)                     [interop-fd-frames]\n"
       "  --save      how many frames to write, spread over the run, first and last included [4]\n"
       "  --ring      frames in flight, 1..8                                       [3]\n"

@@ -13,6 +13,13 @@ const char *backend_name(ifd_backend b) {
 
 const char *consumer_name(consumer_api c) { return c == CONSUMER_GL ? "gl" : "vk"; }
 
+bool device_is_cpu(const ifd_context_native *n) {
+  if (!n->vk_physical_device || n->backend != IFD_BACKEND_VULKAN) return false;
+  VkPhysicalDeviceProperties props;
+  vkGetPhysicalDeviceProperties((VkPhysicalDevice)n->vk_physical_device, &props);
+  return props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+}
+
 int pipeline_create(pipeline *pl, ifd_context *ctx, const pipeline_config *cfg) {
   memset(pl, 0, sizeof(*pl));
   pl->ctx = ctx;

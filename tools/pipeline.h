@@ -47,6 +47,12 @@ int pipeline_step(pipeline *pl, cppn_frame_args *args, uint8_t *rgba, uint64_t *
 /* Blocks until both sides are idle. */
 int pipeline_finish(pipeline *pl);
 
+/* True where the context's device is a CPU (Mesa's lavapipe). The presenter
+ * picks the device with the producer's UUID, so the consumer is that CPU too.
+ * The demo and the self-test use it to size their defaults: a CPU draws the
+ * network a thousand times slower than a GPU. CUDA devices are never CPUs. */
+bool device_is_cpu(const ifd_context_native *n);
+
 /* "cuda" / "vulkan", "vk" / "gl". */
 const char *backend_name(ifd_backend b);
 const char *consumer_name(consumer_api c);

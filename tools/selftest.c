@@ -14,6 +14,7 @@
 
 #include "copy_count.h"
 #include "pipeline.h"
+#include "progress.h"
 #include "tool_error.h"
 
 typedef enum { RESULT_PASS, RESULT_FAIL, RESULT_SKIP } result;
@@ -221,6 +222,17 @@ static void check_formats(target *t) {
         "every pixel of every format within 2 steps of the reference (max %d)", worst);
 }
 
+/* The animation's length where --frames is not given: the seed's 10000 on a
+ * GPU (seconds there). A CPU (lavapipe) takes milliseconds a frame, minutes
+ * for 10000, so it gets a count that still cycles the ring of 3 a hundred
+ * times and keeps the whole self-test within half a minute. */
+#define ANIMATION_FRAMES_GPU 10000u
+#define ANIMATION_FRAMES_CPU 300u
+/* Frames compared with the reference: every ANIMATION_SAMPLE_EVERY-th of a
+ * long run (40 of the 10000), more densely in a short one, and the last. */
+#define ANIMATION_SAMPLE_EVERY 250u
+#define ANIMATION_SAMPLES 40u
+
 /* Seed check 3: an animation through a ring of 3 frames in flight; sampled
  * frames compared with the reference; no host copies; no fds left behind. */
 static void check_animation(target *t, uint64_t frames) {
@@ -235,9 +247,13 @@ static void check_animation(target *t, uint64_t frames) {
   bool timelines = pl.timelines;
   uint8_t *rgba = malloc(w * h * 4);
   uint64_t checked = 0, bad_frames = 0;
+  uint64_t every = frames / ANIMATION_SAMPLES;
+  every = every < 1 ? 1 : every > ANIMATION_SAMPLE_EVERY ? ANIMATION_SAMPLE_EVERY : every;
   int rc = rgba ? 0 : tool_fail(-ENOMEM, "out of memory");
+  progress prog;
+  progress_begin(&prog);
   for (uint64_t i = 0; i < frames && rc == 0; i++) {
-    bool sample = i % 250 == 0 || i + 1 == frames;
+    bool sample = i % every == 0 || i + 1 == frames;
     cppn_frame_args args;
     cppn_frame_args_init(&args, w, h, pl.pitch, MAX_FMT_RGBA8, i);
     rc = pipeline_step(&pl, &args, sample ? rgba : NULL, NULL);
@@ -245,7 +261,12 @@ static void check_animation(target *t, uint64_t frames) {
       checked++;
       if (compare(&pl, &args, rgba, 2).bad) bad_frames++;
     }
+    if (progress_due(&prog))
+      progress_print(&prog, "  animating (%s -> %s): frame %llu/%llu, %.1f s", t->prod,
+                     t->consumer, (unsigned long long)i + 1, (unsigned long long)frames,
+                     progress_elapsed(&prog));
   }
+  progress_end(&prog, false);
   if (rc == 0) rc = pipeline_finish(&pl);
   const char *path = presenter_path_name(pl.pres);
   pipeline_destroy(&pl);
@@ -376,7 +397,6 @@ static void run_consumer(ifd_context *ctx, ifd_backend b, consumer_api api, uint
 int selftest_main(const tool_options *o) {
   const ifd_backend all_backends[] = {IFD_BACKEND_CUDA, IFD_BACKEND_VULKAN};
   const consumer_api all_consumers[] = {CONSUMER_VK, CONSUMER_GL};
-  uint64_t frames = o->frames_given ? o->frames : 10000;
   ifd_context *ctx[2] = {NULL, NULL};
   printf("interop-fd selftest: the seed's acceptance checks on this machine\n");
   for (int bi = 0; bi < 2; bi++) {
@@ -392,6 +412,16 @@ int selftest_main(const tool_options *o) {
     ifd_context_native n;
     ifd_context_native_handles(ctx[bi], &n);
     add("producer", backend_name(b), "-", RESULT_PASS, "%s", n.device_name);
+    bool cpu = device_is_cpu(&n);
+    uint64_t frames = o->frames_given ? o->frames : cpu ? ANIMATION_FRAMES_CPU : ANIMATION_FRAMES_GPU;
+    if (o->frames_given)
+      printf("  animation: %llu frames (--frames)\n", (unsigned long long)frames);
+    else if (cpu)
+      printf("  animation: %u frames (CPU device; %u on a GPU)\n", ANIMATION_FRAMES_CPU,
+             ANIMATION_FRAMES_GPU);
+    else
+      printf("  animation: %u frames\n", ANIMATION_FRAMES_GPU);
+    fflush(stdout);
     for (int ci = 0; ci < 2; ci++)
       if (!o->consumer_given || o->consumer == all_consumers[ci])
         run_consumer(ctx[bi], b, all_consumers[ci], frames);

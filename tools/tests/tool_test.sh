@@ -16,6 +16,29 @@ usage_refused() {
   echo "refused with usage: $* -> $(head -n 1 "$log")"
 }
 
+# "the other N frames read back for PNG files" counts the saved frames after
+# the first: exactly $1, and with 0 (a window saves none) the phrase is absent.
+# A window once printed 4294967295 there (0 - 1, unsigned).
+check_png_count() {
+  n=$(sed -n 's/.*the other \([0-9][0-9]*\) frames read back for PNG files.*/\1/p' "$log")
+  if [ "$1" -eq 0 ]; then
+    [ -z "$n" ] || fail "reports $n other frames read back for PNG files, expected none"
+  else
+    [ "$n" = "$1" ] || fail "reports '${n:-no}' other frames read back for PNG files, expected $1"
+  fi
+}
+
+# Progress lines in a log (stdout is no terminal here) come at most every 5 s:
+# lines matching $1 ending "<seconds> s", no more than the last one's
+# seconds / 5, plus a final one.
+check_no_flood() {
+  lines=$(grep -c "$1" "$log")
+  secs=$(grep "$1" "$log" | tail -n 1 | sed -n 's/.* \([0-9][0-9.]*\) s$/\1/p')
+  max=$(awk -v s="${secs:-0}" 'BEGIN { print int(s / 5) + 1 }')
+  [ "$lines" -le "$max" ] || fail "$lines progress lines ('$1') in ${secs:-?} s: at most one per 5 s"
+  echo "progress lines: $lines in ${secs:-0} s"
+}
+
 case $mode in
 usage)
   usage_refused
@@ -59,6 +82,8 @@ demo-vk | demo-gl)
   [ "$n" -eq 3 ] || fail "expected 3 PNG files, found $n"
   grep -q "wrote 3 frames as PNG to $scratch/frames/" "$log" || fail "output folder not reported"
   grep -q 'frames/s; frame time p50' "$log" || fail "no frame rate or percentiles printed"
+  check_png_count 2
+  check_no_flood '^frame [0-9]'
   ;;
 window-vk | window-gl)
   command -v xvfb-run >/dev/null || { echo "SKIP: xvfb-run not installed (Debian package xvfb)"; exit 77; }
@@ -69,6 +94,8 @@ window-vk | window-gl)
   cat "$log"
   grep -q '^window:' "$log" || fail "the demo did not open a window"
   grep -q 'frames/s' "$log" || fail "no frame rate printed"
+  check_png_count 0
+  check_no_flood '^frame [0-9]'
   ;;
 info)
   # Every question answered, for the backends found here (the CUDA ones say NO
@@ -80,12 +107,27 @@ info)
     grep -q "^$pair : " "$log" || fail "info did not answer '$pair'"
   done
   ;;
-selftest-vk | selftest-gl)
-  "$tool" selftest --backend vulkan --consumer "${mode#selftest-}" --frames 2000 >"$log" 2>&1
+selftest-vk)
+  # The default length: 300 frames where the device is a CPU, 10000 on a GPU.
+  "$tool" selftest --backend vulkan --consumer vk >"$log" 2>&1
   rc=$?
   cat "$log"
   [ $rc -eq 0 ] || fail "selftest exited $rc"
+  if grep -q '^  animation: 300 frames (CPU device; 10000 on a GPU)$' "$log"; then n=300
+  elif grep -q '^  animation: 10000 frames$' "$log"; then n=10000
+  else fail "the animation's length and its reason were not printed"
+  fi
+  grep -q "^pass  animate $n frames" "$log" || fail "the animation check did not run $n frames"
+  check_no_flood '^  animating '
+  ;;
+selftest-gl)
+  "$tool" selftest --backend vulkan --consumer gl --frames 2000 >"$log" 2>&1
+  rc=$?
+  cat "$log"
+  [ $rc -eq 0 ] || fail "selftest exited $rc"
+  grep -q '^  animation: 2000 frames (--frames)$' "$log" || fail "--frames 2000 was not reported"
   grep -q '^pass  animate 2000 frames' "$log" || fail "the animation check did not run"
+  check_no_flood '^  animating '
   ;;
 selftest-gpu)
   "$tool" selftest --backend cuda --consumer vk --frames 1 >"$log" 2>&1
