@@ -1,7 +1,8 @@
 /* The part of the CUDA driver API that interop_fd uses, declared here so that
- * nothing needs cuda.h: libcuda.so.1 is dlopen()ed at run time. Types and
- * values mirror cuda.h (CUDA 12/13 ABI); tests/test_cuda_abi.c checks them
- * against the real header where the toolkit is installed. */
+ * nothing needs cuda.h: libcuda.so.1 is dlopen()ed at run time (a user's
+ * machine may have no CUDA toolkit: docs/platform-facts.md). Types and values
+ * are copied from cuda.h (CUDA 12/13 ABI); no test compares them with the
+ * header yet, so check any change against cuda.h by hand. */
 #ifndef IFD_CUDA_API_H
 #define IFD_CUDA_API_H
 
