@@ -3,7 +3,7 @@
  * a linear texture on the imported memory), and the result is checked through
  * what GL renders from that texture, never through a buffer read-back: a
  * buffer view of imported memory can look right while textures do not (see
- * FINDINGS.md), and textures are what consumers use.
+ * docs/platform-facts.md), and textures are what consumers use.
  *
  * Needs EGL with a desktop GL 4.5 core context and no surface: the device
  * platform (NVIDIA with no display) or Mesa's surfaceless platform (llvmpipe
@@ -124,7 +124,7 @@ int main(void) {
 
   /* This test imports into linear-tiled textures, the only layout that
    * matches an exporter's row pitch. Drivers that refuse linear tiling
-   * (NVIDIA: GL_INVALID_VALUE, see FINDINGS.md) need the consumer API's
+   * (NVIDIA: GL_INVALID_VALUE, docs/platform-facts.md) need the consumer API's
    * buffer-copy path instead, which its own tests cover. */
   {
     GLuint probe = 0;

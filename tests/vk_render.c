@@ -416,7 +416,8 @@ int vkr_draw(vkr *r, ifd_vk_frame *frame, VkSemaphore wait, uint64_t wait_value,
                      .pSignalSemaphores = &signal};
   VKR_CHECK(vkResetFences(r->device, 1, &r->fence));
   VKR_CHECK(vkQueueSubmit(r->queue, 1, &si, r->fence));
-  /* Poll: a host wait in the driver may sleep in coarse steps (FINDINGS.md). */
+  /* Poll: a host wait in the driver may sleep in coarse steps
+   * (docs/platform-facts.md). */
   for (long spins = 0;; spins++) {
     VkResult fr = vkGetFenceStatus(r->device, r->fence);
     if (fr == VK_SUCCESS) break;

@@ -30,9 +30,9 @@
  *    frame, as a pixel-unpack transfer done by the GPU (no CPU copy). This is
  *    the path that works on NVIDIA, whose GL refuses GL_LINEAR_TILING_EXT.
  *    Never read such a buffer back with glGetBufferSubData: on NVIDIA that
- *    returned the first contents after later writes (FINDINGS.md); GPU-side
- *    use is what this path relies on, and the tests check it through what is
- *    rendered.
+ *    returned the first contents after later writes (docs/platform-facts.md);
+ *    GPU-side use is what this path relies on, and the tests check it through
+ *    what is rendered.
  *  - IFD_GL_PATH_LINEAR: a texture with GL_LINEAR_TILING_EXT directly on the
  *    memory, no copy. GL cannot be told a row pitch: this is correct only
  *    where the GL driver's own linear pitch equals the frame's row_pitch,

@@ -1,5 +1,6 @@
 /* Host waits by polling. Drivers do not wake a host waiting on a semaphore
- * signalled by another API promptly (NVIDIA: about every 10 ms, FINDINGS.md),
+ * signalled by another API promptly (NVIDIA: about every 10 ms,
+ * docs/platform-facts.md),
  * so the library polls the value itself: a short spin for frame-rate waits,
  * then sleeps that grow with the time already waited, so a long wait costs
  * little CPU. */
@@ -30,7 +31,8 @@ static inline void cpu_relax(void) {
 }
 
 /* While it sleeps, the thread's timer slack is lowered to SLACK_NS (Linux's
- * default of 50 us would stretch each 10 us sleep to ~60 us, FINDINGS/bench)
+ * default of 50 us would stretch each 10 us sleep to ~60 us,
+ * docs/platform-facts.md)
  * and restored before returning. */
 int ifd_poll(int (*check)(void *arg), void *arg, uint64_t timeout_ns) {
   uint64_t start = now_ns();

@@ -405,7 +405,8 @@ int ifd_ring_begin_frame(ifd_ring *ring, uint64_t timeout_ns, uint64_t *out_fram
       /* The queue/stream waits for the release, not the host: work submitted
        * while the GPU runs the consumer then starts within microseconds of
        * its release, where work the host submits after a host wait starts a
-       * context switch later (~160 us on an H200, FINDINGS/bench). The host
+       * context switch later (~160 us on an H200, docs/platform-facts.md).
+       * The protocol: docs/value-protocol.md. The host
        * only blocks to stay within 2 * count frames of the consumer. */
       host_need = k > 2ull * ring->count ? k - 2ull * ring->count : 0;
       if (host_need) rc = ifd_timeline_host_wait(ring->release, host_need, timeout_ns);

@@ -1,7 +1,10 @@
 /* The part of the CUDA driver API that interop_fd uses, declared here so that
- * nothing needs cuda.h: libcuda.so.1 is dlopen()ed at run time. Types and
- * values mirror cuda.h (CUDA 12/13 ABI); tests/test_cuda_abi.c checks them
- * against the real header where the toolkit is installed. */
+ * nothing needs cuda.h: libcuda.so.1 is dlopen()ed at run time (a user's
+ * machine may have no CUDA toolkit: docs/platform-facts.md). Types and values
+ * are copied from cuda.h (CUDA 12/13 ABI). No test compares them with the
+ * header: on 2026-11-30 every value, struct size and field offset here was
+ * compared by hand with CUDA 13.0's cuda.h and matched; check any change the
+ * same way. */
 #ifndef IFD_CUDA_API_H
 #define IFD_CUDA_API_H
 
