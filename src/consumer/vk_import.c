@@ -354,6 +354,30 @@ static int linear_verdict(const ifd_vk_importer *imp, ifd_backend exporter) {
   return 0;
 }
 
+/* A linear image of d's size in `format` on external memory, as the LINEAR
+ * path binds and as the Vulkan backend's exporter probes. */
+static VkResult create_linear_image(ifd_vk_importer *imp, const ifd_frame_desc *d,
+                                    VkFormat format, VkImage *out) {
+  VkExternalMemoryImageCreateInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
+  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                           .pNext = &ext,
+                           .imageType = VK_IMAGE_TYPE_2D,
+                           .format = format,
+                           .extent = {d->width, d->height, 1},
+                           .mipLevels = 1,
+                           .arrayLayers = 1,
+                           .samples = VK_SAMPLE_COUNT_1_BIT,
+                           .tiling = VK_IMAGE_TILING_LINEAR,
+                           .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                           /* Required for external memory (VUID-VkImageCreateInfo-pNext-01443):
+                            * a placeholder; the true layout is the one the
+                            * acquire from VK_QUEUE_FAMILY_EXTERNAL names. */
+                           .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+  return imp->vkCreateImage(imp->device, &ici, NULL, out);
+}
+
 /* The memory type an import of d names: for memory a Vulkan device exported,
  * the type its exporter allocated with, worked out again on this device by
  * the exporter's rule (ifd_vk_export_memory_type over the bits of a buffer with
@@ -381,22 +405,8 @@ static int import_type(ifd_vk_importer *imp, const ifd_frame_desc *d, const ifd_
   imp->vkGetBufferMemoryRequirements(imp->device, b, &req);
   imp->vkDestroyBuffer(imp->device, b, NULL);
   uint32_t buffer_bits = req.memoryTypeBits, linear_bits = UINT32_MAX;
-  VkExternalMemoryImageCreateInfo eii = {
-      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
-      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
-  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                           .pNext = &eii,
-                           .imageType = VK_IMAGE_TYPE_2D,
-                           .format = (VkFormat)info->vk_format,
-                           .extent = {d->width, d->height, 1},
-                           .mipLevels = 1,
-                           .arrayLayers = 1,
-                           .samples = VK_SAMPLE_COUNT_1_BIT,
-                           .tiling = VK_IMAGE_TILING_LINEAR,
-                           .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                           .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
   VkImage probe = VK_NULL_HANDLE;
-  if (imp->vkCreateImage(imp->device, &ici, NULL, &probe) == VK_SUCCESS) {
+  if (create_linear_image(imp, d, (VkFormat)info->vk_format, &probe) == VK_SUCCESS) {
     imp->vkGetImageMemoryRequirements(imp->device, probe, &req);
     imp->vkDestroyImage(imp->device, probe, NULL);
     linear_bits = req.memoryTypeBits;
@@ -414,24 +424,7 @@ static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   if (!(fp.linearTilingFeatures & VK_FORMAT_FEATURE_SAMPLED_IMAGE_BIT))
     return ifd_fail(-EOPNOTSUPP, "%s cannot sample %s with linear tiling", imp->device_name,
                     f->info->name);
-  VkExternalMemoryImageCreateInfo ext = {
-      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
-      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
-  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                           .pNext = &ext,
-                           .imageType = VK_IMAGE_TYPE_2D,
-                           .format = f->h.format,
-                           .extent = {d->width, d->height, 1},
-                           .mipLevels = 1,
-                           .arrayLayers = 1,
-                           .samples = VK_SAMPLE_COUNT_1_BIT,
-                           .tiling = VK_IMAGE_TILING_LINEAR,
-                           .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                           /* Required for external memory (VUID-VkImageCreateInfo-pNext-01443):
-                            * a placeholder; the true layout is the one the
-                            * acquire from VK_QUEUE_FAMILY_EXTERNAL names. */
-                           .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
-  VkResult r = imp->vkCreateImage(imp->device, &ici, NULL, &f->h.image);
+  VkResult r = create_linear_image(imp, d, f->h.format, &f->h.image);
   if (r != VK_SUCCESS) {
     ifd_vk_fail(r, "vkCreateImage(LINEAR)");
     return ifd_fail(-EOPNOTSUPP, "%s cannot make a linear %s image: %s", imp->device_name,
