@@ -2,40 +2,15 @@
 # kernel (PTX generated from tools/cuda/cppn.cu by scripts/regen-tool-ptx.sh and
 # committed, so no CUDA toolkit is needed) and a Vulkan compute shader
 # (tools/shaders/cppn.comp, compiled here with glslangValidator). Both are
-# embedded as C arrays by cmake/embed_file.cmake. Included by
+# embedded as C arrays by ifd_embed (cmake/embed.cmake). Included by
 # tools/CMakeLists.txt.
 
 set(IFD_TOOL_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(IFD_TOOL_ROOT ${CMAKE_CURRENT_LIST_DIR}/..)
-set(IFD_EMBED ${IFD_TOOL_ROOT}/cmake/embed_file.cmake)
+include(${IFD_TOOL_ROOT}/cmake/embed.cmake)
 
-find_program(IFD_GLSLANG_VALIDATOR glslangValidator)
-if(NOT IFD_GLSLANG_VALIDATOR)
-  message(FATAL_ERROR "glslangValidator not found: the interop-fd tool compiles its Vulkan "
-                      "compute shader (tools/shaders/cppn.comp) with it. Install Debian's "
-                      "glslang-tools (scripts/install-deps.sh does), or pass "
-                      "-DIFD_GLSLANG_VALIDATOR=/path/to/glslangValidator.")
-endif()
-
-set(IFD_CPPN_PTX ${IFD_TOOL_DIR}/cuda/cppn.ptx)
-set(IFD_CPPN_PTX_C ${CMAKE_CURRENT_BINARY_DIR}/cppn_ptx.c)
-add_custom_command(OUTPUT ${IFD_CPPN_PTX_C}
-  COMMAND ${CMAKE_COMMAND} -DINPUT=${IFD_CPPN_PTX} -DOUTPUT=${IFD_CPPN_PTX_C}
-          -DNAME=ifd_tool_cppn_ptx -P ${IFD_EMBED}
-  DEPENDS ${IFD_CPPN_PTX} ${IFD_EMBED}
-  COMMENT "Embedding tools/cuda/cppn.ptx")
-
-set(IFD_CPPN_COMP ${IFD_TOOL_DIR}/shaders/cppn.comp)
-set(IFD_CPPN_SPV ${CMAKE_CURRENT_BINARY_DIR}/cppn_comp.spv)
-set(IFD_CPPN_SPV_C ${CMAKE_CURRENT_BINARY_DIR}/cppn_comp_spv.c)
-add_custom_command(OUTPUT ${IFD_CPPN_SPV}
-  COMMAND ${IFD_GLSLANG_VALIDATOR} -V --target-env vulkan1.2 -o ${IFD_CPPN_SPV} ${IFD_CPPN_COMP}
-  DEPENDS ${IFD_CPPN_COMP}
-  COMMENT "Compiling tools/shaders/cppn.comp to SPIR-V")
-add_custom_command(OUTPUT ${IFD_CPPN_SPV_C}
-  COMMAND ${CMAKE_COMMAND} -DINPUT=${IFD_CPPN_SPV} -DOUTPUT=${IFD_CPPN_SPV_C}
-          -DNAME=ifd_tool_cppn_comp_spv -P ${IFD_EMBED}
-  DEPENDS ${IFD_CPPN_SPV} ${IFD_EMBED})
+ifd_embed(IFD_CPPN_PTX_C NAME ifd_tool_cppn_ptx INPUT ${IFD_TOOL_DIR}/cuda/cppn.ptx)
+ifd_embed(IFD_CPPN_SPV_C NAME ifd_tool_cppn_comp_spv INPUT ${IFD_TOOL_DIR}/shaders/cppn.comp GLSL)
 
 add_library(ifd_tool_producer STATIC
   ${IFD_TOOL_DIR}/producer.c
