@@ -121,10 +121,10 @@ int ifd_vk_fail(VkResult r, const char *what);
 /* Index of a memory type in type_bits with all of `want`, or -1. */
 int ifd_vk_memory_type(const ifd_vk_device *d, uint32_t type_bits, VkMemoryPropertyFlags want);
 
-/* The memory type shared frame memory uses on both sides: the exporter
- * allocates with it and importers of Vulkan-made memory must name it too
- * (OPAQUE_FD imports take the exporter's type). The first device-local type
- * in type_bits, else the first type; -1 if type_bits is empty. */
+/* A memory type for a buffer import of memory no Vulkan device made (CUDA's)
+ * and for a consumer's own images: the first device-local type in type_bits,
+ * else the first type; -1 if type_bits is empty. Vulkan-made memory takes its
+ * exporter's type instead (ifd_vk_export_memory_type). */
 int ifd_vk_shared_memory_type(const VkPhysicalDeviceMemoryProperties *mp, uint32_t type_bits);
 
 /* The type the Vulkan backend allocates an exported frame with, from the
