@@ -192,7 +192,9 @@ typedef struct {
 IFD_API int ifd_image_native_handles(const ifd_image *image, ifd_image_native *out);
 
 /* Host copies for tests and tools, never part of a frame path: they stage
- * through host memory and wait for the device.
+ * through host memory and wait for the device. On the Vulkan backend the copy
+ * acquires the memory from VK_QUEUE_FAMILY_EXTERNAL and releases it back, as
+ * consumers do.
  * src_row_pitch/dst_row_pitch: bytes between rows of the host buffer, at least
  * width * bytes_per_pixel.
  * Blocks: yes, until the copy is done (after all earlier work on the context).

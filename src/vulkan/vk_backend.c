@@ -228,8 +228,19 @@ static int vk_image_copy(ifd_image *image, void *host, size_t host_pitch, bool u
                             .srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT,
                             .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT |
                                              VK_ACCESS_TRANSFER_WRITE_BIT};
+  /* The exported memory is shared with consumers, which hand it back to
+   * VK_QUEUE_FAMILY_EXTERNAL after reading: acquire it from there for the copy
+   * and release it back after, as the spec asks of every user of external
+   * memory. */
+  VkBufferMemoryBarrier acquire = {.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+                                   .dstAccessMask = upload ? VK_ACCESS_TRANSFER_WRITE_BIT
+                                                           : VK_ACCESS_TRANSFER_READ_BIT,
+                                   .srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
+                                   .dstQueueFamilyIndex = d->queue_family,
+                                   .buffer = im->buffer,
+                                   .size = VK_WHOLE_SIZE};
   d->fn.vkCmdPipelineBarrier(d->cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-                             VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before, 0, NULL, 0, NULL);
+                             VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before, 1, &acquire, 0, NULL);
   VkBufferCopy region = {.size = image->size};
   d->fn.vkCmdCopyBuffer(d->cmd, upload ? staging : im->buffer, upload ? im->buffer : staging, 1,
                         &region);
@@ -237,9 +248,16 @@ static int vk_image_copy(ifd_image *image, void *host, size_t host_pitch, bool u
                            .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
                            .dstAccessMask = VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT |
                                             VK_ACCESS_HOST_READ_BIT};
+  VkBufferMemoryBarrier release = {.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+                                   .srcAccessMask = upload ? VK_ACCESS_TRANSFER_WRITE_BIT
+                                                           : VK_ACCESS_TRANSFER_READ_BIT,
+                                   .srcQueueFamilyIndex = d->queue_family,
+                                   .dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
+                                   .buffer = im->buffer,
+                                   .size = VK_WHOLE_SIZE};
   d->fn.vkCmdPipelineBarrier(d->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
                              VK_PIPELINE_STAGE_ALL_COMMANDS_BIT | VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
-                             &after, 0, NULL, 0, NULL);
+                             &after, 1, &release, 0, NULL);
   r = d->fn.vkEndCommandBuffer(d->cmd);
   if (r != VK_SUCCESS) {
     rc = ifd_vk_fail(r, "vkEndCommandBuffer");
