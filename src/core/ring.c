@@ -271,21 +271,25 @@ static void ring_free(ifd_ring *ring) {
 
 /* Whether a queue/stream of ctx waits on the device for a release of one of
  * its rings that has not come yet (ctx->lock held). */
+/* The release value the ring's queue/stream waits for on the device and has
+ * not got yet (a consumer that stopped), or 0 (ctx->lock held). */
+static uint64_t pending_release(ifd_ring *ring) {
+  uint64_t v = 0, waited = atomic_load(&ring->waited);
+  if (ring->release && ring->ctx->ops->timeline_value(ring->release, &v) == 0 && v < waited)
+    return waited;
+  return 0;
+}
+
 bool ifd_ring_waits_pending(ifd_context *ctx) {
-  for (ifd_ring *ring = ctx->rings; ring; ring = ring->next) {
-    uint64_t v = 0;
-    if (ring->release && ctx->ops->timeline_value(ring->release, &v) == 0 &&
-        v < atomic_load(&ring->waited))
-      return true;
-  }
+  for (ifd_ring *ring = ctx->rings; ring; ring = ring->next)
+    if (pending_release(ring)) return true;
   return false;
 }
 
 void ifd_ring_release_waits(ifd_context *ctx) {
   for (ifd_ring *ring = ctx->rings; ring; ring = ring->next) {
-    uint64_t v = 0, waited = atomic_load(&ring->waited);
-    if (ring->release && ctx->ops->timeline_value(ring->release, &v) == 0 && v < waited)
-      (void)release_from_host(ring, waited, 0);
+    uint64_t waited = pending_release(ring);
+    if (waited) (void)release_from_host(ring, waited, 0);
   }
 }
 
@@ -304,13 +308,11 @@ void ifd_ring_destroy(ifd_ring *ring) {
       break;
     }
   }
-  pthread_mutex_unlock(&ctx->lock);
   /* A queue/stream still waiting for a release that will not come (the
    * consumer stopped) would never go idle: release from the host first. */
-  uint64_t v = 0;
-  if (ring->release && ifd_handle_live(ring->release, IFD_HANDLE_TIMELINE) &&
-      ifd_timeline_value(ring->release, &v) == 0 && v < ring->waited)
-    (void)release_from_host(ring, ring->waited, 0);
+  uint64_t waited = pending_release(ring);
+  pthread_mutex_unlock(&ctx->lock);
+  if (waited) (void)release_from_host(ring, waited, 0);
   ifd_handle_remove(ring);
   pthread_mutex_lock(&ctx->lock);
   for (uint32_t i = 0; i < ring->count; i++) ring->images[i]->ring_owned = false;
