@@ -276,6 +276,32 @@ static void stale_descriptions(app *a, ifd_context *ctx) {
   ifd_vk_importer_destroy(imp);
 }
 
+/* A frame wider than the device's largest image: refused on both paths with
+ * -EOPNOTSUPP before any image is made (an image past the device's extent is
+ * invalid usage that drivers need not report). The memory is a real 256x256
+ * RGBA8 image, described as one row of 65,536 pixels. */
+static void larger_than_device(app *a, ifd_context *ctx) {
+  ifd_vk_device_info info = app_info(a);
+  ifd_vk_importer *imp = NULL;
+  REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
+  ifd_image *img = NULL;
+  REQUIRE(ifd_image_create(ctx, 256, 256, MAX_FMT_RGBA8, &img) == 0);
+  ifd_frame_desc f;
+  REQUIRE(ifd_image_describe(img, &f) == 0);
+  REQUIRE(f.size >= 256u * 256u * 4u);
+  f.width = 65536;
+  f.height = 1;
+  f.row_pitch = 65536 * 4;
+  ifd_vk_frame *frame = NULL;
+  CHECK_RC(ifd_vk_frame_import(imp, &f, IFD_VK_PATH_COPY, &frame), -EOPNOTSUPP);
+  test_check_message("ifd_vk_frame_import", "largest image extent");
+  CHECK_RC(ifd_vk_frame_import(imp, &f, IFD_VK_PATH_AUTO, &frame), -EOPNOTSUPP);
+  CHECK(frame == NULL && f.memory_fd >= 0);
+  ifd_frame_desc_close(&f);
+  ifd_image_destroy(img);
+  ifd_vk_importer_destroy(imp);
+}
+
 /* Values only grow, on every path that signals a real timeline. */
 static void lower_values(app *a, ifd_context *ctx) {
   ifd_timeline *tl = NULL;
@@ -336,6 +362,7 @@ int main(int argc, char **argv) {
     importer_destroyed_first(&a, ctx);
     never_produced(&a, ctx);
     stale_descriptions(&a, ctx);
+    larger_than_device(&a, ctx);
   }
   ifd_context_destroy(ctx);
   app_close(&a);

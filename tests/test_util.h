@@ -5,10 +5,12 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +122,61 @@ static inline void test_print_fds(const char *label) {
     fprintf(stderr, "%s: fd %s -> %s\n", label, e->d_name, target);
   }
   closedir(dir);
+}
+
+/* The open fds of this process, each by number and by the file it refers to:
+ * for tests where a driver may close an fd of its own (a shader cache file)
+ * between two counts, so that only fds that are new are counted. */
+#define TEST_MAX_FDS 512
+typedef struct {
+  int n;
+  struct {
+    int fd;
+    dev_t dev;
+    ino_t ino;
+  } open[TEST_MAX_FDS];
+} test_fd_set;
+
+static inline void test_fd_snapshot(test_fd_set *s) {
+  s->n = 0;
+  DIR *dir = opendir("/proc/self/fd");
+  if (!dir) return;
+  struct dirent *e;
+  struct stat st;
+  while ((e = readdir(dir)) && s->n < TEST_MAX_FDS) {
+    if (e->d_name[0] == '.') continue;
+    int fd = atoi(e->d_name);
+    if (fd == dirfd(dir) || fstat(fd, &st) != 0) continue;
+    s->open[s->n].fd = fd;
+    s->open[s->n].dev = st.st_dev;
+    s->open[s->n].ino = st.st_ino;
+    s->n++;
+  }
+  closedir(dir);
+}
+
+/* How many fds are open now that were not open (as the same file) in
+ * `before`; each is listed on stderr under `label`. */
+static inline int test_fds_new_since(const test_fd_set *before, const char *label) {
+  test_fd_set *now = (test_fd_set *)malloc(sizeof(*now));
+  if (!now) return -1;
+  test_fd_snapshot(now);
+  int added = 0;
+  for (int i = 0; i < now->n; i++) {
+    bool known = false;
+    for (int j = 0; j < before->n && !known; j++)
+      known = before->open[j].fd == now->open[i].fd && before->open[j].dev == now->open[i].dev &&
+              before->open[j].ino == now->open[i].ino;
+    if (known) continue;
+    char path[64], target[256];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", now->open[i].fd);
+    ssize_t len = readlink(path, target, sizeof(target) - 1);
+    target[len > 0 ? len : 0] = 0;
+    fprintf(stderr, "%s: new fd %d -> %s\n", label, now->open[i].fd, target);
+    added++;
+  }
+  free(now);
+  return added;
 }
 
 /* ---- reference patterns ---- */

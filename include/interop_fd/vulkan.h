@@ -147,8 +147,9 @@ IFD_API int ifd_vk_importer_device_uuid(const ifd_vk_importer *importer, uint8_t
  * Errors: -EINVAL bad desc, or memory_fd is of a kind no driver exports
  *         (a pipe, socket, folder, /dev/null, ...); -EXDEV the memory belongs
  *         to another device (UUIDs differ); -EBADF memory_fd not open;
- *         -EOPNOTSUPP the path
- *         cannot be used here (the message says why); -ENOMEM; -EIO the
+ *         -EOPNOTSUPP the path cannot be used here, or the frame is larger
+ *         than the device's largest image of that kind (the message says
+ *         why); -ENOMEM; -EIO the
  *         driver refused the fd (e.g. not a memory fd). */
 IFD_API int ifd_vk_frame_import(ifd_vk_importer *importer, ifd_frame_desc *desc,
                                 ifd_vk_path path, ifd_vk_frame **out);

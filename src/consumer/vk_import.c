@@ -22,6 +22,7 @@
   X(vkGetPhysicalDeviceProperties2)            \
   X(vkGetPhysicalDeviceMemoryProperties)       \
   X(vkGetPhysicalDeviceFormatProperties)       \
+  X(vkGetPhysicalDeviceImageFormatProperties)  \
   X(vkGetPhysicalDeviceQueueFamilyProperties)  \
   X(vkGetDeviceProcAddr)
 
@@ -354,10 +355,26 @@ static int linear_verdict(const ifd_vk_importer *imp, ifd_backend exporter) {
   return 0;
 }
 
+/* Whether the device can create a 2D image of d's size with this format,
+ * tiling and usage (its imageCreateMaxExtent): an image past it is invalid
+ * usage, not an error the driver must report. */
+static bool image_fits(ifd_vk_importer *imp, const ifd_frame_desc *d, VkFormat format,
+                       VkImageTiling tiling, VkImageUsageFlags usage) {
+  VkImageFormatProperties p;
+  if (imp->vkGetPhysicalDeviceImageFormatProperties(imp->physical, format, VK_IMAGE_TYPE_2D,
+                                                    tiling, usage, 0, &p) != VK_SUCCESS)
+    return false;
+  return d->width <= p.maxExtent.width && d->height <= p.maxExtent.height;
+}
+
 /* A linear image of d's size in `format` on external memory, as the LINEAR
- * path binds and as the Vulkan backend's exporter probes. */
+ * path binds and as the Vulkan backend's exporter probes.
+ * VK_ERROR_FORMAT_NOT_SUPPORTED where the device cannot make one that large. */
 static VkResult create_linear_image(ifd_vk_importer *imp, const ifd_frame_desc *d,
                                     VkFormat format, VkImage *out) {
+  const VkImageUsageFlags usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
+  if (!image_fits(imp, d, format, VK_IMAGE_TILING_LINEAR, usage))
+    return VK_ERROR_FORMAT_NOT_SUPPORTED;
   VkExternalMemoryImageCreateInfo ext = {
       .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
       .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
@@ -370,7 +387,7 @@ static VkResult create_linear_image(ifd_vk_importer *imp, const ifd_frame_desc *
                            .arrayLayers = 1,
                            .samples = VK_SAMPLE_COUNT_1_BIT,
                            .tiling = VK_IMAGE_TILING_LINEAR,
-                           .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                           .usage = usage,
                            /* Required for external memory (VUID-VkImageCreateInfo-pNext-01443):
                             * a placeholder; the true layout is the one the
                             * acquire from VK_QUEUE_FAMILY_EXTERNAL names. */
@@ -475,6 +492,12 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   if ((fp.optimalTilingFeatures & need) != need)
     return ifd_fail(-EOPNOTSUPP, "%s cannot sample and copy into an optimal %s image",
                     imp->device_name, f->info->name);
+  const VkImageUsageFlags usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT |
+                                  VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
+  if (!image_fits(imp, d, f->h.format, VK_IMAGE_TILING_OPTIMAL, usage))
+    return ifd_fail(-EOPNOTSUPP, "%s cannot make a %ux%u optimal %s image (past its largest "
+                                 "image extent)",
+                    imp->device_name, d->width, d->height, f->info->name);
   VkExternalMemoryBufferCreateInfo ext = {
       .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
       .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
@@ -500,8 +523,7 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
                            .arrayLayers = 1,
                            .samples = VK_SAMPLE_COUNT_1_BIT,
                            .tiling = VK_IMAGE_TILING_OPTIMAL,
-                           .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT |
-                                    VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                           .usage = usage,
                            .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
   r = imp->vkCreateImage(imp->device, &ici, NULL, &f->h.image);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateImage(OPTIMAL)");
