@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "copy_count.h"
+#include "selftest/copy_count.h"
 #include "cuda_kernels.h"
 #include "producer.h"
 #include "gl_env.h"
@@ -447,7 +447,7 @@ static int mode_failures(void) {
 /* Every copy-capable call the frame path could make through CUDA (the
  * library's own dlopen()ed table), the Vulkan importer (its
  * vkGetInstanceProcAddr) and the GL importer (its get_proc) is counted by the
- * interop-fd tool's copy counter (tools/copy_count.h), which its selftest
+ * interop-fd tool's copy counter (tools/selftest/copy_count.h), which its selftest
  * uses too. */
 
 /* (a) solid colour from a kernel: fill_u32 with 0xff336699 is RGBA (0x99, 0x66, 0x33, 0xff). */

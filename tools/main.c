@@ -2,12 +2,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bench.h"
-#include "demo.h"
-#include "info.h"
-#include "options.h"
-#include "selftest.h"
-#include "tool_error.h"
+#include "bench/bench.h"
+#include "demo/demo.h"
+#include "info/info.h"
+#include "common/options.h"
+#include "selftest/selftest.h"
+#include "common/tool_error.h"
 
 /* Mesa prints warnings without a runtime folder; any writable one will do. */
 static void ensure_runtime_dir(void) {

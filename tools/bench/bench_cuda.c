@@ -1,0 +1,383 @@
+/* The CUDA side of `interop-fd bench` (bench_cuda.h). */
+#include "bench/bench_cuda.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cuda/cuda_api.h"
+#include "common/tool_error.h"
+
+/* tools/bench/cuda/bench.ptx, embedded at build time. */
+extern const char ifd_tool_bench_ptx[];
+
+typedef struct CUgraphicsResource_st *CUgraphicsResource;
+
+/* Entry points beyond the library's table (cuda_api.h), from the same libcuda. */
+#define BENCH_CUDA_FNS(X)                                                                      \
+  X(cuMemAlloc, "cuMemAlloc_v2", (CUdeviceptr *, size_t))                                     \
+  X(cuMemFree, "cuMemFree_v2", (CUdeviceptr))                                                 \
+  X(cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", (CUdeviceptr, CUdeviceptr, size_t, CUstream))  \
+  X(cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", (void *, CUdeviceptr, size_t, CUstream))       \
+  X(cuGraphicsGLRegisterBuffer, "cuGraphicsGLRegisterBuffer",                                 \
+    (CUgraphicsResource *, unsigned, unsigned))                                               \
+  X(cuGraphicsUnregisterResource, "cuGraphicsUnregisterResource", (CUgraphicsResource))       \
+  X(cuGraphicsMapResources, "cuGraphicsMapResources", (unsigned, CUgraphicsResource *, CUstream)) \
+  X(cuGraphicsUnmapResources, "cuGraphicsUnmapResources",                                     \
+    (unsigned, CUgraphicsResource *, CUstream))                                               \
+  X(cuGraphicsResourceGetMappedPointer, "cuGraphicsResourceGetMappedPointer_v2",              \
+    (CUdeviceptr *, size_t *, CUgraphicsResource))
+
+#define CU_GRAPHICS_REGISTER_FLAGS_WRITE_DISCARD 0x02
+
+typedef struct {
+#define DECLARE(name, symbol, params) CUresult(*name) params;
+  BENCH_CUDA_FNS(DECLARE)
+#undef DECLARE
+} extra_fns;
+
+#define PINGPONG_ROUNDS 200
+
+/* Mapped host memory shared with the kernels. */
+typedef struct {
+  uint64_t stamps[BENCH_STAMP_SLOTS];
+  uint64_t marks[BENCH_STAMP_SLOTS];
+  uint32_t pos[BENCH_STAMP_SLOTS][2 * BENCH_SAMPLES];
+  uint32_t gathered[BENCH_STAMP_SLOTS][4 * BENCH_SAMPLES];
+  uint32_t flag, ack;
+  uint64_t times[PINGPONG_ROUNDS];
+} shared_block;
+
+struct bench_cuda {
+  ifd_context *ctx;
+  ifd_context_native native;
+  const ifd_cuda_api *cu;
+  extra_fns x;
+  CUstream stream;
+  CUmodule module;
+  CUfunction pattern, stamp, gather, pingpong;
+  shared_block *host;    /* mapped */
+  CUdeviceptr host_dev;  /* its device address */
+  CUdeviceptr counter;   /* the pattern kernel's block counter */
+  CUevent events[BENCH_STAMP_SLOTS];
+};
+
+static int cu_fail(const bench_cuda *b, CUresult r, const char *what) {
+  const char *name = "CUDA_ERROR_UNKNOWN";
+  b->cu->cuGetErrorName(r, &name);
+  return tool_fail(r == CUDA_ERROR_OUT_OF_MEMORY ? -ENOMEM : -EIO, "bench: %s failed: %s (%d)",
+                   what, name, (int)r);
+}
+
+static int push(const bench_cuda *b) {
+  CUresult r = b->cu->cuCtxPushCurrent((CUcontext)b->native.cu_context);
+  return r == CUDA_SUCCESS ? 0 : cu_fail(b, r, "cuCtxPushCurrent");
+}
+
+static void pop(const bench_cuda *b) {
+  CUcontext dummy;
+  b->cu->cuCtxPopCurrent(&dummy);
+}
+
+/* Runs `call` (a CUresult expression) with the context current. */
+#define CU_CALL(b, call, what)                                  \
+  do {                                                          \
+    int rc_ = push(b);                                          \
+    if (rc_ != 0) return rc_;                                   \
+    CUresult r_ = (call);                                       \
+    pop(b);                                                     \
+    if (r_ != CUDA_SUCCESS) return cu_fail(b, r_, what);        \
+  } while (0)
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int load_extra(bench_cuda *b) {
+  /* libcuda is loaded already (the context exists); this only finds it. */
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+  if (!lib) return tool_fail(-ENODEV, "bench: libcuda.so.1 is not loaded");
+  const char *missing = NULL;
+#define LOAD(name, symbol, params)                              \
+  *(void **)&b->x.name = dlsym(lib, symbol);                    \
+  if (!b->x.name && !missing) missing = symbol;
+  BENCH_CUDA_FNS(LOAD)
+#undef LOAD
+  dlclose(lib); /* drops only this reference */
+  if (missing) return tool_fail(-ENODEV, "bench: libcuda.so.1 lacks %s", missing);
+  return 0;
+}
+
+static int create_objects(bench_cuda *b) {
+  const ifd_cuda_api *cu = b->cu;
+  CU_CALL(b, cu->cuModuleLoadData(&b->module, ifd_tool_bench_ptx), "cuModuleLoadData(bench.ptx)");
+  struct {
+    CUfunction *fn;
+    const char *name;
+  } k[] = {{&b->pattern, "bench_pattern"},
+           {&b->stamp, "bench_stamp"},
+           {&b->gather, "bench_gather"},
+           {&b->pingpong, "bench_pingpong"}};
+  for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+    CU_CALL(b, cu->cuModuleGetFunction(k[i].fn, b->module, k[i].name), k[i].name);
+  void *host = NULL;
+  CU_CALL(b, cu->cuMemAllocHost(&host, sizeof(shared_block)), "cuMemAllocHost");
+  b->host = host;
+  memset(b->host, 0, sizeof(*b->host));
+  CU_CALL(b, cu->cuMemHostGetDevicePointer(&b->host_dev, host, 0), "cuMemHostGetDevicePointer");
+  CU_CALL(b, b->x.cuMemAlloc(&b->counter, 4), "cuMemAlloc(counter)");
+  CU_CALL(b, cu->cuMemsetD8Async(b->counter, 0, 4, b->stream), "cuMemsetD8Async");
+  for (int i = 0; i < BENCH_STAMP_SLOTS; i++)
+    CU_CALL(b, cu->cuEventCreate(&b->events[i], CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+  return bench_cuda_sync(b);
+}
+
+int bench_cuda_create(ifd_context *ctx, bench_cuda **out) {
+  if (ifd_context_backend(ctx) != IFD_BACKEND_CUDA)
+    return tool_fail(-ENODEV, "bench: the producer must be a CUDA context");
+  bench_cuda *b = calloc(1, sizeof(*b));
+  if (!b) return tool_fail(-ENOMEM, "bench: out of memory");
+  b->ctx = ctx;
+  int err = 0;
+  int rc = ifd_context_native_handles(ctx, &b->native);
+  if (rc != 0) rc = tool_fail(rc, "bench: %s", ifd_last_error());
+  if (rc == 0 && !(b->cu = ifd_cuda_api_get(&err))) rc = tool_fail(err, "bench: %s", ifd_last_error());
+  b->stream = (CUstream)b->native.cu_stream;
+  if (rc == 0) rc = load_extra(b);
+  if (rc == 0) rc = create_objects(b);
+  if (rc != 0) {
+    bench_cuda_destroy(b);
+    return rc;
+  }
+  *out = b;
+  return 0;
+}
+
+void bench_cuda_destroy(bench_cuda *b) {
+  if (!b) return;
+  if (b->cu && push(b) == 0) {
+    b->cu->cuStreamSynchronize(b->stream);
+    for (int i = 0; i < BENCH_STAMP_SLOTS; i++)
+      if (b->events[i]) b->cu->cuEventDestroy(b->events[i]);
+    if (b->counter) b->x.cuMemFree(b->counter);
+    if (b->host) b->cu->cuMemFreeHost(b->host);
+    if (b->module) b->cu->cuModuleUnload(b->module);
+    pop(b);
+  }
+  free(b);
+}
+
+int bench_cuda_driver_version(bench_cuda *b) {
+  int v = 0;
+  b->cu->cuDriverGetVersion(&v);
+  return v;
+}
+
+int bench_cuda_sync(bench_cuda *b) {
+  CU_CALL(b, b->cu->cuStreamSynchronize(b->stream), "cuStreamSynchronize");
+  return 0;
+}
+
+/* ------------------------------------------------------------------ clocks */
+
+int bench_cuda_calibrate(bench_cuda *b, int64_t *offset, uint64_t *spread) {
+  shared_block *h = b->host;
+  volatile uint32_t *flag = &h->flag, *ack = &h->ack;
+  *flag = 0;
+  *ack = 0;
+  CUdeviceptr base = b->host_dev;
+  CUdeviceptr dflag = base + offsetof(shared_block, flag);
+  CUdeviceptr dack = base + offsetof(shared_block, ack);
+  CUdeviceptr dtimes = base + offsetof(shared_block, times);
+  unsigned rounds = PINGPONG_ROUNDS;
+  void *kp[] = {&dflag, &dack, &dtimes, &rounds};
+  int rc = ifd_context_lock(b->ctx);
+  if (rc != 0) return tool_fail(rc, "bench: %s", ifd_last_error());
+  rc = push(b);
+  if (rc == 0) {
+    CUresult r = b->cu->cuLaunchKernel(b->pingpong, 1, 1, 1, 1, 1, 1, 0, b->stream, kp, NULL);
+    pop(b);
+    if (r != CUDA_SUCCESS) rc = cu_fail(b, r, "cuLaunchKernel(bench_pingpong)");
+  }
+  uint64_t best = UINT64_MAX;
+  int64_t best_offset = 0;
+  for (unsigned i = 0; i < rounds && rc == 0; i++) {
+    uint64_t t0 = now_ns();
+    atomic_thread_fence(memory_order_seq_cst);
+    *flag = i + 1;
+    atomic_thread_fence(memory_order_seq_cst);
+    while (*ack != i + 1) {
+      if (now_ns() - t0 > 1000000000ull) {
+        *flag = 0xffffffffu;
+        rc = tool_fail(-ETIMEDOUT, "bench: the clock calibration kernel did not answer");
+        break;
+      }
+    }
+    uint64_t t1 = now_ns();
+    if (rc == 0 && t1 - t0 < best) {
+      best = t1 - t0;
+      best_offset = (int64_t)(t0 + (t1 - t0) / 2) - (int64_t)h->times[i];
+    }
+  }
+  ifd_context_unlock(b->ctx);
+  int rc2 = bench_cuda_sync(b);
+  if (rc == 0) rc = rc2;
+  if (rc != 0) return rc;
+  *offset = best_offset;
+  *spread = best;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ kernels */
+
+static int launch(bench_cuda *b, CUfunction f, const char *name, unsigned gx, unsigned gy,
+                  unsigned bx, unsigned by, void **kp) {
+  int rc = ifd_context_lock(b->ctx); /* after the context's own earlier work */
+  if (rc != 0) return tool_fail(rc, "bench: %s", ifd_last_error());
+  rc = push(b);
+  if (rc == 0) {
+    CUresult r = b->cu->cuLaunchKernel(f, gx, gy, 1, bx, by, 1, 0, b->stream, kp, NULL);
+    pop(b);
+    if (r != CUDA_SUCCESS) rc = cu_fail(b, r, name);
+  }
+  ifd_context_unlock(b->ctx);
+  return rc;
+}
+
+int bench_cuda_pattern(bench_cuda *b, uint64_t dptr, uint32_t pitch, uint32_t width,
+                       uint32_t height, uint32_t format, uint32_t k) {
+  uint32_t slot = k % BENCH_STAMP_SLOTS;
+  ((volatile uint64_t *)b->host->stamps)[slot] = 0;
+  CUdeviceptr base = dptr, stamp = b->host_dev + offsetof(shared_block, stamps) + 8 * slot;
+  CUdeviceptr counter = b->counter;
+  unsigned w = width, h = height, f = format, frame = k, p = pitch;
+  void *kp[] = {&base, &p, &w, &h, &f, &frame, &stamp, &counter};
+  return launch(b, b->pattern, "cuLaunchKernel(bench_pattern)", (w + 31) / 32, (h + 7) / 8, 32, 8,
+                kp);
+}
+
+uint64_t bench_cuda_stamp(const bench_cuda *b, uint32_t k) {
+  return ((volatile const uint64_t *)b->host->stamps)[k % BENCH_STAMP_SLOTS];
+}
+
+int bench_cuda_mark(bench_cuda *b, uint32_t i) {
+  i %= BENCH_STAMP_SLOTS;
+  ((volatile uint64_t *)b->host->marks)[i] = 0;
+  CUdeviceptr p = b->host_dev + offsetof(shared_block, marks) + 8 * i;
+  void *kp[] = {&p};
+  return launch(b, b->stamp, "cuLaunchKernel(bench_stamp)", 1, 1, 1, 1, kp);
+}
+
+uint64_t bench_cuda_mark_value(const bench_cuda *b, uint32_t i) {
+  return ((volatile const uint64_t *)b->host->marks)[i % BENCH_STAMP_SLOTS];
+}
+
+int bench_cuda_gather(bench_cuda *b, uint64_t dptr, uint32_t pitch, uint32_t format, uint32_t i,
+                      const uint32_t pos[2 * BENCH_SAMPLES]) {
+  i %= BENCH_STAMP_SLOTS;
+  memcpy(b->host->pos[i], pos, sizeof(b->host->pos[i]));
+  memset(b->host->gathered[i], 0xff, sizeof(b->host->gathered[i]));
+  atomic_thread_fence(memory_order_seq_cst);
+  CUdeviceptr base = dptr;
+  CUdeviceptr dpos = b->host_dev + offsetof(shared_block, pos) + sizeof(b->host->pos[0]) * i;
+  CUdeviceptr dout =
+      b->host_dev + offsetof(shared_block, gathered) + sizeof(b->host->gathered[0]) * i;
+  unsigned p = pitch, f = format, count = BENCH_SAMPLES;
+  void *kp[] = {&base, &p, &f, &dpos, &count, &dout};
+  return launch(b, b->gather, "cuLaunchKernel(bench_gather)", 1, 1, BENCH_SAMPLES, 1, kp);
+}
+
+void bench_cuda_gathered(const bench_cuda *b, uint32_t i, uint32_t texel[BENCH_SAMPLES][4]) {
+  i %= BENCH_STAMP_SLOTS;
+  atomic_thread_fence(memory_order_seq_cst);
+  memcpy(texel, (const void *)b->host->gathered[i], sizeof(b->host->gathered[i]));
+}
+
+/* ------------------------------------------------------------------ memory */
+
+int bench_cuda_alloc(bench_cuda *b, size_t bytes, uint64_t *dptr) {
+  CUdeviceptr p = 0;
+  CU_CALL(b, b->x.cuMemAlloc(&p, bytes), "cuMemAlloc");
+  *dptr = p;
+  return 0;
+}
+
+void bench_cuda_free(bench_cuda *b, uint64_t dptr) {
+  if (!dptr || push(b) != 0) return;
+  b->x.cuMemFree(dptr);
+  pop(b);
+}
+
+int bench_cuda_host_alloc(bench_cuda *b, size_t bytes, void **p) {
+  CU_CALL(b, b->cu->cuMemAllocHost(p, bytes), "cuMemAllocHost");
+  return 0;
+}
+
+void bench_cuda_host_free(bench_cuda *b, void *p) {
+  if (!p || push(b) != 0) return;
+  b->cu->cuMemFreeHost(p);
+  pop(b);
+}
+
+int bench_cuda_copy_dtod(bench_cuda *b, uint64_t dst, uint64_t src, size_t bytes) {
+  CU_CALL(b, b->x.cuMemcpyDtoDAsync(dst, src, bytes, b->stream), "cuMemcpyDtoDAsync");
+  return 0;
+}
+
+int bench_cuda_copy_dtoh(bench_cuda *b, void *dst, uint64_t src, size_t bytes) {
+  CU_CALL(b, b->x.cuMemcpyDtoHAsync(dst, src, bytes, b->stream), "cuMemcpyDtoHAsync");
+  return 0;
+}
+
+int bench_cuda_event_record(bench_cuda *b, uint32_t i) {
+  CU_CALL(b, b->cu->cuEventRecord(b->events[i % BENCH_STAMP_SLOTS], b->stream), "cuEventRecord");
+  return 0;
+}
+
+int bench_cuda_event_wait(bench_cuda *b, uint32_t i) {
+  CU_CALL(b, b->cu->cuEventSynchronize(b->events[i % BENCH_STAMP_SLOTS]), "cuEventSynchronize");
+  return 0;
+}
+
+/* ------------------------------------------------------------------ GL interop */
+
+int bench_cuda_gl_register(bench_cuda *b, unsigned gl_buffer, void **res) {
+  CUgraphicsResource r = NULL;
+  CU_CALL(b, b->x.cuGraphicsGLRegisterBuffer(&r, gl_buffer, CU_GRAPHICS_REGISTER_FLAGS_WRITE_DISCARD),
+          "cuGraphicsGLRegisterBuffer");
+  *res = r;
+  return 0;
+}
+
+void bench_cuda_gl_unregister(bench_cuda *b, void *res) {
+  if (!res || push(b) != 0) return;
+  b->x.cuGraphicsUnregisterResource((CUgraphicsResource)res);
+  pop(b);
+}
+
+int bench_cuda_gl_map(bench_cuda *b, void *res, uint64_t *dptr, size_t *bytes) {
+  CUgraphicsResource r = res;
+  CU_CALL(b, b->x.cuGraphicsMapResources(1, &r, b->stream), "cuGraphicsMapResources");
+  CUdeviceptr p = 0;
+  size_t n = 0;
+  int rc = push(b);
+  if (rc != 0) return rc;
+  CUresult e = b->x.cuGraphicsResourceGetMappedPointer(&p, &n, r);
+  if (e != CUDA_SUCCESS) b->x.cuGraphicsUnmapResources(1, &r, b->stream);
+  pop(b);
+  if (e != CUDA_SUCCESS) return cu_fail(b, e, "cuGraphicsResourceGetMappedPointer");
+  *dptr = p;
+  *bytes = n;
+  return 0;
+}
+
+int bench_cuda_gl_unmap(bench_cuda *b, void *res) {
+  CUgraphicsResource r = res;
+  CU_CALL(b, b->x.cuGraphicsUnmapResources(1, &r, b->stream), "cuGraphicsUnmapResources");
+  return 0;
+}

@@ -1,0 +1,611 @@
+/* The Vulkan consumer of `interop-fd bench` (bench_vk.h). */
+#include "bench/bench_vk.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/tool_error.h"
+
+extern const char ifd_tool_bench_sample_comp_spv[];
+extern const unsigned long ifd_tool_bench_sample_comp_spv_size;
+
+#define SLOTS IFD_RING_MAX_FRAMES
+#define IO_STRIDE 1024u /* per slot: positions (256 bytes), then texels (512) */
+#define IO_POS_BYTES (8u * BENCH_SAMPLES)
+#define IO_TEXEL_BYTES (16u * BENCH_SAMPLES)
+#define WAIT_NS (10ull * 1000 * 1000 * 1000)
+
+#define VK_TRY(call)                                                                    \
+  do {                                                                                  \
+    VkResult r_ = (call);                                                               \
+    if (r_ != VK_SUCCESS)                                                               \
+      return tool_fail(r_ == VK_ERROR_OUT_OF_DEVICE_MEMORY ? -ENOMEM : -EIO,            \
+                       "bench consumer: %s failed (VkResult %d)", #call, (int)r_);      \
+  } while (0)
+
+typedef struct {
+  VkBuffer staging;
+  VkDeviceMemory staging_memory;
+  void *mapped;
+  VkImage image;
+  VkDeviceMemory image_memory;
+  VkImageView view;
+} upload_slot;
+
+struct bench_vk {
+  VkInstance instance;
+  VkPhysicalDevice physical;
+  VkDevice device;
+  VkQueue queue;
+  uint32_t family;
+  char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
+  char driver[VK_MAX_DRIVER_INFO_SIZE + VK_MAX_DRIVER_NAME_SIZE + 4];
+  double ns_per_tick;
+  uint64_t ts_mask;
+  PFN_vkGetCalibratedTimestampsEXT get_calibrated;
+  ifd_vk_importer *importer;
+  VkSampler sampler;
+  VkDescriptorSetLayout set_layout;
+  VkPipelineLayout layout;
+  VkPipeline pipeline;
+  VkDescriptorPool desc_pool;
+  VkDescriptorSet sets[SLOTS];
+  VkBuffer io;
+  VkDeviceMemory io_memory;
+  uint8_t *io_mapped;
+  VkCommandPool pool;
+  VkCommandBuffer cmd[SLOTS];
+  VkFence fence[SLOTS];
+  VkQueryPool queries;
+  /* the frames being consumed: interop_fd's ring, or the upload slots */
+  MAX_Format format;
+  uint32_t width, height, count;
+  ifd_vk_ring *ring;
+  upload_slot up[SLOTS];
+  uint32_t up_count;
+  VkDeviceSize up_bytes;
+};
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int lib_fail(int rc, const char *what) {
+  return tool_fail(rc, "bench consumer: %s: %s", what, ifd_last_error());
+}
+
+static int memory_type(bench_vk *v, uint32_t bits, VkMemoryPropertyFlags want) {
+  VkPhysicalDeviceMemoryProperties mp;
+  vkGetPhysicalDeviceMemoryProperties(v->physical, &mp);
+  for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
+    if ((bits & (1u << i)) && (mp.memoryTypes[i].propertyFlags & want) == want) return (int)i;
+  return -1;
+}
+
+static int alloc_bind(bench_vk *v, VkMemoryRequirements req, VkMemoryPropertyFlags want,
+                      VkDeviceMemory *mem) {
+  int type = memory_type(v, req.memoryTypeBits, want);
+  if (type < 0) return tool_fail(-ENOMEM, "bench consumer: no memory type 0x%x", (unsigned)want);
+  VkMemoryAllocateInfo mai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                              .allocationSize = req.size,
+                              .memoryTypeIndex = (uint32_t)type};
+  VK_TRY(vkAllocateMemory(v->device, &mai, NULL, mem));
+  return 0;
+}
+
+static bool has_ext(const VkExtensionProperties *e, uint32_t n, const char *name) {
+  for (uint32_t i = 0; i < n; i++)
+    if (strcmp(e[i].extensionName, name) == 0) return true;
+  return false;
+}
+
+/* ------------------------------------------------------------------ device */
+
+static int create_device(bench_vk *v, const uint8_t uuid[16]) {
+  VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+                           .pApplicationName = "interop-fd bench",
+                           .apiVersion = VK_API_VERSION_1_2};
+  VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+                              .pApplicationInfo = &app};
+  VkResult r = vkCreateInstance(&ici, NULL, &v->instance);
+  if (r != VK_SUCCESS) return tool_fail(-ENODEV, "bench consumer: no Vulkan instance (%d)", (int)r);
+  VkPhysicalDevice devs[16];
+  uint32_t n = 16;
+  r = vkEnumeratePhysicalDevices(v->instance, &n, devs);
+  if (r != VK_SUCCESS && r != VK_INCOMPLETE) n = 0;
+  VkPhysicalDeviceProperties props = {0};
+  for (uint32_t i = 0; i < n && !v->physical; i++) {
+    VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+    VkPhysicalDeviceIDProperties id = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES,
+                                       .pNext = &drv};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                      .pNext = &id};
+    vkGetPhysicalDeviceProperties2(devs[i], &p2);
+    if (memcmp(id.deviceUUID, uuid, 16) == 0) {
+      v->physical = devs[i];
+      props = p2.properties;
+      snprintf(v->name, sizeof(v->name), "%s", props.deviceName);
+      snprintf(v->driver, sizeof(v->driver), "%s %s", drv.driverName, drv.driverInfo);
+    }
+  }
+  if (!v->physical) return tool_fail(-EXDEV, "bench consumer: no Vulkan device has the producer's UUID");
+  v->ns_per_tick = props.limits.timestampPeriod;
+
+  uint32_t ne = 0;
+  vkEnumerateDeviceExtensionProperties(v->physical, NULL, &ne, NULL);
+  VkExtensionProperties *exts = calloc(ne ? ne : 1, sizeof(*exts));
+  if (!exts) return tool_fail(-ENOMEM, "bench consumer: out of memory");
+  vkEnumerateDeviceExtensionProperties(v->physical, NULL, &ne, exts);
+  uint32_t req_n = 0;
+  const char *const *req = ifd_vk_required_device_extensions(&req_n);
+  const char *enable[8];
+  uint32_t en = 0;
+  int rc = 0;
+  for (uint32_t i = 0; i < req_n && en < 6; i++) {
+    if (has_ext(exts, ne, req[i])) enable[en++] = req[i];
+    else rc = tool_fail(-EOPNOTSUPP, "bench consumer: %s has no %s", props.deviceName, req[i]);
+  }
+  bool calibrated = has_ext(exts, ne, VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME);
+  if (calibrated) enable[en++] = VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME;
+  free(exts);
+  if (rc != 0) return rc;
+
+  uint32_t nq = 16;
+  VkQueueFamilyProperties qf[16];
+  vkGetPhysicalDeviceQueueFamilyProperties(v->physical, &nq, qf);
+  v->family = UINT32_MAX;
+  /* IFD_BENCH_QUEUE=compute: a compute-only family where there is one. */
+  const char *want = getenv("IFD_BENCH_QUEUE");
+  bool compute_only = want && strcmp(want, "compute") == 0;
+  for (int pass = compute_only ? 0 : 1; pass < 2 && v->family == UINT32_MAX; pass++)
+    for (uint32_t i = 0; i < nq && v->family == UINT32_MAX; i++)
+      if ((qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && qf[i].timestampValidBits > 0 &&
+          (pass == 1 || !(qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)))
+        v->family = i;
+  if (v->family == UINT32_MAX)
+    return tool_fail(-ENODEV, "bench consumer: no compute queue with timestamps");
+  uint32_t bits = qf[v->family].timestampValidBits;
+  v->ts_mask = bits >= 64 ? UINT64_MAX : (1ull << bits) - 1;
+
+  float prio = 1.0f;
+  VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                 .queueFamilyIndex = v->family,
+                                 .queueCount = 1,
+                                 .pQueuePriorities = &prio};
+  VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+                                          .timelineSemaphore = VK_TRUE};
+  VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                            .pNext = &f12,
+                            .queueCreateInfoCount = 1,
+                            .pQueueCreateInfos = &qci,
+                            .enabledExtensionCount = en,
+                            .ppEnabledExtensionNames = enable};
+  VK_TRY(vkCreateDevice(v->physical, &dci, NULL, &v->device));
+  vkGetDeviceQueue(v->device, v->family, 0, &v->queue);
+  if (calibrated)
+    v->get_calibrated = (PFN_vkGetCalibratedTimestampsEXT)vkGetDeviceProcAddr(
+        v->device, "vkGetCalibratedTimestampsEXT");
+
+  ifd_vk_device_info info = {.instance = v->instance,
+                             .physical_device = v->physical,
+                             .device = v->device,
+                             .queue_family_index = v->family};
+  rc = ifd_vk_importer_create(&info, &v->importer);
+  return rc == 0 ? 0 : lib_fail(rc, "ifd_vk_importer_create");
+}
+
+static int create_pipeline(bench_vk *v) {
+  VkSamplerCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
+                             .magFilter = VK_FILTER_NEAREST,
+                             .minFilter = VK_FILTER_NEAREST,
+                             .addressModeU = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+                             .addressModeV = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+                             .addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE};
+  VK_TRY(vkCreateSampler(v->device, &sci, NULL, &v->sampler));
+  VkDescriptorSetLayoutBinding b[2] = {
+      {0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
+      {1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL}};
+  VkDescriptorSetLayoutCreateInfo dl = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                        .bindingCount = 2,
+                                        .pBindings = b};
+  VK_TRY(vkCreateDescriptorSetLayout(v->device, &dl, NULL, &v->set_layout));
+  VkPipelineLayoutCreateInfo pl = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                   .setLayoutCount = 1,
+                                   .pSetLayouts = &v->set_layout};
+  VK_TRY(vkCreatePipelineLayout(v->device, &pl, NULL, &v->layout));
+  VkShaderModuleCreateInfo smi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                  .codeSize = ifd_tool_bench_sample_comp_spv_size,
+                                  .pCode = (const uint32_t *)(const void *)ifd_tool_bench_sample_comp_spv};
+  VkShaderModule sm;
+  VK_TRY(vkCreateShaderModule(v->device, &smi, NULL, &sm));
+  VkComputePipelineCreateInfo cpi = {
+      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                .module = sm,
+                .pName = "main"},
+      .layout = v->layout};
+  VkResult r = vkCreateComputePipelines(v->device, VK_NULL_HANDLE, 1, &cpi, NULL, &v->pipeline);
+  vkDestroyShaderModule(v->device, sm, NULL);
+  VK_TRY(r);
+  VkDescriptorPoolSize ps[2] = {{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, SLOTS},
+                                {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SLOTS}};
+  VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                    .maxSets = SLOTS,
+                                    .poolSizeCount = 2,
+                                    .pPoolSizes = ps};
+  VK_TRY(vkCreateDescriptorPool(v->device, &dpi, NULL, &v->desc_pool));
+  VkDescriptorSetLayout layouts[SLOTS];
+  for (int i = 0; i < SLOTS; i++) layouts[i] = v->set_layout;
+  VkDescriptorSetAllocateInfo dai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                     .descriptorPool = v->desc_pool,
+                                     .descriptorSetCount = SLOTS,
+                                     .pSetLayouts = layouts};
+  VK_TRY(vkAllocateDescriptorSets(v->device, &dai, v->sets));
+
+  VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                            .size = (VkDeviceSize)IO_STRIDE * SLOTS,
+                            .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT};
+  VK_TRY(vkCreateBuffer(v->device, &bci, NULL, &v->io));
+  VkMemoryRequirements req;
+  vkGetBufferMemoryRequirements(v->device, v->io, &req);
+  int rc = alloc_bind(v, req, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                      &v->io_memory);
+  if (rc != 0) return rc;
+  VK_TRY(vkBindBufferMemory(v->device, v->io, v->io_memory, 0));
+  void *m = NULL;
+  VK_TRY(vkMapMemory(v->device, v->io_memory, 0, VK_WHOLE_SIZE, 0, &m));
+  v->io_mapped = m;
+
+  VkCommandPoolCreateInfo cpci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                  .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                  .queueFamilyIndex = v->family};
+  VK_TRY(vkCreateCommandPool(v->device, &cpci, NULL, &v->pool));
+  VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                     .commandPool = v->pool,
+                                     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                     .commandBufferCount = SLOTS};
+  VK_TRY(vkAllocateCommandBuffers(v->device, &cai, v->cmd));
+  for (int i = 0; i < SLOTS; i++) {
+    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
+                             .flags = VK_FENCE_CREATE_SIGNALED_BIT};
+    VK_TRY(vkCreateFence(v->device, &fci, NULL, &v->fence[i]));
+  }
+  VkQueryPoolCreateInfo qpi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                               .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                               .queryCount = 3 * SLOTS};
+  VK_TRY(vkCreateQueryPool(v->device, &qpi, NULL, &v->queries));
+  return 0;
+}
+
+int bench_vk_create(const uint8_t uuid[16], bench_vk **out) {
+  bench_vk *v = calloc(1, sizeof(*v));
+  if (!v) return tool_fail(-ENOMEM, "bench consumer: out of memory");
+  int rc = create_device(v, uuid);
+  if (rc == 0) rc = create_pipeline(v);
+  if (rc != 0) {
+    bench_vk_destroy(v);
+    return rc;
+  }
+  *out = v;
+  return 0;
+}
+
+void bench_vk_destroy(bench_vk *v) {
+  if (!v) return;
+  if (v->device) {
+    vkDeviceWaitIdle(v->device);
+    bench_vk_ring_drop(v);
+    bench_vk_upload_drop(v);
+    vkDestroyQueryPool(v->device, v->queries, NULL);
+    for (int i = 0; i < SLOTS; i++) vkDestroyFence(v->device, v->fence[i], NULL);
+    vkDestroyCommandPool(v->device, v->pool, NULL);
+    vkDestroyBuffer(v->device, v->io, NULL);
+    vkFreeMemory(v->device, v->io_memory, NULL);
+    vkDestroyDescriptorPool(v->device, v->desc_pool, NULL);
+    vkDestroyPipeline(v->device, v->pipeline, NULL);
+    vkDestroyPipelineLayout(v->device, v->layout, NULL);
+    vkDestroyDescriptorSetLayout(v->device, v->set_layout, NULL);
+    vkDestroySampler(v->device, v->sampler, NULL);
+    ifd_vk_importer_destroy(v->importer);
+    vkDestroyDevice(v->device, NULL);
+  }
+  if (v->instance) vkDestroyInstance(v->instance, NULL);
+  free(v);
+}
+
+const char *bench_vk_device_name(const bench_vk *v) { return v->name; }
+const char *bench_vk_driver_info(const bench_vk *v) { return v->driver; }
+
+int bench_vk_calibrate(bench_vk *v, int64_t *offset, uint64_t *spread) {
+  if (!v->get_calibrated)
+    return tool_fail(-EOPNOTSUPP, "the consumer's device has no VK_EXT_calibrated_timestamps");
+  VkCalibratedTimestampInfoEXT info[2] = {
+      {.sType = VK_STRUCTURE_TYPE_CALIBRATED_TIMESTAMP_INFO_EXT, .timeDomain = VK_TIME_DOMAIN_DEVICE_EXT},
+      {.sType = VK_STRUCTURE_TYPE_CALIBRATED_TIMESTAMP_INFO_EXT,
+       .timeDomain = VK_TIME_DOMAIN_CLOCK_MONOTONIC_EXT}};
+  uint64_t best = UINT64_MAX;
+  for (int i = 0; i < 50; i++) {
+    uint64_t ts[2], dev = 0;
+    VkResult r = v->get_calibrated(v->device, 2, info, ts, &dev);
+    if (r != VK_SUCCESS)
+      return tool_fail(-EOPNOTSUPP, "vkGetCalibratedTimestampsEXT failed (VkResult %d)", (int)r);
+    if (dev < best) {
+      best = dev;
+      *offset = (int64_t)ts[1] - (int64_t)llround((double)(ts[0] & v->ts_mask) * v->ns_per_tick);
+    }
+  }
+  *spread = best;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ recording */
+
+static void write_set(bench_vk *v, uint32_t s, VkImageView view, VkImageLayout layout) {
+  VkDescriptorImageInfo ii = {v->sampler, view, layout};
+  VkDescriptorBufferInfo bi = {v->io, (VkDeviceSize)IO_STRIDE * s, IO_POS_BYTES + IO_TEXEL_BYTES};
+  VkWriteDescriptorSet w[2] = {
+      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = v->sets[s], .dstBinding = 0,
+       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+       .pImageInfo = &ii},
+      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = v->sets[s], .dstBinding = 1,
+       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+       .pBufferInfo = &bi}};
+  vkUpdateDescriptorSets(v->device, 2, w, 0, NULL);
+}
+
+static void put_positions(bench_vk *v, uint32_t s, const uint32_t pos[2 * BENCH_SAMPLES]) {
+  uint8_t *io = v->io_mapped + (size_t)IO_STRIDE * s;
+  memcpy(io, pos, IO_POS_BYTES);
+  memset(io + IO_POS_BYTES, 0xff, IO_TEXEL_BYTES); /* NaNs until the shader writes */
+}
+
+static int begin(bench_vk *v, uint32_t s) {
+  VkCommandBuffer cmd = v->cmd[s];
+  /* The slot's last use is already known done (collected); waiting on its
+   * fence returns at once and shows the validation layer it is done too. */
+  VK_TRY(vkWaitForFences(v->device, 1, &v->fence[s], VK_TRUE, WAIT_NS));
+  VK_TRY(vkResetCommandBuffer(cmd, 0));
+  VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                 .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+  VK_TRY(vkBeginCommandBuffer(cmd, &bi));
+  vkCmdResetQueryPool(cmd, v->queries, 3 * s, 3);
+  vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, v->queries, 3 * s);
+  return 0;
+}
+
+static void sample(bench_vk *v, uint32_t s) {
+  VkCommandBuffer cmd = v->cmd[s];
+  vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, v->queries, 3 * s + 1);
+  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, v->pipeline);
+  vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, v->layout, 0, 1, &v->sets[s], 0, NULL);
+  vkCmdDispatch(cmd, 1, 1, 1);
+}
+
+static int end(bench_vk *v, uint32_t s) {
+  VkCommandBuffer cmd = v->cmd[s];
+  VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                        .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
+                       &mb, 0, NULL, 0, NULL);
+  vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, v->queries, 3 * s + 2);
+  VK_TRY(vkEndCommandBuffer(cmd));
+  return 0;
+}
+
+static int read_seen(bench_vk *v, uint32_t s, bench_seen *seen) {
+  uint64_t ts[3] = {0, 0, 0};
+  VkResult r = vkGetQueryPoolResults(v->device, v->queries, 3 * s, 3, sizeof(ts), ts, 8,
+                                     VK_QUERY_RESULT_64_BIT);
+  seen->has_times = r == VK_SUCCESS;
+  seen->start_ns = (uint64_t)llround((double)(ts[0] & v->ts_mask) * v->ns_per_tick);
+  seen->used_ns = (uint64_t)llround((double)(ts[1] & v->ts_mask) * v->ns_per_tick);
+  seen->end_ns = (uint64_t)llround((double)(ts[2] & v->ts_mask) * v->ns_per_tick);
+  const uint8_t *texels = v->io_mapped + (size_t)IO_STRIDE * s + IO_POS_BYTES;
+  bench_decode_texels((const float *)(const void *)texels, v->format, seen);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ ring */
+
+int bench_vk_ring_import(bench_vk *v, ifd_ring_desc *desc, ifd_vk_path path) {
+  if (desc->count < 1 || desc->count > SLOTS) return tool_fail(-EINVAL, "bench consumer: bad ring");
+  if (desc->ready_fd < 0 || desc->release_fd < 0)
+    return tool_fail(-EOPNOTSUPP, "bench consumer: the ring has no timelines");
+  int rc = ifd_vk_ring_import(v->importer, desc, path, &v->ring);
+  if (rc != 0) return lib_fail(rc, "ifd_vk_ring_import");
+  v->count = ifd_vk_ring_count(v->ring);
+  for (uint32_t s = 0; s < v->count; s++) {
+    ifd_vk_frame_native n;
+    ifd_vk_frame_native_handles(ifd_vk_ring_frame(v->ring, s + 1), &n);
+    write_set(v, s, n.view, n.layout);
+    v->format = n.max_format;
+    v->width = n.width;
+    v->height = n.height;
+  }
+  return 0;
+}
+
+void bench_vk_ring_drop(bench_vk *v) {
+  if (!v->ring) return;
+  vkQueueWaitIdle(v->queue);
+  ifd_vk_ring_destroy(v->ring);
+  v->ring = NULL;
+}
+
+int bench_vk_ring_record(bench_vk *v, uint64_t k, const uint32_t pos[2 * BENCH_SAMPLES]) {
+  uint32_t s = (uint32_t)((k - 1) % v->count);
+  put_positions(v, s, pos);
+  int rc = begin(v, s);
+  if (rc != 0) return rc;
+  ifd_vk_frame *f = ifd_vk_ring_frame(v->ring, k);
+  rc = ifd_vk_frame_cmd_acquire(f, v->cmd[s], VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                                VK_ACCESS_SHADER_READ_BIT);
+  if (rc != 0) return lib_fail(rc, "ifd_vk_frame_cmd_acquire");
+  sample(v, s);
+  rc = ifd_vk_frame_cmd_release(f, v->cmd[s], VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT);
+  if (rc != 0) return lib_fail(rc, "ifd_vk_frame_cmd_release");
+  return end(v, s);
+}
+
+int bench_vk_ring_wait_ready(bench_vk *v, uint64_t k) {
+  int rc = ifd_vk_ring_wait_ready(v->ring, k, WAIT_NS);
+  return rc == 0 ? 0 : lib_fail(rc, "ifd_vk_ring_wait_ready");
+}
+
+int bench_vk_ring_submit(bench_vk *v, uint64_t k, bool gpu_wait) {
+  uint32_t s = (uint32_t)((k - 1) % v->count);
+  VkSemaphore ready = ifd_vk_timeline_semaphore(ifd_vk_ring_ready(v->ring));
+  VkSemaphore release = ifd_vk_timeline_semaphore(ifd_vk_ring_release(v->ring));
+  VkPipelineStageFlags stage = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
+  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+                                      .waitSemaphoreValueCount = gpu_wait ? 1 : 0,
+                                      .pWaitSemaphoreValues = &k,
+                                      .signalSemaphoreValueCount = 1,
+                                      .pSignalSemaphoreValues = &k};
+  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                     .pNext = &ts,
+                     .waitSemaphoreCount = gpu_wait ? 1 : 0,
+                     .pWaitSemaphores = &ready,
+                     .pWaitDstStageMask = &stage,
+                     .commandBufferCount = 1,
+                     .pCommandBuffers = &v->cmd[s],
+                     .signalSemaphoreCount = 1,
+                     .pSignalSemaphores = &release};
+  VK_TRY(vkResetFences(v->device, 1, &v->fence[s]));
+  VK_TRY(vkQueueSubmit(v->queue, 1, &si, v->fence[s]));
+  return 0;
+}
+
+int bench_vk_ring_collect(bench_vk *v, uint64_t k, bench_seen *seen) {
+  int rc = ifd_vk_timeline_host_wait(ifd_vk_ring_release(v->ring), k, WAIT_NS);
+  if (rc != 0) return lib_fail(rc, "waiting for the consumer's own work");
+  return read_seen(v, (uint32_t)((k - 1) % v->count), seen);
+}
+
+/* ------------------------------------------------------------------ upload */
+
+int bench_vk_upload_setup(bench_vk *v, uint32_t slots, uint32_t width, uint32_t height,
+                          MAX_Format format) {
+  ifd_format_info fi;
+  if (slots < 1 || slots > SLOTS || ifd_format_query(format, &fi) != 0)
+    return tool_fail(-EINVAL, "bench consumer: bad upload setup");
+  v->up_count = slots;
+  v->format = format;
+  v->width = width;
+  v->height = height;
+  v->up_bytes = (VkDeviceSize)width * height * fi.bytes_per_pixel;
+  for (uint32_t s = 0; s < slots; s++) {
+    upload_slot *u = &v->up[s];
+    VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                              .size = v->up_bytes,
+                              .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT};
+    VK_TRY(vkCreateBuffer(v->device, &bci, NULL, &u->staging));
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(v->device, u->staging, &req);
+    int rc = alloc_bind(v, req, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                        &u->staging_memory);
+    if (rc != 0) return rc;
+    VK_TRY(vkBindBufferMemory(v->device, u->staging, u->staging_memory, 0));
+    VK_TRY(vkMapMemory(v->device, u->staging_memory, 0, VK_WHOLE_SIZE, 0, &u->mapped));
+    VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                             .imageType = VK_IMAGE_TYPE_2D,
+                             .format = (VkFormat)fi.vk_format,
+                             .extent = {width, height, 1},
+                             .mipLevels = 1,
+                             .arrayLayers = 1,
+                             .samples = VK_SAMPLE_COUNT_1_BIT,
+                             .tiling = VK_IMAGE_TILING_OPTIMAL,
+                             .usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_SAMPLED_BIT,
+                             .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+    VK_TRY(vkCreateImage(v->device, &ici, NULL, &u->image));
+    vkGetImageMemoryRequirements(v->device, u->image, &req);
+    rc = alloc_bind(v, req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &u->image_memory);
+    if (rc != 0) return rc;
+    VK_TRY(vkBindImageMemory(v->device, u->image, u->image_memory, 0));
+    VkImageViewCreateInfo vci = {.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
+                                 .image = u->image,
+                                 .viewType = VK_IMAGE_VIEW_TYPE_2D,
+                                 .format = (VkFormat)fi.vk_format,
+                                 .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
+    VK_TRY(vkCreateImageView(v->device, &vci, NULL, &u->view));
+    write_set(v, s, u->view, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL);
+  }
+  return 0;
+}
+
+void bench_vk_upload_drop(bench_vk *v) {
+  if (!v->up_count) return;
+  vkQueueWaitIdle(v->queue);
+  for (uint32_t s = 0; s < v->up_count; s++) {
+    upload_slot *u = &v->up[s];
+    vkDestroyImageView(v->device, u->view, NULL);
+    vkDestroyImage(v->device, u->image, NULL);
+    vkFreeMemory(v->device, u->image_memory, NULL);
+    vkDestroyBuffer(v->device, u->staging, NULL);
+    vkFreeMemory(v->device, u->staging_memory, NULL); /* unmaps */
+    memset(u, 0, sizeof(*u));
+  }
+  v->up_count = 0;
+}
+
+void *bench_vk_upload_staging(bench_vk *v, uint32_t s) { return v->up[s].mapped; }
+
+static void image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout from, VkImageLayout to,
+                          VkAccessFlags src_access, VkAccessFlags dst_access,
+                          VkPipelineStageFlags src, VkPipelineStageFlags dst) {
+  VkImageMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                            .srcAccessMask = src_access,
+                            .dstAccessMask = dst_access,
+                            .oldLayout = from,
+                            .newLayout = to,
+                            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                            .image = image,
+                            .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
+  vkCmdPipelineBarrier(cmd, src, dst, 0, 0, NULL, 0, NULL, 1, &b);
+}
+
+int bench_vk_upload_submit(bench_vk *v, uint32_t s, const uint32_t pos[2 * BENCH_SAMPLES]) {
+  upload_slot *u = &v->up[s];
+  put_positions(v, s, pos);
+  int rc = begin(v, s);
+  if (rc != 0) return rc;
+  VkCommandBuffer cmd = v->cmd[s];
+  image_barrier(cmd, u->image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                VK_ACCESS_SHADER_READ_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
+  VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+                              .imageExtent = {v->width, v->height, 1}};
+  vkCmdCopyBufferToImage(cmd, u->staging, u->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
+  image_barrier(cmd, u->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
+                VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT);
+  sample(v, s);
+  rc = end(v, s);
+  if (rc != 0) return rc;
+  VK_TRY(vkResetFences(v->device, 1, &v->fence[s]));
+  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                     .commandBufferCount = 1,
+                     .pCommandBuffers = &cmd};
+  VK_TRY(vkQueueSubmit(v->queue, 1, &si, v->fence[s]));
+  return 0;
+}
+
+int bench_vk_upload_collect(bench_vk *v, uint32_t s, bench_seen *seen) {
+  /* Poll the fence: vkWaitForFences may sleep far longer than the frame. */
+  uint64_t t0 = now_ns();
+  VkResult r;
+  while ((r = vkGetFenceStatus(v->device, v->fence[s])) == VK_NOT_READY)
+    if (now_ns() - t0 > WAIT_NS) return tool_fail(-ETIMEDOUT, "bench consumer: upload timed out");
+  if (r != VK_SUCCESS) return tool_fail(-EIO, "bench consumer: vkGetFenceStatus (%d)", (int)r);
+  return read_seen(v, s, seen);
+}

@@ -1,0 +1,241 @@
+#include "common/options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "common/tool_error.h"
+
+#define MAX_SIDE 16384u
+
+void options_usage(FILE *f) {
+  fputs(
+      "usage: interop-fd demo     [--backend auto|cuda|vulkan] [--consumer vk|gl] [--size WxH]\n"
+      "                           [--format FMT] [--frames N] [--out DIR] [--save N] [--ring N]\n"
+      "                           [--device N] [--headless] [--vsync]\n"
+      "       interop-fd info\n"
+      "       interop-fd selftest [--backend auto|cuda|vulkan] [--consumer vk|gl] [--frames N]\n"
+      "       interop-fd bench    [--size WxH] [--format rgba8|rgba16f] [--paths P,...]\n"
+      "                           [--modes throughput,latency] [--frames N] [--ring N] [--out DIR]\n"
+      "                           [--device N] [--handoff host|gpu] [--break PATH]\n"
+      "       interop-fd help\n"
+      "\n"
+      "demo      a neural network (a CPPN) draws every frame on the GPU (CUDA kernel or Vulkan\n"
+      "          compute shader); a Vulkan or GL consumer shows it through interop_fd's\n"
+      "          zero-copy path. With a display: a window with a live frame rate. Headless:\n"
+      "          writes a few frames as PNG files and prints frames/s and frame times.\n"
+      "info      backends, devices, handle types, and whether zero-copy works from X to Y here\n"
+      "selftest  the acceptance checks this machine can run; a pass/fail/skip table\n"
+      "bench     interop_fd's handoff against the CPU round trip, CUDA's GL interop and the\n"
+      "          memory floor, on the same frames: a table, bench.json and bench.svg in --out\n"
+      "\n"
+      "  --backend   producer: auto (CUDA, else Vulkan), cuda, vulkan          [auto]\n"
+      "  --consumer  vk or gl                                        [demo: vk; selftest: both]\n"
+      "  --size      frame size, e.g. 1920x1080       [1920x1080 on a GPU, 480x270 on a CPU]\n"
+      "  --format    r8 rg8 rgba8 bgra8 srgba8 r16f rg16f rgba16f r32f rg32f rgba32f  [rgba8]\n"
+      "  --frames    frames to draw (demo in a window: until closed; headless 300,\n"
+      "              120 on a CPU; selftest's animation check 10000, 300 on a CPU)\n"
+      "  --out       folder for PNG files (headless)                     [interop-fd-frames]\n"
+      "  --save      how many frames to write, spread over the run, first and last included [4]\n"
+      "  --ring      frames in flight, 1..8                                       [3]\n"
+      "  --device    device index of the backend                                  [0]\n"
+      "  --headless  no window even where a display is\n"
+      "  --vsync     in a window, wait for the display's refresh\n"
+      "bench:\n"
+      "  --size, --format   one size / format only       [1920x1080 and 3840x2160; rgba8, rgba16f]\n"
+      "  --paths     zero-copy-copy,zero-copy-direct,cpu-roundtrip,cuda-gl-interop,floor  [all]\n"
+      "  --modes     throughput (pipelined), latency (one frame in flight)              [both]\n"
+      "  --frames    frames per run (the CPU round trip runs a tenth)                 [2000]\n"
+      "  --ring      frames in flight in throughput mode                             [3]\n"
+      "  --out       folder for bench.json and bench.svg                      [bench-out]\n"
+      "  --handoff   gpu: the consumer submits before the frame is ready, with a\n"
+      "              device-side wait (default); host: it polls ready, then submits\n"
+      "  --break     deliberately corrupt one path's frames, to see the checks refuse it\n",
+      f);
+}
+
+static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out) {
+  if (!s || !isdigit((unsigned char)*s))
+    return tool_fail(-EINVAL, "%s needs a number from %llu to %llu", opt, (unsigned long long)min,
+                     (unsigned long long)max);
+  char *end = NULL;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || *end || v < min || v > max)
+    return tool_fail(-EINVAL, "%s: '%s' is not a number from %llu to %llu", opt, s,
+                     (unsigned long long)min, (unsigned long long)max);
+  *out = v;
+  return 0;
+}
+
+static int parse_size(const char *s, uint32_t *w, uint32_t *h) {
+  const char *x = s ? strchr(s, 'x') : NULL;
+  if (!x) return tool_fail(-EINVAL, "--size: '%s' is not WxH (e.g. 1920x1080)", s ? s : "");
+  char wbuf[16];
+  size_t n = (size_t)(x - s);
+  if (n == 0 || n >= sizeof(wbuf)) return tool_fail(-EINVAL, "--size: '%s' is not WxH", s);
+  memcpy(wbuf, s, n);
+  wbuf[n] = '\0';
+  uint64_t a, b;
+  if (parse_u64("--size width", wbuf, 1, MAX_SIDE, &a) != 0 ||
+      parse_u64("--size height", x + 1, 1, MAX_SIDE, &b) != 0)
+    return tool_fail(-EINVAL, "--size: '%s' is not WxH with sides from 1 to %u", s, MAX_SIDE);
+  *w = (uint32_t)a;
+  *h = (uint32_t)b;
+  return 0;
+}
+
+/* --paths a,b or --modes a,b: names of bench paths or modes, as a bit mask. */
+static int parse_list(const char *opt, const char *val, uint32_t *mask) {
+  bool paths = opt[2] == 'p';
+  uint32_t m = 0;
+  const char *s = val;
+  while (*s) {
+    const char *comma = strchr(s, ',');
+    size_t n = comma ? (size_t)(comma - s) : strlen(s);
+    char name[32];
+    if (n == 0 || n >= sizeof(name)) return tool_fail(-EINVAL, "%s: '%s' is not a list of names", opt, val);
+    memcpy(name, s, n);
+    name[n] = '\0';
+    int i = paths ? bench_path_from_name(name) : bench_mode_from_name(name);
+    if (i < 0)
+      return tool_fail(-EINVAL, "%s: '%s' is not one of %s", opt, name,
+                       paths ? "zero-copy-copy zero-copy-direct cpu-roundtrip cuda-gl-interop floor"
+                             : "throughput latency");
+    m |= 1u << i;
+    s += n + (comma ? 1 : 0);
+    if (comma && !*s) return tool_fail(-EINVAL, "%s: '%s' ends with a comma", opt, val);
+  }
+  *mask = m;
+  return 0;
+}
+
+/* Which options each command takes. */
+static bool allowed(tool_command c, const char *opt) {
+  static const char *const demo[] = {"--backend", "--consumer", "--size", "--format", "--frames",
+                                     "--out", "--save", "--ring", "--device", "--headless",
+                                     "--vsync", NULL};
+  static const char *const selftest[] = {"--backend", "--consumer", "--frames", "--device", NULL};
+  static const char *const bench[] = {"--size",  "--format", "--paths",   "--modes", "--frames",
+                                      "--ring",  "--out",    "--device",  "--handoff", "--break",
+                                      NULL};
+  const char *const *list = c == CMD_DEMO       ? demo
+                            : c == CMD_SELFTEST ? selftest
+                            : c == CMD_BENCH    ? bench
+                                                : NULL;
+  for (; list && *list; list++)
+    if (strcmp(*list, opt) == 0) return true;
+  return false;
+}
+
+static int parse_option(tool_options *o, const char *opt, const char *val, bool *used_val) {
+  *used_val = true;
+  if (strcmp(opt, "--headless") == 0) return *used_val = false, o->headless = true, 0;
+  if (strcmp(opt, "--vsync") == 0) return *used_val = false, o->vsync = true, 0;
+  if (!val) return tool_fail(-EINVAL, "%s needs a value", opt);
+  uint64_t v;
+  if (strcmp(opt, "--backend") == 0) {
+    if (strcmp(val, "auto") == 0) o->backend = IFD_BACKEND_AUTO;
+    else if (strcmp(val, "cuda") == 0) o->backend = IFD_BACKEND_CUDA;
+    else if (strcmp(val, "vulkan") == 0) o->backend = IFD_BACKEND_VULKAN;
+    else return tool_fail(-EINVAL, "--backend: '%s' is not auto, cuda or vulkan", val);
+  } else if (strcmp(opt, "--consumer") == 0) {
+    if (strcmp(val, "vk") == 0) o->consumer = CONSUMER_VK;
+    else if (strcmp(val, "gl") == 0) o->consumer = CONSUMER_GL;
+    else return tool_fail(-EINVAL, "--consumer: '%s' is not vk or gl", val);
+    o->consumer_given = true;
+  } else if (strcmp(opt, "--size") == 0) {
+    o->size_given = true;
+    return parse_size(val, &o->width, &o->height);
+  } else if (strcmp(opt, "--format") == 0) {
+    ifd_format_info info;
+    if (ifd_format_from_name(val, &o->format) != 0 || ifd_format_query(o->format, &info) != 0 ||
+        strcmp(info.name, val) != 0)
+      return tool_fail(-EINVAL,
+                       "--format: '%s' is not one of r8 rg8 rgba8 bgra8 srgba8 r16f rg16f rgba16f "
+                       "r32f rg32f rgba32f", val);
+    o->format_given = true;
+    if (o->command == CMD_BENCH && o->format != MAX_FMT_RGBA8 && o->format != MAX_FMT_RGBA16F)
+      return tool_fail(-EINVAL, "--format: bench measures rgba8 and rgba16f, not '%s'", val);
+  } else if (strcmp(opt, "--frames") == 0) {
+    if (parse_u64(opt, val, 1, UINT64_MAX / 2, &o->frames) != 0) return -EINVAL;
+    o->frames_given = true;
+  } else if (strcmp(opt, "--out") == 0) {
+    if (!*val) return tool_fail(-EINVAL, "--out needs a folder");
+    o->out_dir = val;
+  } else if (strcmp(opt, "--save") == 0) {
+    if (parse_u64(opt, val, 0, 1000, &v) != 0) return -EINVAL;
+    o->save = (uint32_t)v;
+  } else if (strcmp(opt, "--ring") == 0) {
+    if (parse_u64(opt, val, 1, IFD_RING_MAX_FRAMES, &v) != 0) return -EINVAL;
+    o->ring = (uint32_t)v;
+  } else if (strcmp(opt, "--device") == 0) {
+    if (parse_u64(opt, val, 0, 63, &v) != 0) return -EINVAL;
+    o->device = (int)v;
+  } else if (strcmp(opt, "--paths") == 0 || strcmp(opt, "--modes") == 0) {
+    return parse_list(opt, val, opt[2] == 'p' ? &o->paths : &o->modes);
+  } else if (strcmp(opt, "--break") == 0) {
+    int p = bench_path_from_name(val);
+    if (p < 0) return tool_fail(-EINVAL, "--break: '%s' is not a path of bench", val);
+    o->break_path = p;
+  } else if (strcmp(opt, "--handoff") == 0) {
+    if (strcmp(val, "host") == 0) o->host_wait = true;
+    else if (strcmp(val, "gpu") == 0) o->host_wait = false;
+    else return tool_fail(-EINVAL, "--handoff: '%s' is not host or gpu", val);
+  } else {
+    return tool_fail(-EINVAL, "unknown option '%s'", opt);
+  }
+  return 0;
+}
+
+int options_parse(int argc, char **argv, tool_options *o) {
+  memset(o, 0, sizeof(*o));
+  o->backend = IFD_BACKEND_AUTO;
+  o->consumer = CONSUMER_VK;
+  o->format = MAX_FMT_RGBA8;
+  o->save = 4;
+  o->ring = 3;
+  o->paths = (1u << BENCH_PATH_COUNT) - 1;
+  o->modes = (1u << BENCH_MODE_COUNT) - 1;
+  o->break_path = -1;
+  if (argc < 2) return tool_fail(-EINVAL, "no command given");
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "demo") == 0) o->command = CMD_DEMO;
+  else if (strcmp(cmd, "info") == 0) o->command = CMD_INFO;
+  else if (strcmp(cmd, "selftest") == 0) o->command = CMD_SELFTEST;
+  else if (strcmp(cmd, "bench") == 0) o->command = CMD_BENCH;
+  else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+    o->command = CMD_HELP;
+  else return tool_fail(-EINVAL, "unknown command '%s'", cmd);
+  for (int i = 2; i < argc; i++) {
+    const char *arg = argv[i];
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+      o->command = CMD_HELP;
+      return 0;
+    }
+    char opt[32];
+    const char *val = NULL;
+    const char *eq = strchr(arg, '=');
+    size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (strncmp(arg, "--", 2) != 0 || n >= sizeof(opt))
+      return tool_fail(-EINVAL, "unexpected argument '%s'", arg);
+    memcpy(opt, arg, n);
+    opt[n] = '\0';
+    if (!allowed(o->command, opt)) {
+      if (allowed(CMD_DEMO, opt) || allowed(CMD_SELFTEST, opt) || allowed(CMD_BENCH, opt))
+        return tool_fail(-EINVAL, "'%s' takes no option %s", cmd, opt);
+      return tool_fail(-EINVAL, "unknown option '%s'", opt);
+    }
+    val = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
+    if (!eq && val && strncmp(val, "--", 2) == 0) val = NULL; /* the next option, not a value */
+    bool used = false;
+    int rc = parse_option(o, opt, val, &used);
+    if (rc != 0) return rc;
+    if (used && !eq) i++;
+    if (!used && eq) return tool_fail(-EINVAL, "%s takes no value", opt);
+  }
+  return 0;
+}

@@ -1,0 +1,60 @@
+/* One producer-to-consumer chain, as the demo and the self-test run it: the
+ * CPPN producer on an interop_fd context writes frames into a ring; the ring
+ * is exported as fds and imported by a presenter (its own Vulkan device or GL
+ * context), which draws each frame. */
+#ifndef IFD_TOOLS_PIPELINE_H
+#define IFD_TOOLS_PIPELINE_H
+
+#include "producer/cppn.h"
+#include "interop_fd/interop_fd.h"
+#include "present/present.h"
+#include "producer/producer.h"
+
+typedef struct {
+  consumer_api consumer;
+  uint32_t width, height;
+  MAX_Format format;
+  uint32_t ring;  /* frames in flight, 1..8 */
+  window *win;    /* NULL: headless */
+  bool vsync;
+  PFN_vkGetInstanceProcAddr importer_gipa;   /* NULL: default */
+  ifd_gl_get_proc_address importer_get_proc; /* NULL: default */
+} pipeline_config;
+
+typedef struct {
+  ifd_context *ctx; /* borrowed */
+  ifd_context_native native;
+  cppn_params params;
+  producer *prod;
+  ifd_ring *ring;
+  presenter *pres;
+  bool timelines; /* the ring has exportable timelines */
+  uint32_t width, height, pitch;
+  MAX_Format format;
+} pipeline;
+
+/* Sets up producer, ring, export and import. Errors as the parts; on failure
+ * nothing is left (the fds of a failed import are closed). */
+int pipeline_create(pipeline *pl, ifd_context *ctx, const pipeline_config *cfg);
+void pipeline_destroy(pipeline *pl); /* waits for both sides; leaves ctx */
+
+/* Produces and presents the next frame: waits (host, polling) for a free ring
+ * slot, enqueues the kernel with `args` (its size/pitch/format fields are
+ * filled in here), ends the frame and draws it. rgba: as presenter_draw.
+ * *out_k: the frame number used (1, 2, ...). */
+int pipeline_step(pipeline *pl, cppn_frame_args *args, uint8_t *rgba, uint64_t *out_k);
+
+/* Blocks until both sides are idle. */
+int pipeline_finish(pipeline *pl);
+
+/* True where the context's device is a CPU (Mesa's lavapipe). The presenter
+ * picks the device with the producer's UUID, so the consumer is that CPU too.
+ * The demo and the self-test use it to size their defaults: a CPU draws the
+ * network a thousand times slower than a GPU. CUDA devices are never CPUs. */
+bool device_is_cpu(const ifd_context_native *n);
+
+/* "cuda" / "vulkan", "vk" / "gl". */
+const char *backend_name(ifd_backend b);
+const char *consumer_name(consumer_api c);
+
+#endif
