@@ -1,13 +1,47 @@
-/* interop-fd: the demo, device information and the self-test of interop_fd. */
+/* interop-fd: the demo, device information, the self-test and the benchmark
+ * of interop_fd. One command table; each command lives in a folder of its own
+ * and returns the process's exit status. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "bench/bench.h"
+#include "common/out_dir.h"
+#include "common/tool_error.h"
 #include "demo/demo.h"
 #include "info/info.h"
-#include "common/options.h"
+#include "options.h"
 #include "selftest/selftest.h"
-#include "common/tool_error.h"
+
+static int run_help(const tool_options *o) {
+  (void)o;
+  options_usage(stdout);
+  return 0;
+}
+
+static int run_info(const tool_options *o) {
+  (void)o;
+  return info_run(stdout) == 0 ? 0 : 1;
+}
+
+static int run_demo(const tool_options *o) {
+  if (demo_run_main(o) == 0) return 0;
+  fprintf(stderr, "interop-fd demo: %s\n", tool_last_error());
+  return 1;
+}
+
+typedef struct {
+  int (*run)(const tool_options *o); /* the process's exit status */
+  bool checks_out_dir;               /* --out is created and checked first */
+} command;
+
+static const command commands[] = {
+    [CMD_DEMO] = {run_demo, true},
+    [CMD_INFO] = {run_info, false},
+    [CMD_SELFTEST] = {selftest_main, false},
+    [CMD_BENCH] = {bench_run_main, true},
+    [CMD_HELP] = {run_help, false},
+};
 
 /* Mesa prints warnings without a runtime folder; any writable one will do. */
 static void ensure_runtime_dir(void) {
@@ -17,40 +51,12 @@ static void ensure_runtime_dir(void) {
 
 int main(int argc, char **argv) {
   tool_options o;
-  if (options_parse(argc, argv, &o) != 0) {
+  if (options_parse(argc, argv, &o) != 0 ||
+      (commands[o.command].checks_out_dir && o.out_dir && tool_out_dir(o.out_dir) != 0)) {
     fprintf(stderr, "interop-fd: %s\n\n", tool_last_error());
     options_usage(stderr);
     return 2;
   }
   ensure_runtime_dir();
-  switch (o.command) {
-  case CMD_HELP:
-    options_usage(stdout);
-    return 0;
-  case CMD_INFO:
-    return info_run(stdout) == 0 ? 0 : 1;
-  case CMD_SELFTEST:
-    return selftest_main(&o);
-  case CMD_BENCH:
-    if (o.out_dir && demo_check_out_dir(o.out_dir) != 0) {
-      fprintf(stderr, "interop-fd: %s\n\n", tool_last_error());
-      options_usage(stderr);
-      return 2;
-    }
-    return bench_run_main(&o);
-  case CMD_DEMO: {
-    if (o.out_dir && demo_check_out_dir(o.out_dir) != 0) {
-      fprintf(stderr, "interop-fd: %s\n\n", tool_last_error());
-      options_usage(stderr);
-      return 2;
-    }
-    int rc = demo_run_main(&o);
-    if (rc != 0) {
-      fprintf(stderr, "interop-fd demo: %s\n", tool_last_error());
-      return 1;
-    }
-    return 0;
-  }
-  }
-  return 1;
+  return commands[o.command].run(&o);
 }

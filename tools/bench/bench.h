@@ -2,52 +2,15 @@
  * against the hardware's floor, on the same frames, in one run (bench.c).
  * The parts: bench_cuda.c (producer kernels, clocks, the floor, CUDA's own GL
  * interop), bench_vk.c (the Vulkan consumer), bench_gl.c (the GL consumer of
- * CUDA's GL interop). Internal to the tool. */
+ * CUDA's GL interop); bench_common.h is what they share, bench_report.c the
+ * table, JSON and SVG. Internal to the tool. */
 #ifndef IFD_TOOLS_BENCH_H
 #define IFD_TOOLS_BENCH_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include "options.h"
 
-#include "interop_fd/interop_fd.h"
-#include "common/options.h"
-
-#define BENCH_SAMPLES 32      /* pixels each consumer samples per frame */
-#define BENCH_STAMP_SLOTS 32  /* kernel-end stamps kept, > 2 * frames in flight */
-
-typedef enum {
-  BENCH_ZERO_COPY_COPY = 0,
-  BENCH_ZERO_COPY_DIRECT,
-  BENCH_CPU_ROUNDTRIP,
-  BENCH_CUDA_GL_INTEROP,
-  BENCH_FLOOR,
-  BENCH_PATH_COUNT
-} bench_path;
-
-typedef enum { BENCH_THROUGHPUT = 0, BENCH_LATENCY = 1, BENCH_MODE_COUNT } bench_mode;
-
-/* What a consumer saw of one frame. */
-typedef struct {
-  uint32_t texel[BENCH_SAMPLES][4]; /* channels as integers (bench_pattern.h) */
-  uint64_t start_ns, end_ns;        /* the consumer's own clock: first use, done */
-  uint64_t used_ns;                 /* Vulkan: the copy or acquire done */
-  bool has_times;
-} bench_seen;
-
-/* The name of a path or mode as in the JSON, and back (-1: unknown). */
-const char *bench_path_name(bench_path p);
-const char *bench_mode_name(bench_mode m);
-int bench_path_from_name(const char *name);
-int bench_mode_from_name(const char *name);
-
-/* The positions the consumers sample in frame k (corners first). */
-void bench_positions(uint32_t k, uint32_t width, uint32_t height, uint32_t pos[2 * BENCH_SAMPLES]);
-
-/* Fills seen->texel from the floats a sampling shader wrote (BENCH_SAMPLES
- * vec4s) for a frame of `format`: RGBA8 as v * 255, RGBA16F as v * 1024;
- * non-finite or negative values become UINT32_MAX (never a pattern value). */
-void bench_decode_texels(const float *texels, MAX_Format format, bench_seen *seen);
-
+/* Runs the paths and modes o asks for. Returns the process's exit status:
+ * 0 every run measured, 1 a run refused or failed, 77 no CUDA device. */
 int bench_run_main(const tool_options *o);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bench/bench.h"
+#include "bench/bench_common.h"
 
 typedef struct bench_cuda bench_cuda;
 

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "bench/bench.h"
+#include "bench/bench_common.h"
 
 typedef struct bench_gl bench_gl;
 

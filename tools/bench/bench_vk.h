@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bench/bench.h"
+#include "bench/bench_common.h"
 #include "interop_fd/vulkan.h"
 
 typedef struct bench_vk bench_vk;

@@ -12,8 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "common/png_write.h"
+#include "common/out_dir.h"
 #include "common/progress.h"
 #include "common/tool_error.h"
 
@@ -36,27 +37,6 @@ static double now_s(void) {
 
 /* mkdir -p, then a probe file: an unwritable folder is refused before any
  * GPU work. */
-int demo_check_out_dir(const char *dir) {
-  char path[PATH_MAX];
-  if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
-    return tool_fail(-ENAMETOOLONG, "--out: path too long");
-  for (char *s = path + 1; *s; s++) {
-    if (*s != '/') continue;
-    *s = '\0';
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-      return tool_fail(-errno, "--out: cannot create %s: %s", path, strerror(errno));
-    *s = '/';
-  }
-  if (mkdir(path, 0777) != 0 && errno != EEXIST)
-    return tool_fail(-errno, "--out: cannot create %s: %s", path, strerror(errno));
-  struct stat st;
-  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-    return tool_fail(-ENOTDIR, "--out: %s is not a folder", path);
-  if (access(path, W_OK | X_OK) != 0)
-    return tool_fail(-EACCES, "--out: %s is not writable: %s", path, strerror(errno));
-  return 0;
-}
-
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -225,7 +205,7 @@ int demo_run_main(const tool_options *o) {
   bool windowed = !o->headless && !o->out_dir && window_display_present();
   if (!windowed) {
     const char *dir = o->out_dir ? o->out_dir : DEFAULT_OUT_DIR;
-    int rc = demo_check_out_dir(dir);
+    int rc = tool_out_dir(dir);
     if (rc != 0) return rc;
     if (!realpath(dir, d.out_dir)) snprintf(d.out_dir, sizeof(d.out_dir), "%s", dir);
   }
@@ -250,7 +230,7 @@ int demo_run_main(const tool_options *o) {
                      &d.win);
     if (rc != 0) {
       fprintf(stderr, "interop-fd: no window (%s); running headless\n", tool_last_error());
-      if ((rc = demo_check_out_dir(DEFAULT_OUT_DIR)) != 0) goto out;
+      if ((rc = tool_out_dir(DEFAULT_OUT_DIR)) != 0) goto out;
       if (!realpath(DEFAULT_OUT_DIR, d.out_dir)) snprintf(d.out_dir, sizeof(d.out_dir), "%s", DEFAULT_OUT_DIR);
     }
   }

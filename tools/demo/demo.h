@@ -1,11 +1,9 @@
 #ifndef IFD_TOOLS_DEMO_H
 #define IFD_TOOLS_DEMO_H
 
-#include "common/options.h"
+#include "options.h"
 
 /* Runs `interop-fd demo`. Returns 0 or a negative errno (message in tool_last_error()). */
 int demo_run_main(const tool_options *o);
-/* Creates dir (and its parents) and checks it is a writable folder. */
-int demo_check_out_dir(const char *dir);
 
 #endif

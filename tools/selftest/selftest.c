@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "selftest/copy_count.h"
-#include "common/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "common/progress.h"
 #include "common/tool_error.h"
 

@@ -1,7 +1,7 @@
 #ifndef IFD_TOOLS_SELFTEST_H
 #define IFD_TOOLS_SELFTEST_H
 
-#include "common/options.h"
+#include "options.h"
 
 /* Runs `interop-fd selftest`: prints a pass/fail/skip table; returns 0 if
  * nothing failed, else 1. */

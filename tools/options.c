@@ -1,4 +1,4 @@
-#include "common/options.h"
+#include "options.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/bench.h"
+#include "bench/bench_common.h"
 #include "common/tool_error.h"
 
 #define MAX_SIDE 16384u

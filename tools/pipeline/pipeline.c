@@ -1,4 +1,4 @@
-#include "common/pipeline.h"
+#include "pipeline/pipeline.h"
 
 #include <errno.h>
 #include <string.h>

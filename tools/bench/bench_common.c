@@ -1,0 +1,48 @@
+/* The bench's shared pieces (bench_common.h). */
+#include "bench/bench_common.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "bench/bench_pattern.h"
+
+static const char *const path_names[BENCH_PATH_COUNT] = {
+    "zero-copy-copy", "zero-copy-direct", "cpu-roundtrip", "cuda-gl-interop", "floor"};
+static const char *const mode_names[BENCH_MODE_COUNT] = {"throughput", "latency"};
+
+const char *bench_path_name(bench_path p) { return p < BENCH_PATH_COUNT ? path_names[p] : "?"; }
+const char *bench_mode_name(bench_mode m) { return m < BENCH_MODE_COUNT ? mode_names[m] : "?"; }
+
+int bench_path_from_name(const char *name) {
+  for (int i = 0; name && i < BENCH_PATH_COUNT; i++)
+    if (strcmp(name, path_names[i]) == 0) return i;
+  return -1;
+}
+
+int bench_mode_from_name(const char *name) {
+  for (int i = 0; name && i < BENCH_MODE_COUNT; i++)
+    if (strcmp(name, mode_names[i]) == 0) return i;
+  return -1;
+}
+
+void bench_positions(uint32_t k, uint32_t w, uint32_t h, uint32_t pos[2 * BENCH_SAMPLES]) {
+  const uint32_t corners[4][2] = {{0, 0}, {w - 1, 0}, {0, h - 1}, {w - 1, h - 1}};
+  for (uint32_t i = 0; i < BENCH_SAMPLES; i++) {
+    if (i < 4) {
+      pos[2 * i] = corners[i][0];
+      pos[2 * i + 1] = corners[i][1];
+    } else {
+      pos[2 * i] = (uint32_t)(((uint64_t)i * 2654435761u + (uint64_t)k * 40503u) % w);
+      pos[2 * i + 1] = (uint32_t)(((uint64_t)i * 2246822519u + (uint64_t)k * 97u) % h);
+    }
+  }
+}
+
+void bench_decode_texels(const float *t, MAX_Format format, bench_seen *seen) {
+  float scale = format == MAX_FMT_RGBA16F ? BENCH_PATTERN_HALF_SCALE : 255.0f;
+  for (int i = 0; i < BENCH_SAMPLES; i++)
+    for (int c = 0; c < 4; c++) {
+      float x = t[4 * i + c];
+      seen->texel[i][c] = isfinite(x) && x >= 0.0f ? (uint32_t)lrintf(x * scale) : UINT32_MAX;
+    }
+}
