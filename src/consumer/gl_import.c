@@ -100,6 +100,8 @@ struct ifd_gl_ring {
   ifd_gl_frame *frames[IFD_RING_MAX_FRAMES];
   ifd_gl_timeline *ready, *release;
   ifd_gl_importer *imp;
+  ifd_gl_path path;            /* while importing */
+  const char *fn;              /* while importing: the public function */
   ifd_gl_ring *next;           /* in imp->rings */
   ifd_ring_progress *progress; /* the producer's ring, when it is in this process */
 };
@@ -614,38 +616,35 @@ static void ring_free(ifd_gl_ring *ring) {
   free(ring);
 }
 
+static int ring_frame(void *ring, uint32_t i, ifd_frame_desc *d) {
+  ifd_gl_ring *r = ring;
+  return import_frame(r->imp, d, r->path, &r->frames[i], r->fn);
+}
+
+static int ring_timeline(void *ring, bool release, int *fd) {
+  ifd_gl_ring *r = ring;
+  return import_timeline(r->imp, fd, release ? &r->release : &r->ready, r->fn);
+}
+
 int ifd_gl_ring_import(ifd_gl_importer *imp, ifd_ring_desc *desc, ifd_gl_path path,
                        ifd_gl_ring **out) {
   static const char fn[] = "ifd_gl_ring_import";
+  static const ifd_ring_import_ops ops = {fn, ring_frame, ring_timeline};
   int rc = ifd_check_handle(imp, IFD_HANDLE_GL_IMPORTER, "importer", fn);
   if (rc != 0) return rc;
   if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
   if ((rc = check_current(imp, fn)) != 0) return rc;
-  rc = ifd_check_ring_desc(desc);
-  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
-  ifd_ring_desc copy;
-  rc = ifd_ring_desc_dup(desc, &copy);
-  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
   ifd_gl_ring *ring = calloc(1, sizeof(*ring));
-  if (!ring) {
-    ifd_ring_desc_close(&copy);
-    return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
-  }
-  ring->count = copy.count;
+  if (!ring) return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
   ring->imp = imp;
-  ring->progress = ifd_ring_progress_find(&copy);
-  for (uint32_t i = 0; i < copy.count && rc == 0; i++)
-    rc = import_frame(imp, &copy.frames[i], path, &ring->frames[i], fn);
-  if (rc == 0 && copy.ready_fd >= 0) rc = import_timeline(imp, &copy.ready_fd, &ring->ready, fn);
-  if (rc == 0 && copy.release_fd >= 0)
-    rc = import_timeline(imp, &copy.release_fd, &ring->release, fn);
+  ring->path = path;
+  ring->fn = fn;
+  rc = ifd_ring_import_common(&ops, ring, desc, &ring->count, &ring->progress);
   if (rc == 0) rc = ifd_handle_add(ring, IFD_HANDLE_GL_RING);
-  ifd_ring_desc_close(&copy);
   if (rc != 0) {
     ring_free(ring);
     return rc;
   }
-  ifd_ring_desc_close(desc);
   IFD_LIST_ADD(imp, rings, ring);
   *out = ring;
   return 0;

@@ -92,3 +92,22 @@ int ifd_ring_desc_dup(const ifd_ring_desc *d, ifd_ring_desc *copy) {
   if (rc != 0) ifd_ring_desc_close(copy);
   return rc;
 }
+
+int ifd_ring_import_common(const ifd_ring_import_ops *ops, void *ring, ifd_ring_desc *desc,
+                           uint32_t *count, ifd_ring_progress **progress) {
+  int rc = ifd_check_ring_desc(desc);
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", ops->fn);
+  /* Import from a copy of desc holding dups, so that desc's fds are consumed
+   * only if everything succeeds. */
+  ifd_ring_desc copy;
+  rc = ifd_ring_desc_dup(desc, &copy);
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", ops->fn);
+  *count = copy.count;
+  *progress = ifd_ring_progress_find(&copy);
+  for (uint32_t i = 0; i < copy.count && rc == 0; i++) rc = ops->frame(ring, i, &copy.frames[i]);
+  if (rc == 0 && copy.ready_fd >= 0) rc = ops->timeline(ring, false, &copy.ready_fd);
+  if (rc == 0 && copy.release_fd >= 0) rc = ops->timeline(ring, true, &copy.release_fd);
+  ifd_ring_desc_close(&copy);
+  if (rc == 0) ifd_ring_desc_close(desc);
+  return rc;
+}

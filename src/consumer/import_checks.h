@@ -22,6 +22,25 @@ int ifd_check_ring_desc(const ifd_ring_desc *desc);
  * like. */
 int ifd_ring_desc_dup(const ifd_ring_desc *desc, ifd_ring_desc *copy);
 
+/* The consumer side of a ring import, the same for Vulkan and GL: the API's
+ * own steps, given the ring being filled. */
+typedef struct {
+  const char *fn; /* the public function, for messages */
+  /* Imports d (whose memory_fd is a dup, consumed on success) into slot i. */
+  int (*frame)(void *ring, uint32_t i, ifd_frame_desc *d);
+  /* Imports *fd (a dup) as the ring's ready (release == false) or release
+   * timeline; sets *fd to -1 once consumed. */
+  int (*timeline)(void *ring, bool release, int *fd);
+} ifd_ring_import_ops;
+
+/* Validates desc, then imports its frames and timelines into `ring` through
+ * ops from dups of desc's fds, and finds the producer's ring when it lives in
+ * this process (*progress, a reference, or NULL). On success desc's fds are
+ * closed (consumed); on failure they are untouched and what was imported stays
+ * in `ring` for the caller to free. Sets *count. */
+int ifd_ring_import_common(const ifd_ring_import_ops *ops, void *ring, ifd_ring_desc *desc,
+                           uint32_t *count, ifd_ring_progress **progress);
+
 /* An importer's lists of its live children (frames, timelines, rings), linked
  * through their `next` and guarded by the importer's `lock`. */
 #define IFD_LIST_ADD(imp, head, obj)    \
