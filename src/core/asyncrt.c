@@ -3,6 +3,18 @@
 
 #include "internal.h"
 
+/* One export under the context's lock: memory_fd, or a dma-buf. */
+static int export_locked(ifd_image *image, bool dmabuf, int *out_fd, const char *fn) {
+  pthread_mutex_lock(&image->ctx->lock);
+  int fd = -1;
+  int rc = dmabuf ? image->ctx->ops->image_export_dmabuf(image, &fd)
+                  : image->ctx->ops->image_export_fd(image, &fd);
+  pthread_mutex_unlock(&image->ctx->lock);
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+  *out_fd = fd;
+  return 0;
+}
+
 int AsyncRT_DeviceBuffer_export_fd(const void *device_buffer_handle, int *out_fd,
                                    uint64_t *out_size_bytes, uint32_t *out_row_pitch_bytes,
                                    uint32_t *out_width, uint32_t *out_height,
@@ -15,12 +27,7 @@ int AsyncRT_DeviceBuffer_export_fd(const void *device_buffer_handle, int *out_fd
   if (!out_fd || !out_size_bytes || !out_row_pitch_bytes || !out_width || !out_height ||
       !out_format)
     return ifd_fail(-EINVAL, "%s: an out-pointer is NULL (all are required)", fn);
-  pthread_mutex_lock(&image->ctx->lock);
-  int fd = -1;
-  rc = image->ctx->ops->image_export_fd(image, &fd);
-  pthread_mutex_unlock(&image->ctx->lock);
-  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
-  *out_fd = fd;
+  if ((rc = export_locked(image, false, out_fd, fn)) != 0) return rc;
   *out_size_bytes = image->size;
   *out_row_pitch_bytes = image->row_pitch;
   *out_width = image->width;
@@ -46,12 +53,7 @@ int AsyncRT_DeviceBuffer_export_dmabuf(const void *device_buffer_handle, int *ou
   if (!image->ctx->ops->image_export_dmabuf)
     return ifd_fail(-EOPNOTSUPP, "%s: the %s backend cannot export dma-bufs", fn,
                     image->ctx->ops->name);
-  pthread_mutex_lock(&image->ctx->lock);
-  int fd = -1;
-  rc = image->ctx->ops->image_export_dmabuf(image, &fd);
-  pthread_mutex_unlock(&image->ctx->lock);
-  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
-  *out_dmabuf_fd = fd;
+  if ((rc = export_locked(image, true, out_dmabuf_fd, fn)) != 0) return rc;
   *out_size_bytes = image->size;
   *out_stride_bytes = image->row_pitch;
   *out_width = image->width;

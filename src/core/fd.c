@@ -7,13 +7,14 @@
 
 #include "internal.h"
 
-int ifd_fd_set_cloexec(int fd) {
+int ifd_fd_hand_out(int fd, int *out_fd) {
   int flags = fcntl(fd, F_GETFD);
   if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
     int err = errno;
     close(fd);
     return ifd_fail(-err, "cannot set FD_CLOEXEC on exported fd %d: %s", fd, strerror(err));
   }
+  *out_fd = fd;
   return 0;
 }
 

@@ -27,9 +27,9 @@ int ifd_poll(int (*check)(void *arg), void *arg, uint64_t timeout_ns);
 /* format.c */
 const ifd_format_info *ifd_format_get(MAX_Format format); /* NULL if unknown */
 
-/* fd.c: sets FD_CLOEXEC on a freshly exported fd; closes it and fails if it
- * cannot. */
-int ifd_fd_set_cloexec(int fd) IFD_MUST_CHECK;
+/* fd.c: hands a freshly exported fd to the caller (*out_fd) with FD_CLOEXEC
+ * set; closes it and fails (leaving *out_fd alone) if it cannot. */
+int ifd_fd_hand_out(int fd, int *out_fd) IFD_MUST_CHECK;
 void ifd_fd_close(int *fd); /* closes *fd if >= 0, retries nothing, sets -1 */
 /* Refuses (-EBADF if not open, else `err`, with a message naming `what` and
  * `kind`) an fd that no driver exports as memory or a semaphore: a pipe,

@@ -288,9 +288,7 @@ static int cuda_image_export_fd(ifd_image *image, int *out_fd) {
   CUresult r = c->cu->cuMemExportToShareableHandle(&fd, im->handle,
                                                    CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0);
   if (r != CUDA_SUCCESS) return ifd_cuda_fail(c->cu, r, "cuMemExportToShareableHandle");
-  int rc = ifd_fd_set_cloexec(fd);
-  if (rc == 0) *out_fd = fd;
-  return rc;
+  return ifd_fd_hand_out(fd, out_fd);
 }
 
 static int cuda_image_export_dmabuf(ifd_image *image, int *out_fd) {
@@ -305,9 +303,7 @@ static int cuda_image_export_dmabuf(ifd_image *image, int *out_fd) {
                                                     CU_MEM_RANGE_HANDLE_TYPE_DMA_BUF_FD, 0);
   pop(c);
   if (r != CUDA_SUCCESS) return ifd_cuda_fail(c->cu, r, "cuMemGetHandleForAddressRange(dma-buf)");
-  rc = ifd_fd_set_cloexec(fd);
-  if (rc == 0) *out_fd = fd;
-  return rc;
+  return ifd_fd_hand_out(fd, out_fd);
 }
 
 static void cuda_image_native(const ifd_image *image, ifd_image_native *out) {

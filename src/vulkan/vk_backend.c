@@ -154,10 +154,7 @@ static int export_memory(ifd_image *image, VkExternalMemoryHandleTypeFlagBits ty
   int fd = -1;
   VkResult r = d->fn.vkGetMemoryFdKHR(d->device, &gi, &fd);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkGetMemoryFdKHR");
-  int rc = ifd_fd_set_cloexec(fd);
-  if (rc != 0) return rc;
-  *out_fd = fd;
-  return 0;
+  return ifd_fd_hand_out(fd, out_fd);
 }
 
 static int vk_image_export_fd(ifd_image *image, int *out_fd) {

@@ -63,10 +63,7 @@ int ifd_vkdev_timeline_export(ifd_vk_device *d, ifd_vkdev_timeline *t, int *out_
   int fd = -1;
   VkResult r = d->fn.vkGetSemaphoreFdKHR(d->device, &info, &fd);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkGetSemaphoreFdKHR");
-  int rc = ifd_fd_set_cloexec(fd);
-  if (rc != 0) return rc;
-  *out_fd = fd;
-  return 0;
+  return ifd_fd_hand_out(fd, out_fd);
 }
 
 int ifd_vkdev_timeline_signal(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value) {
