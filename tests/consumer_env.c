@@ -12,8 +12,6 @@ const char *path_name(int p) {
 
 bool fd_open(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
 
-
-
 int consumer_open(consumer *c, bool gl, PFN_vkGetInstanceProcAddr vk_gipa,
                   ifd_gl_get_proc_address gl_get_proc, char *why, size_t n) {
   memset(c, 0, sizeof(*c));
@@ -87,7 +85,6 @@ const float *consumer_draw(consumer *c, void *frame, uint32_t w, uint32_t h) {
   }
   return c->px;
 }
-
 
 /* Export -> import (one path) -> draw -> compare. Returns 1 if an explicit
  * path was unavailable (-EOPNOTSUPP), else 0. */

@@ -31,10 +31,7 @@ static int uuid_is_zero(const uint8_t uuid[16]) {
 }
 
 ifd_context *create_cuda_or_skip(void) {
-  ifd_context *ctx = NULL;
-  int rc = ifd_context_create(IFD_BACKEND_CUDA, 0, &ctx);
-  if (rc == -ENODEV) SKIP("no CUDA device: %s", ifd_last_error());
-  REQUIRE(rc == 0);
+  ifd_context *ctx = test_context_or_skip(IFD_BACKEND_CUDA);
   if (!g_cu) {
     int err = 0;
     g_cu = ifd_cuda_api_get(&err);

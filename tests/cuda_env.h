@@ -21,25 +21,19 @@
 
 extern const ifd_cuda_api *g_cu; /* the library's CUDA table, once a context exists */
 
-#define CU_REQUIRE(call)                                                                \
+/* A CUDA call that must succeed: CU_CHECK counts a failure and goes on,
+ * CU_REQUIRE stops the test; both name the call and the CUDA error. */
+#define CU_CALL_(call, kind, on_fail)                                                   \
   do {                                                                                  \
     CUresult r_ = (call);                                                               \
     if (r_ != CUDA_SUCCESS) {                                                           \
-      fprintf(stderr, "%s:%d: REQUIRE failed: %s: %s\n", __FILE__, __LINE__, #call,      \
+      fprintf(stderr, "%s:%d: " kind " failed: %s: %s\n", __FILE__, __LINE__, #call,    \
               tk_error_name(g_cu, r_));                                                 \
-      exit(1);                                                                          \
+      on_fail;                                                                          \
     }                                                                                   \
   } while (0)
-
-#define CU_CHECK(call)                                                                  \
-  do {                                                                                  \
-    CUresult r_ = (call);                                                               \
-    if (r_ != CUDA_SUCCESS) {                                                           \
-      fprintf(stderr, "%s:%d: CHECK failed: %s: %s\n", __FILE__, __LINE__, #call,        \
-              tk_error_name(g_cu, r_));                                                 \
-      test_failures++;                                                                  \
-    }                                                                                   \
-  } while (0)
+#define CU_REQUIRE(call) CU_CALL_(call, "REQUIRE", exit(1))
+#define CU_CHECK(call) CU_CALL_(call, "CHECK", test_failures++)
 
 /* The library's own CUDA context, made current on this thread, with the test
  * kernels loaded into it. */

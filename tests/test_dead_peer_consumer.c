@@ -10,8 +10,6 @@
 
 #include "dead_peer_env.h"
 
-/* ---- the consumer stops releasing ---- */
-
 static void consumer_stops(ifd_context *ctx) {
   const uint32_t count = 2;
   ifd_ring *ring = NULL;

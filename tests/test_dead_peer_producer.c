@@ -11,8 +11,6 @@
 
 #include "dead_peer_env.h"
 
-/* ---- the producer stops signalling ---- */
-
 static void producer_stops(ifd_context *ctx) {
   ifd_ring *ring = NULL;
   REQUIRE(ifd_ring_create(ctx, 2, 64, 32, MAX_FMT_RGBA8, &ring) == 0);

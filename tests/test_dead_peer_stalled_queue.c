@@ -11,8 +11,6 @@
 
 #include "dead_peer_env.h"
 
-/* ---- a queue stalled by a dead consumer blocks no other call ---- */
-
 /* With timelines, frames beyond `count` make the context's queue/stream wait
  * on the device for releases; a consumer that stopped leaves those waits
  * pending. Calls that the header does not document as blocking must still

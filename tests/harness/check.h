@@ -40,6 +40,13 @@ __attribute__((weak)) int test_failures = 0;
     }                                                                                     \
   } while (0)
 
+/* expr must fail with `want` (a negative errno) and leave a message. */
+#define CHECK_FAILS(expr, want)             \
+  do {                                      \
+    CHECK_RC(expr, want);                   \
+    CHECK(ifd_last_error()[0] != '\0');     \
+  } while (0)
+
 /* Stops the test at once: for setup failures that make the rest meaningless. */
 #define REQUIRE(cond)                                                                     \
   do {                                                                                    \

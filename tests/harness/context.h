@@ -11,6 +11,21 @@
 #include "harness/fds.h"
 #include "interop_fd/interop_fd.h"
 
+/* A context of `backend` (device 0), or a skip naming the backend where it
+ * has no device (-ENODEV); any other failure stops the test. */
+static inline ifd_context *test_context_or_skip(ifd_backend backend) {
+  ifd_context *ctx = NULL;
+  int rc = ifd_context_create(backend, 0, &ctx);
+  if (rc == -ENODEV)
+    SKIP("no %s device: %s",
+         backend == IFD_BACKEND_CUDA     ? "CUDA"
+         : backend == IFD_BACKEND_VULKAN ? "Vulkan"
+                                         : "CUDA or Vulkan",
+         ifd_last_error());
+  REQUIRE(rc == 0);
+  return ctx;
+}
+
 /* Creates a first context and destroys it (drivers keep fds open from their
  * first initialisation to process exit, CUDA's cuInit), counts the open fds,
  * creates the context `run` gets and runs it, destroys the context unless
@@ -22,10 +37,7 @@ static inline int test_context_main(const char *name, void (*run)(ifd_context *c
   setvbuf(stdout, NULL, _IOLBF, 0); /* in order with stderr, and kept if the watchdog fires */
   ifd_backend backend = test_backend_from_env();
   test_watch("creating and destroying a first context", 60);
-  ifd_context *ctx = NULL;
-  int rc = ifd_context_create(backend, 0, &ctx);
-  if (rc == -ENODEV) SKIP("no device for this backend: %s", ifd_last_error());
-  REQUIRE(rc == 0);
+  ifd_context *ctx = test_context_or_skip(backend);
   ifd_context_destroy(ctx);
   int fds = test_count_fds();
   REQUIRE(ifd_context_create(backend, 0, &ctx) == 0);
