@@ -20,7 +20,13 @@
  * rings and expects later ring calls to be refused (issue 12, point 6: off
  * by default until rings are invalidated with their context). IFD_TEST_BACKEND=cuda selects the CUDA backend (GPU). On any
  * failure the seed, the step and the last operations are printed: rerun
- * with that seed to reproduce. */
+ * with that seed to reproduce.
+ *
+ * One file on purpose: one behaviour (a walk) over one model. Every operation
+ * below reads and writes the same slot tables, and the step table at the end
+ * draws among all of them; split by area, each part would need the whole
+ * model. A failure names the seed, the step and the operations that led to
+ * it, so it points at the operation, not at the file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1275,10 +1281,7 @@ int main(int argc, char **argv) {
 
   /* Drivers keep fds from their first initialisation to exit (CUDA's cuInit,
    * the consumer's device): count once both exist and a context came and went. */
-  ifd_context *first = NULL;
-  int rc = ifd_context_create(backend, 0, &first);
-  if (rc == -ENODEV) SKIP("no device for this backend: %s", ifd_last_error());
-  REQUIRE(rc == 0);
+  ifd_context *first = test_context_or_skip(backend);
   char why[256] = "";
   have_consumer = vkr_open(&consumer, NULL, why, sizeof(why)) == 0;
   if (!have_consumer) printf("note: no Vulkan consumer, its calls are left out: %s\n", why);

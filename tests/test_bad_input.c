@@ -7,13 +7,6 @@
 
 #include "test_util.h"
 
-/* The call must fail with `want` and leave a message. */
-#define CHECK_FAILS(expr, want)                         \
-  do {                                                  \
-    CHECK_RC(expr, want);                               \
-    CHECK(ifd_last_error()[0] != '\0');                 \
-  } while (0)
-
 static void contexts(void) {
   ifd_context *ctx = NULL;
   CHECK_FAILS(ifd_context_create((ifd_backend)7, 0, &ctx), -EINVAL);
@@ -123,10 +116,7 @@ static void timelines(ifd_context *ctx) {
 int main(void) {
   int fds = test_count_fds();
   contexts();
-  ifd_context *ctx = NULL;
-  int rc = ifd_context_create(IFD_BACKEND_VULKAN, 0, &ctx);
-  if (rc == -ENODEV) SKIP("no Vulkan device: %s", ifd_last_error());
-  REQUIRE(rc == 0);
+  ifd_context *ctx = test_context_or_skip(IFD_BACKEND_VULKAN);
   int fds_ctx = test_count_fds();
   images(ctx);
   timelines(ctx);

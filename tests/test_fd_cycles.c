@@ -9,10 +9,7 @@
 #define CYCLES 1000
 
 int main(void) {
-  ifd_context *ctx = NULL;
-  int rc = ifd_context_create(IFD_BACKEND_VULKAN, 0, &ctx);
-  if (rc == -ENODEV) SKIP("no Vulkan device: %s", ifd_last_error());
-  REQUIRE(rc == 0);
+  ifd_context *ctx = test_context_or_skip(IFD_BACKEND_VULKAN);
   vkc consumer;
   REQUIRE(vkc_open(&consumer, 0) == 0);
   int fds = test_count_fds();

@@ -1,3 +1,6 @@
+/* internal: calls the fd -> timeline mapping of src/core/semaphore_fds.c
+ * (core/internal.h) directly, since no CPU driver exports a semaphore fd that
+ * would reach it through the public API. */
 /* The rule that maps an fd back to its timeline (semaphore_fds.c), tested
  * with ordinary fds standing in for semaphore fds, since CPU drivers cannot
  * export semaphores: a registered fd and its dups map to their timeline; a

@@ -93,10 +93,7 @@ end:
 }
 
 int main(void) {
-  ifd_context *ctx = NULL;
-  int rc = ifd_context_create(IFD_BACKEND_VULKAN, 0, &ctx);
-  if (rc == -ENODEV) SKIP("no Vulkan device: %s", ifd_last_error());
-  REQUIRE(rc == 0);
+  ifd_context *ctx = test_context_or_skip(IFD_BACKEND_VULKAN);
   vkc consumer;
   REQUIRE(vkc_open(&consumer, 0) == 0);
   VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};

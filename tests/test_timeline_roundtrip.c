@@ -1,33 +1,21 @@
-/* Timeline semaphores.
- *   test_timeline unsupported : where the device cannot export timelines
- *       (lavapipe), every way of creating one fails with -EOPNOTSUPP and says why.
- *   test_timeline roundtrip   : where it can (GPU), signal, device and host
- *       waits, values, export and import into a second context, timeouts. */
+/* Timeline semaphores where the device can export them (GPU): signal, device
+ * and host waits, values, export and import into a second context, timeouts;
+ * skips where it cannot (test_timeline_unsupported.c covers that). With
+ * IFD_TEST_BACKEND=auto and IFD_TEST_EXPECT_BACKEND, checks which backend
+ * AUTO chose. */
 #include <errno.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "test_util.h"
 
-static int unsupported(ifd_context *ctx) {
-  ifd_timeline *tl = NULL;
-  int rc = ifd_timeline_create(ctx, 0, &tl);
-  if (rc == 0) {
-    ifd_timeline_destroy(tl);
-    SKIP("this device can export timeline semaphores; see the roundtrip test");
-  }
-  CHECK_RC(rc, -EOPNOTSUPP);
-  printf("ifd_timeline_create: %s\n", ifd_last_error());
-  CHECK(strstr(ifd_last_error(), "semaphore") != NULL);
-  int fd = 42;
-  CHECK_RC(AsyncRT_Create_timeline_semaphore_fd(ctx, 0, &fd), -EOPNOTSUPP);
-  CHECK(fd == -1);
-  CHECK(strstr(ifd_last_error(), "AsyncRT_Create_timeline_semaphore_fd") != NULL);
-  CHECK(tl == NULL);
-  return 0;
-}
-
-static int roundtrip(ifd_context *ctx) {
+static void roundtrip(ifd_context *ctx) {
+  /* IFD_BACKEND_AUTO must prefer CUDA where it works: the GPU run sets
+   * IFD_TEST_EXPECT_BACKEND=cuda to check that. */
+  const char *expect = getenv("IFD_TEST_EXPECT_BACKEND");
+  printf("backend: %s\n", ifd_context_backend(ctx) == IFD_BACKEND_CUDA ? "cuda" : "vulkan");
+  if (expect && test_backend_from_env() == IFD_BACKEND_AUTO)
+    CHECK(ifd_context_backend(ctx) ==
+          (strcmp(expect, "cuda") == 0 ? IFD_BACKEND_CUDA : IFD_BACKEND_VULKAN));
   ifd_timeline *tl = NULL;
   int rc = ifd_timeline_create(ctx, 5, &tl);
   if (rc == -EOPNOTSUPP) SKIP("%s", ifd_last_error());
@@ -82,33 +70,6 @@ static int roundtrip(ifd_context *ctx) {
 
   ifd_context_destroy(other);
   ifd_timeline_destroy(tl);
-  return 0;
 }
 
-int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s unsupported|roundtrip\n", argv[0]);
-    return 2;
-  }
-  /* Drivers keep fds open from their first initialisation to process exit
-   * (CUDA's cuInit): count after one context has come and gone. */
-  ifd_context *ctx = NULL;
-  int rc = ifd_context_create(test_backend_from_env(), 0, &ctx);
-  if (rc == -ENODEV) SKIP("no device for this backend: %s", ifd_last_error());
-  REQUIRE(rc == 0);
-  ifd_context_destroy(ctx);
-  int fds = test_count_fds();
-  REQUIRE(ifd_context_create(test_backend_from_env(), 0, &ctx) == 0);
-  /* IFD_BACKEND_AUTO must prefer CUDA where it works: the GPU run sets
-   * IFD_TEST_EXPECT_BACKEND=cuda to check that. */
-  const char *expect = getenv("IFD_TEST_EXPECT_BACKEND");
-  printf("backend: %s\n", ifd_context_backend(ctx) == IFD_BACKEND_CUDA ? "cuda" : "vulkan");
-  if (expect && test_backend_from_env() == IFD_BACKEND_AUTO)
-    CHECK(ifd_context_backend(ctx) ==
-          (strcmp(expect, "cuda") == 0 ? IFD_BACKEND_CUDA : IFD_BACKEND_VULKAN));
-  if (strcmp(argv[1], "unsupported") == 0) unsupported(ctx);
-  else roundtrip(ctx);
-  ifd_context_destroy(ctx);
-  CHECK(test_count_fds() == fds);
-  return test_finish(argv[1]);
-}
+int main(void) { return test_context_main("roundtrip", roundtrip, false); }

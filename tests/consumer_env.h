@@ -1,0 +1,57 @@
+/* Shared set-up of the consumer API tests (test_consumer_*.c,
+ * test_acceptance.c): a producer (tests/producer.h) and one consumer, Vulkan
+ * or GL, behind the same calls, and run_case, one export -> import -> draw ->
+ * compare.
+ *
+ * internal: tests/producer.h writes frames with CUDA kernels through the
+ * library's CUDA table (src/cuda/cuda_api.h, via cuda_kernels.h). */
+#ifndef IFD_TEST_CONSUMER_ENV_H
+#define IFD_TEST_CONSUMER_ENV_H
+
+#include <stdbool.h>
+
+#include "gl_env.h"
+#include "interop_fd/gl.h"
+#include "interop_fd/vulkan.h"
+#include "producer.h"
+#include "test_util.h"
+#include "vk_render.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef tp_producer producer; /* tests/producer.h */
+
+/* One consumer, Vulkan or GL, behind the same three calls. */
+typedef struct {
+  bool gl;
+  vkr vk;
+  ifd_gl_importer *gli;
+  GLuint prog;
+  float *px; /* GL read-back */
+  size_t px_size;
+} consumer;
+
+/* "auto", "copy" or "linear" for path 0/1/2. */
+const char *path_name(int p);
+bool fd_open(int fd);
+
+/* Opens a Vulkan (vk_gipa, NULL for the loader's) or GL (gl_get_proc) consumer;
+ * -1 with the reason in `why` where there is none. */
+int consumer_open(consumer *c, bool gl, PFN_vkGetInstanceProcAddr vk_gipa,
+                  ifd_gl_get_proc_address gl_get_proc, char *why, size_t n);
+void consumer_close(consumer *c);
+/* Imports desc as a frame (Vulkan or GL), path 0/1/2 = auto/copy/linear. */
+int consumer_import(consumer *c, ifd_frame_desc *d, int path, void **out);
+void consumer_destroy(consumer *c, void *frame);
+/* The path the frame took, or -1. */
+int frame_path(consumer *c, void *frame);
+/* Draws the frame (after ifd_gl_frame_update for GL) and returns the
+ * read-back, w * h RGBA floats, or NULL. */
+const float *consumer_draw(consumer *c, void *frame, uint32_t w, uint32_t h);
+
+/* Export -> import (one path) -> draw -> compare. Returns 1 if an explicit
+ * path was unavailable (-EOPNOTSUPP), else 0. */
+int run_case(producer *p, consumer *c, MAX_Format fmt, uint32_t w, uint32_t h, int path,
+             uint32_t seed, bool quiet);
+
+#endif

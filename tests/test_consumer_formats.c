@@ -1,0 +1,47 @@
+/* internal: tests/producer.h (the producer's CUDA kernels, src/cuda/cuda_api.h).
+ *
+ * The consumer API end to end, every format and awkward sizes through one
+ * importer: test_consumer_vk (ifd_vk_frame_import) and test_consumer_gl
+ * (ifd_gl_frame_import) are this file built with IFD_TEST_CONSUMER_GL 0 and 1.
+ * A producer (IFD_TEST_BACKEND: vulkan by default, so CI runs it on
+ * lavapipe/llvmpipe) writes with host uploads; each frame is imported on each
+ * path (auto, copy, linear), drawn into an offscreen framebuffer and compared
+ * pixel by pixel with the reference pattern; open fds are counted. */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "consumer_env.h"
+
+int main(void) {
+  const bool gl = IFD_TEST_CONSUMER_GL;
+  producer p;
+  int rc = tp_open(&p, test_backend_from_env());
+  if (rc == -ENODEV) SKIP("no producer device: %s", ifd_last_error());
+  REQUIRE(rc == 0);
+  consumer c;
+  char why[512];
+  if (consumer_open(&c, gl, NULL, NULL, why, sizeof(why)) != 0) {
+    tp_close(&p);
+    SKIP("no %s consumer: %s", gl ? "GL" : "Vulkan", why);
+  }
+  const int fds_start = test_count_fds();
+  static const uint32_t sizes[][2] = {{64, 64}, {61, 37}, {1, 1}, {7, 300}};
+  int unavailable = 0, cases = 0;
+  for (int f = MAX_FMT_R8; f <= MAX_FMT_RGBA32F; f++)
+    for (size_t s = 0; s < ARRAY_LEN(sizes); s++)
+      for (int path = 0; path <= 2; path++, cases++)
+        unavailable += run_case(&p, &c, (MAX_Format)f, sizes[s][0], sizes[s][1], path,
+                                (uint32_t)(f * 10 + s), false);
+  for (int path = 0; path <= 2; path++, cases++)
+    unavailable += run_case(&p, &c, MAX_FMT_RGBA8, 1920, 1080, path, 7, false);
+  printf("%d cases, %d with an explicit path unavailable\n", cases, unavailable);
+  const int fds_end = test_count_fds();
+  if (fds_end != fds_start) {
+    fprintf(stderr, "open fds: %d at start, %d at the end\n", fds_start, fds_end);
+    test_failures++;
+  }
+  consumer_close(&c);
+  tp_close(&p);
+  return test_finish(gl ? "consumer_gl" : "consumer_vk");
+}
