@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/tool_error.h"
+
 #define VKC_CHECK(call)                                                         \
   do {                                                                          \
     VkResult r_ = (call);                                                       \
@@ -18,11 +20,11 @@
 int vkc_open(vkc *c, int index) {
   memset(c, 0, sizeof(*c));
   int rc = 0;
-  VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-                           .apiVersion = VK_API_VERSION_1_2};
-  VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-                              .pApplicationInfo = &app};
-  VKC_CHECK(vkCreateInstance(&ici, NULL, &c->instance));
+  if (vk_kit_create_instance(NULL, VK_API_VERSION_1_2, NULL, 0, &c->instance) != 0) {
+    fprintf(stderr, "vkc_open: %s\n", tool_last_error());
+    rc = -1;
+    goto out;
+  }
   uint32_t n = 8;
   VkPhysicalDevice list[8];
   VkResult er = vkEnumeratePhysicalDevices(c->instance, &n, list);
@@ -31,25 +33,14 @@ int vkc_open(vkc *c, int index) {
     goto out;
   }
   c->physical = list[index];
-  uint32_t nq = 8;
-  VkQueueFamilyProperties qf[8];
-  vkGetPhysicalDeviceQueueFamilyProperties(c->physical, &nq, qf);
-  c->family = UINT32_MAX;
-  for (uint32_t i = 0; i < nq && c->family == UINT32_MAX; i++)
-    if (qf[i].queueFlags & (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT)) c->family = i;
-  float prio = 1.0f;
-  VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-                                 .queueFamilyIndex = c->family,
-                                 .queueCount = 1,
-                                 .pQueuePriorities = &prio};
   const char *exts[] = {VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME};
-  VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                            .queueCreateInfoCount = 1,
-                            .pQueueCreateInfos = &qci,
-                            .enabledExtensionCount = 1,
-                            .ppEnabledExtensionNames = exts};
-  VKC_CHECK(vkCreateDevice(c->physical, &dci, NULL, &c->device));
-  vkGetDeviceQueue(c->device, c->family, 0, &c->queue);
+  vk_kit_device_config dc = {.physical = c->physical, .extensions = exts, .extension_count = 1};
+  if (vk_kit_queue_family(c->physical, VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT, &c->family) != 0 ||
+      (dc.family = c->family, vk_kit_create_device(&dc, &c->device, &c->queue)) != 0) {
+    fprintf(stderr, "vkc_open: %s\n", tool_last_error());
+    rc = -1;
+    goto out;
+  }
   VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                  .queueFamilyIndex = c->family};
   VKC_CHECK(vkCreateCommandPool(c->device, &pci, NULL, &c->pool));
@@ -69,11 +60,7 @@ void vkc_close(vkc *c) {
 }
 
 static int find_type(vkc *c, uint32_t bits, VkMemoryPropertyFlags want) {
-  VkPhysicalDeviceMemoryProperties mp;
-  vkGetPhysicalDeviceMemoryProperties(c->physical, &mp);
-  for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
-    if ((bits & (1u << i)) && (mp.memoryTypes[i].propertyFlags & want) == want) return (int)i;
-  return -1;
+  return vk_kit_memory_type(c->physical, bits, want);
 }
 
 /* Imports fd as device memory usable for `bits`: a device-local type, or for
