@@ -126,20 +126,7 @@ static int consumer_open(consumer *c, char *why, size_t n) {
   void *m = NULL;
   VK_OK(vkMapMemory(dev, c->io_memory, 0, VK_WHOLE_SIZE, 0, &m));
   c->io_mapped = m;
-  VkCommandPoolCreateInfo cpci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                  .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-                                  .queueFamilyIndex = c->r.family};
-  VK_OK(vkCreateCommandPool(dev, &cpci, NULL, &c->pool));
-  VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                     .commandPool = c->pool,
-                                     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                     .commandBufferCount = MAX_DEPTH};
-  VK_OK(vkAllocateCommandBuffers(dev, &cai, c->cmd));
-  for (int i = 0; i < MAX_DEPTH; i++) {
-    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
-                             .flags = VK_FENCE_CREATE_SIGNALED_BIT};
-    VK_OK(vkCreateFence(dev, &fci, NULL, &c->fence[i]));
-  }
+  REQUIRE(vk_kit_commands(dev, c->r.family, MAX_DEPTH, &c->pool, c->cmd, c->fence, true) == 0);
   return 0;
 }
 

@@ -77,14 +77,10 @@ int vkr_open(vkr *r, PFN_vkGetInstanceProcAddr importer_gipa, char *why, size_t 
   const char *const *req = ifd_vk_required_device_extensions(&req_n);
   const char *enable[4];
   uint32_t ne_enable = 0;
-  for (uint32_t i = 0; i < req_n; i++) {
-    if (vk_kit_has_device_extension(r->physical, req[i])) {
-      enable[ne_enable++] = req[i];
-    } else if (i < 2) {
-      snprintf(why, why_size, "%s has no %s", props.deviceName, req[i]);
-      vkr_close(r);
-      return -1;
-    }
+  if (req_n > 4 || vk_kit_enable_extensions(r->physical, req, req_n, 2, enable, &ne_enable) != 0) {
+    snprintf(why, why_size, "%s", req_n > 4 ? "too many importer extensions" : tool_last_error());
+    vkr_close(r);
+    return -1;
   }
   r->timelines = ne_enable == req_n;
 
@@ -100,17 +96,7 @@ int vkr_open(vkr *r, PFN_vkGetInstanceProcAddr importer_gipa, char *why, size_t 
                              .extension_count = ne_enable,
                              .features = &f12};
   KIT_CHECK(vk_kit_create_device(&dc, &r->device, &r->queue));
-  VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                 .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-                                 .queueFamilyIndex = r->family};
-  VKR_CHECK(vkCreateCommandPool(r->device, &pci, NULL, &r->pool));
-  VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                     .commandPool = r->pool,
-                                     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                     .commandBufferCount = 1};
-  VKR_CHECK(vkAllocateCommandBuffers(r->device, &cai, &r->cmd));
-  VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-  VKR_CHECK(vkCreateFence(r->device, &fci, NULL, &r->fence));
+  KIT_CHECK(vk_kit_commands(r->device, r->family, 1, &r->pool, &r->cmd, &r->fence, false));
   if (make_pipeline(r) != 0) {
     rc = -1;
     goto out;

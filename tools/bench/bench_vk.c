@@ -106,10 +106,9 @@ static int create_device(bench_vk *v, const uint8_t uuid[16]) {
   const char *const *req = ifd_vk_required_device_extensions(&req_n);
   const char *enable[8];
   uint32_t en = 0;
-  for (uint32_t i = 0; i < req_n && en < 6; i++) {
-    if (vk_kit_has_device_extension(v->physical, req[i])) enable[en++] = req[i];
-    else rc = tool_fail(-EOPNOTSUPP, "bench consumer: %s has no %s", props.deviceName, req[i]);
-  }
+  if (req_n > 6) return tool_fail(-E2BIG, "bench consumer: too many importer extensions");
+  if (vk_kit_enable_extensions(v->physical, req, req_n, req_n, enable, &en) != 0)
+    rc = tool_fail(-EOPNOTSUPP, "bench consumer: %s", tool_last_error());
   bool calibrated = vk_kit_has_device_extension(v->physical, VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME);
   if (calibrated) enable[en++] = VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME;
   if (rc != 0) return rc;
@@ -198,20 +197,8 @@ static int create_pipeline(bench_vk *v) {
   VK_TRY(vkMapMemory(v->device, v->io_memory, 0, VK_WHOLE_SIZE, 0, &m));
   v->io_mapped = m;
 
-  VkCommandPoolCreateInfo cpci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                  .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-                                  .queueFamilyIndex = v->family};
-  VK_TRY(vkCreateCommandPool(v->device, &cpci, NULL, &v->pool));
-  VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                     .commandPool = v->pool,
-                                     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                     .commandBufferCount = SLOTS};
-  VK_TRY(vkAllocateCommandBuffers(v->device, &cai, v->cmd));
-  for (int i = 0; i < SLOTS; i++) {
-    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
-                             .flags = VK_FENCE_CREATE_SIGNALED_BIT};
-    VK_TRY(vkCreateFence(v->device, &fci, NULL, &v->fence[i]));
-  }
+  if ((rc = vk_kit_commands(v->device, v->family, SLOTS, &v->pool, v->cmd, v->fence, true)) != 0)
+    return tool_fail(rc, "bench consumer: %s", tool_last_error());
   VkQueryPoolCreateInfo qpi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                .queryType = VK_QUERY_TYPE_TIMESTAMP,
                                .queryCount = 3 * SLOTS};
@@ -493,37 +480,23 @@ void bench_vk_upload_drop(bench_vk *v) {
 
 void *bench_vk_upload_staging(bench_vk *v, uint32_t s) { return v->up[s].mapped; }
 
-static void image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout from, VkImageLayout to,
-                          VkAccessFlags src_access, VkAccessFlags dst_access,
-                          VkPipelineStageFlags src, VkPipelineStageFlags dst) {
-  VkImageMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-                            .srcAccessMask = src_access,
-                            .dstAccessMask = dst_access,
-                            .oldLayout = from,
-                            .newLayout = to,
-                            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                            .image = image,
-                            .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
-  vkCmdPipelineBarrier(cmd, src, dst, 0, 0, NULL, 0, NULL, 1, &b);
-}
-
 int bench_vk_upload_submit(bench_vk *v, uint32_t s, const uint32_t pos[2 * BENCH_SAMPLES]) {
   upload_slot *u = &v->up[s];
   put_positions(v, s, pos);
   int rc = begin(v, s);
   if (rc != 0) return rc;
   VkCommandBuffer cmd = v->cmd[s];
-  image_barrier(cmd, u->image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                VK_ACCESS_SHADER_READ_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
-                VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
+  vk_kit_cmd_image_barrier(cmd, u->image, VK_IMAGE_LAYOUT_UNDEFINED,
+                           VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                           VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                           VK_ACCESS_TRANSFER_WRITE_BIT);
   VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
                               .imageExtent = {v->width, v->height, 1}};
   vkCmdCopyBufferToImage(cmd, u->staging, u->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
-  image_barrier(cmd, u->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
-                VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT);
+  vk_kit_cmd_image_barrier(cmd, u->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                           VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                           VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                           VK_ACCESS_SHADER_READ_BIT);
   sample(v, s);
   rc = end(v, s);
   if (rc != 0) return rc;

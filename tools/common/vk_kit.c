@@ -201,6 +201,20 @@ bool vk_kit_has_device_extension(VkPhysicalDevice physical, const char *name) {
   return found;
 }
 
+int vk_kit_enable_extensions(VkPhysicalDevice physical, const char *const *names, uint32_t n,
+                             uint32_t required, const char **enable, uint32_t *count) {
+  for (uint32_t i = 0; i < n; i++) {
+    if (vk_kit_has_device_extension(physical, names[i])) {
+      enable[(*count)++] = names[i];
+    } else if (i < required) {
+      VkPhysicalDeviceProperties props;
+      vkGetPhysicalDeviceProperties(physical, &props);
+      return tool_fail(-ENODEV, "%s has no %s", props.deviceName, names[i]);
+    }
+  }
+  return 0;
+}
+
 int vk_kit_queue_family(VkPhysicalDevice physical, VkQueueFlags any, uint32_t *out) {
   VkQueueFamilyProperties qf[16];
   uint32_t n = 16;
@@ -234,6 +248,24 @@ int vk_kit_create_device(const vk_kit_device_config *cfg, VkDevice *device, VkQu
   }
   vk_kit_load_device(*device);
   vkGetDeviceQueue(*device, cfg->family, 0, queue);
+  return 0;
+}
+
+int vk_kit_commands(VkDevice device, uint32_t family, uint32_t count, VkCommandPool *pool,
+                    VkCommandBuffer *cmds, VkFence *fences, bool signaled) {
+  for (uint32_t i = 0; fences && i < count; i++) fences[i] = VK_NULL_HANDLE;
+  VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                 .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                 .queueFamilyIndex = family};
+  VK_KIT_TRY(vkCreateCommandPool(device, &pci, NULL, pool));
+  VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                     .commandPool = *pool,
+                                     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                     .commandBufferCount = count};
+  VK_KIT_TRY(vkAllocateCommandBuffers(device, &cai, cmds));
+  VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
+                           .flags = signaled ? VK_FENCE_CREATE_SIGNALED_BIT : 0};
+  for (uint32_t i = 0; fences && i < count; i++) VK_KIT_TRY(vkCreateFence(device, &fci, NULL, &fences[i]));
   return 0;
 }
 

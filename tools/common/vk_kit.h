@@ -212,6 +212,12 @@ int vk_kit_pick_physical(VkInstance instance, const uint8_t *uuid, VkPhysicalDev
 /* Whether the physical device offers the device extension `name`. */
 bool vk_kit_has_device_extension(VkPhysicalDevice physical, const char *name);
 
+/* Appends to enable[] (from index *count on) each of names[0..n) that the
+ * device offers, advancing *count. Error: -ENODEV naming the first of
+ * names[0..required) it lacks (enable[] is then incomplete). */
+int vk_kit_enable_extensions(VkPhysicalDevice physical, const char *const *names, uint32_t n,
+                             uint32_t required, const char **enable, uint32_t *count);
+
 /* The first queue family with any of the `any` flags. Error: -ENODEV. */
 int vk_kit_queue_family(VkPhysicalDevice physical, VkQueueFlags any, uint32_t *out);
 
@@ -226,6 +232,14 @@ typedef struct {
 /* vkCreateDevice with one queue, then vk_kit_load_device and
  * vkGetDeviceQueue. Errors: vk_kit_errno of vkCreateDevice's result. */
 int vk_kit_create_device(const vk_kit_device_config *cfg, VkDevice *device, VkQueue *queue);
+
+/* A command pool of `family` whose buffers are reset one by one, count
+ * primary command buffers from it into cmds[], and, if fences is not NULL,
+ * count fences (created signalled when `signaled`). On failure what was made
+ * is left in *pool and fences[] for the caller to destroy (the buffers go
+ * with the pool); the rest are VK_NULL_HANDLE. */
+int vk_kit_commands(VkDevice device, uint32_t family, uint32_t count, VkCommandPool *pool,
+                    VkCommandBuffer *cmds, VkFence *fences, bool signaled);
 
 /* The index of the first memory type in `bits` whose flags include all of
  * `want`, or -ENOENT (with a message). */

@@ -89,12 +89,9 @@ static int create_device(vkp *p) {
   const char *const *req = ifd_vk_required_device_extensions(&req_n);
   const char *enable[16];
   uint32_t n = 0;
-  for (uint32_t i = 0; i < req_n && n < 15; i++) {
-    if (vk_kit_has_device_extension(p->physical, req[i]))
-      enable[n++] = req[i];
-    else if (i < 2) /* memory import is required; semaphore import is optional */
-      return tool_fail(-ENODEV, "%s has no %s", p->base.device_name, req[i]);
-  }
+  /* Memory import is required; semaphore import (the last) is optional. */
+  int rc = req_n < 16 ? vk_kit_enable_extensions(p->physical, req, req_n, 2, enable, &n) : -E2BIG;
+  if (rc != 0) return rc == -E2BIG ? tool_fail(rc, "too many importer extensions") : rc;
   p->base.timelines = n == req_n;
   if (p->win) {
     if (!vk_kit_has_device_extension(p->physical, VK_KHR_SWAPCHAIN_EXTENSION_NAME))
@@ -128,19 +125,9 @@ static int create_device(vkp *p) {
 }
 
 static int create_commands(vkp *p) {
-  VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                 .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-                                 .queueFamilyIndex = p->family};
-  VK_TRY(vkCreateCommandPool(p->device, &pci, NULL, &p->pool));
-  VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                     .commandPool = p->pool,
-                                     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                     .commandBufferCount = SLOTS};
-  VK_TRY(vkAllocateCommandBuffers(p->device, &cai, p->cmd));
+  int rc = vk_kit_commands(p->device, p->family, SLOTS, &p->pool, p->cmd, p->fence, true);
+  if (rc != 0) return rc;
   for (int i = 0; i < SLOTS; i++) {
-    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
-                             .flags = VK_FENCE_CREATE_SIGNALED_BIT};
-    VK_TRY(vkCreateFence(p->device, &fci, NULL, &p->fence[i]));
     VkSemaphoreCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
     VK_TRY(vkCreateSemaphore(p->device, &sci, NULL, &p->acquired[i]));
   }
