@@ -1,5 +1,6 @@
 #include "vk_render.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,24 +13,10 @@
 extern const char ifd_test_blit_frag[];
 extern const unsigned long ifd_test_blit_frag_size;
 
-#define VKR_CHECK(call)                                                         \
-  do {                                                                          \
-    VkResult r_ = (call);                                                       \
-    if (r_ != VK_SUCCESS) {                                                     \
-      fprintf(stderr, "%s:%d: %s failed: %d\n", __FILE__, __LINE__, #call, r_); \
-      rc = -1;                                                                  \
-      goto out;                                                                 \
-    }                                                                           \
-  } while (0)
-
-/* The kit's message, printed where VKR_CHECK would print a failed call. */
-#define KIT_CHECK(call)                                                      \
-  do {                                                                       \
-    if ((call) != 0) {                                                       \
-      fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, tool_last_error()); \
-      rc = -1;                                                               \
-      goto out;                                                              \
-    }                                                                        \
+/* A kit call that returns 0 or -errno (the message is tool_last_error()). */
+#define KIT_CHECK(call)            \
+  do {                             \
+    if ((rc = (call)) != 0) goto out; \
   } while (0)
 
 static int make_pipeline(vkr *r) {
@@ -40,12 +27,12 @@ static int make_pipeline(vkr *r) {
                                    .maxSets = 1,
                                    .poolSizeCount = 1,
                                    .pPoolSizes = &ps};
-  VKR_CHECK(vkCreateDescriptorPool(r->device, &dp, NULL, &r->desc_pool));
+  VK_KIT_CHECK(vkCreateDescriptorPool(r->device, &dp, NULL, &r->desc_pool));
   VkDescriptorSetAllocateInfo da = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
                                     .descriptorPool = r->desc_pool,
                                     .descriptorSetCount = 1,
                                     .pSetLayouts = &r->set_layout};
-  VKR_CHECK(vkAllocateDescriptorSets(r->device, &da, &r->set));
+  VK_KIT_CHECK(vkAllocateDescriptorSets(r->device, &da, &r->set));
   KIT_CHECK(vk_kit_sampler(r->device, VK_FILTER_NEAREST, &r->sampler));
   KIT_CHECK(vk_kit_blit_pipeline(r->device, ifd_test_blit_frag, ifd_test_blit_frag_size,
                                  VK_FORMAT_R32G32B32A32_SFLOAT, r->layout, &r->pipeline));
@@ -97,23 +84,20 @@ int vkr_open(vkr *r, PFN_vkGetInstanceProcAddr importer_gipa, char *why, size_t 
                              .features = &f12};
   KIT_CHECK(vk_kit_create_device(&dc, &r->device, &r->queue));
   KIT_CHECK(vk_kit_commands(r->device, r->family, 1, &r->pool, &r->cmd, &r->fence, false));
-  if (make_pipeline(r) != 0) {
-    rc = -1;
-    goto out;
-  }
+  KIT_CHECK(make_pipeline(r));
   ifd_vk_device_info info = {.instance = r->instance,
                              .physical_device = r->physical,
                              .device = r->device,
                              .queue_family_index = r->family,
                              .get_instance_proc_addr = importer_gipa};
-  if (ifd_vk_importer_create(&info, &r->importer) != 0) {
-    fprintf(stderr, "ifd_vk_importer_create: %s\n", ifd_last_error());
-    rc = -1;
-  }
+  if (ifd_vk_importer_create(&info, &r->importer) != 0)
+    rc = tool_fail(-EIO, "ifd_vk_importer_create: %s", ifd_last_error());
 out:
   if (rc != 0) {
-    snprintf(why, why_size, "test renderer setup failed (see above)");
+    fprintf(stderr, "vkr_open: %s\n", tool_last_error());
+    snprintf(why, why_size, "test renderer setup failed: %s", tool_last_error());
     vkr_close(r);
+    rc = -1;
   }
   return rc;
 }
@@ -171,14 +155,13 @@ int vkr_draw(vkr *r, ifd_vk_frame *frame, VkSemaphore wait, uint64_t wait_value,
                              .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
                              .pImageInfo = &ii};
   vkUpdateDescriptorSets(r->device, 1, &wr, 0, NULL);
-  VKR_CHECK(vkResetCommandBuffer(r->cmd, 0));
+  VK_KIT_CHECK(vkResetCommandBuffer(r->cmd, 0));
   VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                  .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-  VKR_CHECK(vkBeginCommandBuffer(r->cmd, &bi));
+  VK_KIT_CHECK(vkBeginCommandBuffer(r->cmd, &bi));
   if (ifd_vk_frame_cmd_acquire(frame, r->cmd, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
                                VK_ACCESS_SHADER_READ_BIT) != 0) {
-    fprintf(stderr, "ifd_vk_frame_cmd_acquire: %s\n", ifd_last_error());
-    rc = -1;
+    rc = tool_fail(-EIO, "ifd_vk_frame_cmd_acquire: %s", ifd_last_error());
     goto out;
   }
   vk_kit_cmd_image_barrier(r->cmd, r->target.image, VK_IMAGE_LAYOUT_UNDEFINED,
@@ -191,7 +174,7 @@ int vkr_draw(vkr *r, ifd_vk_frame *frame, VkSemaphore wait, uint64_t wait_value,
                   r->layout, r->set, NULL, 0);
   ifd_vk_frame_cmd_release(frame, r->cmd, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
   vk_kit_cmd_target_readback(r->cmd, &r->target);
-  VKR_CHECK(vkEndCommandBuffer(r->cmd));
+  VK_KIT_CHECK(vkEndCommandBuffer(r->cmd));
   VkPipelineStageFlags wait_stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
   VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
                                       .waitSemaphoreValueCount = wait ? 1 : 0,
@@ -207,16 +190,15 @@ int vkr_draw(vkr *r, ifd_vk_frame *frame, VkSemaphore wait, uint64_t wait_value,
                      .pCommandBuffers = &r->cmd,
                      .signalSemaphoreCount = signal ? 1 : 0,
                      .pSignalSemaphores = &signal};
-  VKR_CHECK(vkResetFences(r->device, 1, &r->fence));
-  VKR_CHECK(vkQueueSubmit(r->queue, 1, &si, r->fence));
+  VK_KIT_CHECK(vkResetFences(r->device, 1, &r->fence));
+  VK_KIT_CHECK(vkQueueSubmit(r->queue, 1, &si, r->fence));
   /* Poll: a host wait in the driver may sleep in coarse steps
    * (docs/platform-facts.md). */
   for (long spins = 0;; spins++) {
     VkResult fr = vkGetFenceStatus(r->device, r->fence);
     if (fr == VK_SUCCESS) break;
     if (fr != VK_NOT_READY || spins > 10L * 1000 * 1000) {
-      fprintf(stderr, "vkr_draw: fence %s\n", fr == VK_NOT_READY ? "not signalled after ~10 s" : "error");
-      rc = -1;
+      rc = tool_fail(-EIO, "fence %s", fr == VK_NOT_READY ? "not signalled after ~10 s" : "error");
       goto out;
     }
     if (spins > 1000) {
@@ -225,5 +207,9 @@ int vkr_draw(vkr *r, ifd_vk_frame *frame, VkSemaphore wait, uint64_t wait_value,
     }
   }
 out:
+  if (rc != 0) {
+    fprintf(stderr, "vkr_draw: %s\n", tool_last_error());
+    rc = -1;
+  }
   return rc;
 }

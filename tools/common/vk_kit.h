@@ -194,6 +194,17 @@ int vk_kit_fail(VkResult r, const char *what);
     if (vk_kit_r_ != VK_SUCCESS) return vk_kit_fail(vk_kit_r_, #call); \
   } while (0)
 
+/* For code shaped `int rc = 0; ... out: ... return rc;`: when the call does
+ * not return VK_SUCCESS, rc = vk_kit_fail(r, "<call>") and a jump to out. */
+#define VK_KIT_CHECK(call)                                  \
+  do {                                                      \
+    VkResult vk_kit_r_ = (call);                            \
+    if (vk_kit_r_ != VK_SUCCESS) {                          \
+      rc = vk_kit_fail(vk_kit_r_, #call);                   \
+      goto out;                                             \
+    }                                                       \
+  } while (0)
+
 /* ------------------------------------------------------------------ set-up */
 
 /* vk_kit_load, then an instance with apiVersion api_version (0: 1.2) and
