@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/tool_error.h"
+#include "common/vk_kit.h"
 #include "interop_fd/vulkan.h"
 #include "test_util.h"
 
@@ -25,59 +27,34 @@ typedef struct {
   bool timelines;
 } app;
 
-static bool has_device_ext(VkPhysicalDevice pd, const char *name) {
-  uint32_t n = 0;
-  vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL);
-  VkExtensionProperties *e = calloc(n ? n : 1, sizeof(*e));
-  REQUIRE(e);
-  vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e);
-  bool found = false;
-  for (uint32_t i = 0; i < n && !found; i++) found = strcmp(e[i].extensionName, name) == 0;
-  free(e);
-  return found;
-}
-
 static void app_open(app *a) {
   memset(a, 0, sizeof(*a));
-  VkApplicationInfo ai = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-                          .apiVersion = VK_API_VERSION_1_2};
-  VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-                              .pApplicationInfo = &ai};
-  if (vkCreateInstance(&ici, NULL, &a->instance) != VK_SUCCESS) SKIP("no Vulkan instance");
-  uint32_t n = 1;
-  VkResult r = vkEnumeratePhysicalDevices(a->instance, &n, &a->physical);
-  if ((r != VK_SUCCESS && r != VK_INCOMPLETE) || n == 0) SKIP("no Vulkan device");
-  VkQueueFamilyProperties qf[16];
-  a->families = 16;
-  vkGetPhysicalDeviceQueueFamilyProperties(a->physical, &a->families, qf);
-  a->family = UINT32_MAX;
-  for (uint32_t i = 0; i < a->families && a->family == UINT32_MAX; i++)
-    if (qf[i].queueFlags & (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT)) a->family = i;
-  REQUIRE(a->family != UINT32_MAX);
+  if (vk_kit_create_instance(NULL, VK_API_VERSION_1_2, NULL, 0, &a->instance) != 0)
+    SKIP("no Vulkan instance: %s", tool_last_error());
+  if (vk_kit_pick_physical(a->instance, NULL, &a->physical, NULL) != 0) SKIP("no Vulkan device");
+  a->families = 0;
+  vkGetPhysicalDeviceQueueFamilyProperties(a->physical, &a->families, NULL);
+  REQUIRE(vk_kit_queue_family(a->physical, VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT,
+                              &a->family) == 0);
   VkPhysicalDeviceVulkan12Features have12 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
   VkPhysicalDeviceFeatures2 have = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
                                     .pNext = &have12};
   vkGetPhysicalDeviceFeatures2(a->physical, &have);
   a->timelines = have12.timelineSemaphore &&
-                 has_device_ext(a->physical, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
+                 vk_kit_has_device_extension(a->physical, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
   const char *exts[] = {VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME,
                         VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME};
   VkPhysicalDeviceVulkan12Features f12 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
       .timelineSemaphore = a->timelines};
-  float prio = 1.0f;
-  VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-                                 .queueFamilyIndex = a->family,
-                                 .queueCount = 1,
-                                 .pQueuePriorities = &prio};
-  VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                            .pNext = &f12,
-                            .queueCreateInfoCount = 1,
-                            .pQueueCreateInfos = &qci,
-                            .enabledExtensionCount = a->timelines ? 2 : 1,
-                            .ppEnabledExtensionNames = exts};
-  REQUIRE(vkCreateDevice(a->physical, &dci, NULL, &a->device) == VK_SUCCESS);
+  vk_kit_device_config dc = {.physical = a->physical,
+                             .family = a->family,
+                             .extensions = exts,
+                             .extension_count = a->timelines ? 2 : 1,
+                             .features = &f12};
+  VkQueue queue;
+  REQUIRE(vk_kit_create_device(&dc, &a->device, &queue) == 0);
 }
 
 static void app_close(app *a) {

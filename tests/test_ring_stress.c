@@ -90,13 +90,7 @@ static int consumer_open(consumer *c, char *why, size_t n) {
   memset(c, 0, sizeof(*c));
   if (vkr_open(&c->r, NULL, why, n) != 0) return 1;
   VkDevice dev = c->r.device;
-  VkSamplerCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
-                             .magFilter = VK_FILTER_NEAREST,
-                             .minFilter = VK_FILTER_NEAREST,
-                             .addressModeU = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-                             .addressModeV = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-                             .addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE};
-  VK_OK(vkCreateSampler(dev, &sci, NULL, &c->sampler));
+  REQUIRE(vk_kit_sampler(dev, VK_FILTER_NEAREST, &c->sampler) == 0);
   VkDescriptorSetLayoutBinding b[2] = {
       {0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
       {1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL}};
@@ -107,20 +101,8 @@ static int consumer_open(consumer *c, char *why, size_t n) {
                                    .setLayoutCount = 1,
                                    .pSetLayouts = &c->set_layout};
   VK_OK(vkCreatePipelineLayout(dev, &pl, NULL, &c->layout));
-  VkShaderModuleCreateInfo smi = {
-      .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-      .codeSize = ifd_test_sample_points_comp_size,
-      .pCode = (const uint32_t *)(const void *)ifd_test_sample_points_comp};
-  VkShaderModule sm;
-  VK_OK(vkCreateShaderModule(dev, &smi, NULL, &sm));
-  VkComputePipelineCreateInfo cpi = {
-      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-      .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = sm, .pName = "main"},
-      .layout = c->layout};
-  VkResult r = vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &cpi, NULL, &c->pipeline);
-  vkDestroyShaderModule(dev, sm, NULL);
-  VK_OK(r);
+  REQUIRE(vk_kit_compute_pipeline(dev, ifd_test_sample_points_comp,
+                                  ifd_test_sample_points_comp_size, c->layout, &c->pipeline) == 0);
   VkDescriptorPoolSize ps[2] = {{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, MAX_DEPTH},
                                 {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, MAX_DEPTH}};
   VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
@@ -139,36 +121,14 @@ static int consumer_open(consumer *c, char *why, size_t n) {
   VK_OK(vkCreateBuffer(dev, &bci, NULL, &c->io));
   VkMemoryRequirements req;
   vkGetBufferMemoryRequirements(dev, c->io, &req);
-  VkPhysicalDeviceMemoryProperties mp;
-  vkGetPhysicalDeviceMemoryProperties(c->r.physical, &mp);
-  const VkMemoryPropertyFlags want =
-      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-  uint32_t type = UINT32_MAX;
-  for (uint32_t i = 0; i < mp.memoryTypeCount && type == UINT32_MAX; i++)
-    if ((req.memoryTypeBits & (1u << i)) && (mp.memoryTypes[i].propertyFlags & want) == want)
-      type = i;
-  REQUIRE(type != UINT32_MAX);
-  VkMemoryAllocateInfo mai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                              .allocationSize = req.size, .memoryTypeIndex = type};
-  VK_OK(vkAllocateMemory(dev, &mai, NULL, &c->io_memory));
+  REQUIRE(vk_kit_allocate(c->r.physical, dev, &req,
+                          VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                          &c->io_memory) == 0);
   VK_OK(vkBindBufferMemory(dev, c->io, c->io_memory, 0));
   void *m = NULL;
   VK_OK(vkMapMemory(dev, c->io_memory, 0, VK_WHOLE_SIZE, 0, &m));
   c->io_mapped = m;
-  VkCommandPoolCreateInfo cpci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                  .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-                                  .queueFamilyIndex = c->r.family};
-  VK_OK(vkCreateCommandPool(dev, &cpci, NULL, &c->pool));
-  VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                     .commandPool = c->pool,
-                                     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                     .commandBufferCount = MAX_DEPTH};
-  VK_OK(vkAllocateCommandBuffers(dev, &cai, c->cmd));
-  for (int i = 0; i < MAX_DEPTH; i++) {
-    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
-                             .flags = VK_FENCE_CREATE_SIGNALED_BIT};
-    VK_OK(vkCreateFence(dev, &fci, NULL, &c->fence[i]));
-  }
+  REQUIRE(vk_kit_commands(dev, c->r.family, MAX_DEPTH, &c->pool, c->cmd, c->fence, true) == 0);
   return 0;
 }
 

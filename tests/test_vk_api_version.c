@@ -7,6 +7,7 @@
  *  - the same device set up with apiVersion 1.2 gives an importer. */
 #include <errno.h>
 
+#include "common/vk_kit.h"
 #include "interop_fd/vulkan.h"
 #include "test_util.h"
 
@@ -36,33 +37,23 @@ static int make_device(uint32_t api, VkInstance *instance, VkPhysicalDevice *phy
   const char *inst_ext[] = {"VK_KHR_get_physical_device_properties2",
                             "VK_KHR_external_memory_capabilities",
                             "VK_KHR_external_semaphore_capabilities"};
-  VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = api};
-  VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-                              .pApplicationInfo = &app,
-                              .enabledExtensionCount = api < VK_API_VERSION_1_1 ? 3 : 0,
-                              .ppEnabledExtensionNames = inst_ext};
-  if (vkCreateInstance(&ici, NULL, instance) != VK_SUCCESS) return TEST_SKIP;
-  uint32_t n = 1;
-  VkResult r = vkEnumeratePhysicalDevices(*instance, &n, physical);
-  if ((r != VK_SUCCESS && r != VK_INCOMPLETE) || n == 0) {
+  if (vk_kit_create_instance(NULL, api, inst_ext, api < VK_API_VERSION_1_1 ? 3 : 0, instance) != 0)
+    return TEST_SKIP;
+  if (vk_kit_pick_physical(*instance, NULL, physical, NULL) != 0) {
     vkDestroyInstance(*instance, NULL);
     return TEST_SKIP;
   }
-  VkExtensionProperties have[512];
-  uint32_t have_count = 512, want_count, enabled = 0;
-  vkEnumerateDeviceExtensionProperties(*physical, NULL, &have_count, have);
+  uint32_t want_count, enabled = 0;
   const ifd_vk_device_extension *want = ifd_vk_device_extensions(&want_count);
   const char *names[8];
   for (uint32_t i = 0; i < want_count && enabled < 8; i++)
-    for (uint32_t j = 0; j < have_count; j++)
-      if (strcmp(have[j].extensionName, want[i].name) == 0) names[enabled++] = want[i].name;
-  float prio = 1.0f;
-  VkDeviceQueueCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-                                .queueCount = 1, .pQueuePriorities = &prio};
-  VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                            .queueCreateInfoCount = 1, .pQueueCreateInfos = &qi,
-                            .enabledExtensionCount = enabled, .ppEnabledExtensionNames = names};
-  if (vkCreateDevice(*physical, &dci, NULL, device) != VK_SUCCESS) {
+    if (vk_kit_has_device_extension(*physical, want[i].name)) names[enabled++] = want[i].name;
+  vk_kit_device_config dc = {.physical = *physical,
+                             .family = 0,
+                             .extensions = names,
+                             .extension_count = enabled};
+  VkQueue queue;
+  if (vk_kit_create_device(&dc, device, &queue) != 0) {
     vkDestroyInstance(*instance, NULL);
     return TEST_SKIP;
   }

@@ -1,61 +1,45 @@
 #include "vk_consumer.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define VKC_CHECK(call)                                                         \
-  do {                                                                          \
-    VkResult r_ = (call);                                                       \
-    if (r_ != VK_SUCCESS) {                                                     \
-      fprintf(stderr, "%s:%d: %s failed: %d\n", __FILE__, __LINE__, #call, r_); \
-      rc = -1;                                                                  \
-      goto out;                                                                 \
-    }                                                                           \
-  } while (0)
+#include "common/tool_error.h"
+
+/* Failures leave the kit's message (VK_KIT_CHECK, tool_fail); each public
+ * function prints it and returns -1. */
+static int printed(const char *fn, int rc) {
+  if (rc == 0) return 0;
+  fprintf(stderr, "%s: %s\n", fn, tool_last_error());
+  return -1;
+}
 
 int vkc_open(vkc *c, int index) {
   memset(c, 0, sizeof(*c));
   int rc = 0;
-  VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-                           .apiVersion = VK_API_VERSION_1_2};
-  VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-                              .pApplicationInfo = &app};
-  VKC_CHECK(vkCreateInstance(&ici, NULL, &c->instance));
+  if ((rc = vk_kit_create_instance(NULL, VK_API_VERSION_1_2, NULL, 0, &c->instance)) != 0) goto out;
   uint32_t n = 8;
   VkPhysicalDevice list[8];
   VkResult er = vkEnumeratePhysicalDevices(c->instance, &n, list);
   if ((er != VK_SUCCESS && er != VK_INCOMPLETE) || (uint32_t)index >= n) {
-    rc = -1;
+    rc = tool_fail(-ENODEV, "no Vulkan physical device %d", index);
     goto out;
   }
   c->physical = list[index];
-  uint32_t nq = 8;
-  VkQueueFamilyProperties qf[8];
-  vkGetPhysicalDeviceQueueFamilyProperties(c->physical, &nq, qf);
-  c->family = UINT32_MAX;
-  for (uint32_t i = 0; i < nq && c->family == UINT32_MAX; i++)
-    if (qf[i].queueFlags & (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT)) c->family = i;
-  float prio = 1.0f;
-  VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-                                 .queueFamilyIndex = c->family,
-                                 .queueCount = 1,
-                                 .pQueuePriorities = &prio};
   const char *exts[] = {VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME};
-  VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                            .queueCreateInfoCount = 1,
-                            .pQueueCreateInfos = &qci,
-                            .enabledExtensionCount = 1,
-                            .ppEnabledExtensionNames = exts};
-  VKC_CHECK(vkCreateDevice(c->physical, &dci, NULL, &c->device));
-  vkGetDeviceQueue(c->device, c->family, 0, &c->queue);
+  vk_kit_device_config dc = {.physical = c->physical, .extensions = exts, .extension_count = 1};
+  rc = vk_kit_queue_family(c->physical, VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT, &c->family);
+  dc.family = c->family;
+  if (rc == 0) rc = vk_kit_create_device(&dc, &c->device, &c->queue);
+  if (rc != 0) goto out;
   VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                  .queueFamilyIndex = c->family};
-  VKC_CHECK(vkCreateCommandPool(c->device, &pci, NULL, &c->pool));
+  VK_KIT_CHECK(vkCreateCommandPool(c->device, &pci, NULL, &c->pool));
 out:
   if (rc != 0) vkc_close(c);
-  return rc;
+  return printed("vkc_open", rc);
 }
 
 void vkc_close(vkc *c) {
@@ -69,11 +53,7 @@ void vkc_close(vkc *c) {
 }
 
 static int find_type(vkc *c, uint32_t bits, VkMemoryPropertyFlags want) {
-  VkPhysicalDeviceMemoryProperties mp;
-  vkGetPhysicalDeviceMemoryProperties(c->physical, &mp);
-  for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
-    if ((bits & (1u << i)) && (mp.memoryTypes[i].propertyFlags & want) == want) return (int)i;
-  return -1;
+  return vk_kit_memory_type(c->physical, bits, want);
 }
 
 /* Imports fd as device memory usable for `bits`: a device-local type, or for
@@ -107,13 +87,20 @@ typedef struct {
   VkCommandBuffer cmd;
 } readback;
 
+static void readback_free(vkc *c, readback *rb) {
+  if (rb->cmd) vkFreeCommandBuffers(c->device, c->pool, 1, &rb->cmd);
+  if (rb->buffer) vkDestroyBuffer(c->device, rb->buffer, NULL);
+  if (rb->memory) vkFreeMemory(c->device, rb->memory, NULL);
+  memset(rb, 0, sizeof(*rb));
+}
+
 static int readback_begin(vkc *c, uint64_t size, readback *rb) {
   int rc = 0;
   memset(rb, 0, sizeof(*rb));
   VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                             .size = size,
                             .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT};
-  VKC_CHECK(vkCreateBuffer(c->device, &bci, NULL, &rb->buffer));
+  VK_KIT_CHECK(vkCreateBuffer(c->device, &bci, NULL, &rb->buffer));
   VkMemoryRequirements req;
   vkGetBufferMemoryRequirements(c->device, rb->buffer, &req);
   int type = find_type(c, req.memoryTypeBits,
@@ -121,16 +108,16 @@ static int readback_begin(vkc *c, uint64_t size, readback *rb) {
   VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                              .allocationSize = req.size,
                              .memoryTypeIndex = (uint32_t)type};
-  VKC_CHECK(vkAllocateMemory(c->device, &ai, NULL, &rb->memory));
-  VKC_CHECK(vkBindBufferMemory(c->device, rb->buffer, rb->memory, 0));
+  VK_KIT_CHECK(vkAllocateMemory(c->device, &ai, NULL, &rb->memory));
+  VK_KIT_CHECK(vkBindBufferMemory(c->device, rb->buffer, rb->memory, 0));
   VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
                                      .commandPool = c->pool,
                                      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
                                      .commandBufferCount = 1};
-  VKC_CHECK(vkAllocateCommandBuffers(c->device, &cai, &rb->cmd));
+  VK_KIT_CHECK(vkAllocateCommandBuffers(c->device, &cai, &rb->cmd));
   VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                  .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-  VKC_CHECK(vkBeginCommandBuffer(rb->cmd, &bi));
+  VK_KIT_CHECK(vkBeginCommandBuffer(rb->cmd, &bi));
 out:
   return rc;
 }
@@ -144,20 +131,17 @@ static int readback_end(vkc *c, readback *rb, uint64_t size, void *out_bytes) {
                         .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
   vkCmdPipelineBarrier(rb->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
                        &mb, 0, NULL, 0, NULL);
-  VKC_CHECK(vkEndCommandBuffer(rb->cmd));
+  VK_KIT_CHECK(vkEndCommandBuffer(rb->cmd));
   VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
                      .commandBufferCount = 1,
                      .pCommandBuffers = &rb->cmd};
-  VKC_CHECK(vkQueueSubmit(c->queue, 1, &si, VK_NULL_HANDLE));
-  VKC_CHECK(vkQueueWaitIdle(c->queue));
-  VKC_CHECK(vkMapMemory(c->device, rb->memory, 0, VK_WHOLE_SIZE, 0, &map));
+  VK_KIT_CHECK(vkQueueSubmit(c->queue, 1, &si, VK_NULL_HANDLE));
+  VK_KIT_CHECK(vkQueueWaitIdle(c->queue));
+  VK_KIT_CHECK(vkMapMemory(c->device, rb->memory, 0, VK_WHOLE_SIZE, 0, &map));
   memcpy(out_bytes, map, size);
   vkUnmapMemory(c->device, rb->memory);
 out:
-  if (rb->cmd) vkFreeCommandBuffers(c->device, c->pool, 1, &rb->cmd);
-  if (rb->buffer) vkDestroyBuffer(c->device, rb->buffer, NULL);
-  if (rb->memory) vkFreeMemory(c->device, rb->memory, NULL);
-  memset(rb, 0, sizeof(*rb));
+  readback_free(c, rb);
   return rc;
 }
 
@@ -173,28 +157,23 @@ int vkc_read_via_buffer(vkc *c, int fd, uint64_t size, void *out) {
                             .pNext = &ext,
                             .size = size,
                             .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT};
-  VKC_CHECK(vkCreateBuffer(c->device, &bci, NULL, &buf));
+  VK_KIT_CHECK(vkCreateBuffer(c->device, &bci, NULL, &buf));
   VkMemoryRequirements req;
   vkGetBufferMemoryRequirements(c->device, buf, &req);
   if (import_memory(c, fd, size, req.memoryTypeBits, false, &mem) != 0) {
-    rc = -1;
+    rc = tool_fail(-EIO, "cannot import the fd as buffer memory");
     goto out;
   }
-  VKC_CHECK(vkBindBufferMemory(c->device, buf, mem, 0));
-  if (readback_begin(c, size, &rb) != 0) {
-    rc = -1;
-    goto out;
-  }
+  VK_KIT_CHECK(vkBindBufferMemory(c->device, buf, mem, 0));
+  if ((rc = readback_begin(c, size, &rb)) != 0) goto out;
   VkBufferCopy region = {.size = size};
   vkCmdCopyBuffer(rb.cmd, buf, rb.buffer, 1, &region);
   rc = readback_end(c, &rb, size, out);
 out:
-  if (rb.cmd) vkFreeCommandBuffers(c->device, c->pool, 1, &rb.cmd);
-  if (rb.buffer) vkDestroyBuffer(c->device, rb.buffer, NULL);
-  if (rb.memory) vkFreeMemory(c->device, rb.memory, NULL);
+  readback_free(c, &rb);
   if (buf) vkDestroyBuffer(c->device, buf, NULL);
   if (mem) vkFreeMemory(c->device, mem, NULL);
-  return rc;
+  return printed("vkc_read_via_buffer", rc);
 }
 
 int vkc_read_via_linear_image(vkc *c, int fd, uint64_t size, uint32_t w, uint32_t h,
@@ -217,21 +196,17 @@ int vkc_read_via_linear_image(vkc *c, int fd, uint64_t size, uint32_t w, uint32_
                            .tiling = VK_IMAGE_TILING_LINEAR,
                            .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
                            .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED}; /* external memory */
-  VKC_CHECK(vkCreateImage(c->device, &ici, NULL, &img));
+  VK_KIT_CHECK(vkCreateImage(c->device, &ici, NULL, &img));
   VkMemoryRequirements req;
   vkGetImageMemoryRequirements(c->device, img, &req);
   if (req.size > size || import_memory(c, fd, size, req.memoryTypeBits, true, &mem) != 0) {
-    fprintf(stderr, "linear image needs %llu bytes, export has %llu\n",
-            (unsigned long long)req.size, (unsigned long long)size);
-    rc = -1;
+    rc = tool_fail(-EIO, "linear image needs %llu bytes, export has %llu",
+                   (unsigned long long)req.size, (unsigned long long)size);
     goto out;
   }
-  VKC_CHECK(vkBindImageMemory(c->device, img, mem, 0));
+  VK_KIT_CHECK(vkBindImageMemory(c->device, img, mem, 0));
   uint64_t tight = (uint64_t)w * h * bpp;
-  if (readback_begin(c, tight, &rb) != 0) {
-    rc = -1;
-    goto out;
-  }
+  if ((rc = readback_begin(c, tight, &rb)) != 0) goto out;
   /* Acquire from the external owner, as the spec requires for memory written
    * outside this device. An image on external memory must be created
    * UNDEFINED (VUID-VkImageCreateInfo-pNext-01443), but the bytes are already
@@ -254,10 +229,8 @@ int vkc_read_via_linear_image(vkc *c, int fd, uint64_t size, uint32_t w, uint32_
   vkCmdCopyImageToBuffer(rb.cmd, img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, rb.buffer, 1, &region);
   rc = readback_end(c, &rb, tight, out);
 out:
-  if (rb.cmd) vkFreeCommandBuffers(c->device, c->pool, 1, &rb.cmd);
-  if (rb.buffer) vkDestroyBuffer(c->device, rb.buffer, NULL);
-  if (rb.memory) vkFreeMemory(c->device, rb.memory, NULL);
+  readback_free(c, &rb);
   if (img) vkDestroyImage(c->device, img, NULL);
   if (mem) vkFreeMemory(c->device, mem, NULL);
-  return rc;
+  return printed("vkc_read_via_linear_image", rc);
 }

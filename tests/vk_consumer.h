@@ -4,7 +4,7 @@
 #ifndef IFD_TEST_VK_CONSUMER_H
 #define IFD_TEST_VK_CONSUMER_H
 
-#include <vulkan/vulkan.h>
+#include "common/vk_kit.h" /* the kit's Vulkan (tools/common) */
 #include <stdbool.h>
 
 #include "interop_fd/interop_fd.h"

@@ -5,7 +5,7 @@
 #ifndef IFD_TEST_VK_RENDER_H
 #define IFD_TEST_VK_RENDER_H
 
-#include <vulkan/vulkan.h>
+#include "common/vk_draw.h" /* the kit's Vulkan (tools/common) */
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,12 +29,8 @@ typedef struct {
   VkSampler sampler;
   /* target of the current size */
   uint32_t w, h;
-  VkImage target;
-  VkDeviceMemory target_memory;
-  VkImageView target_view;
-  VkBuffer readback;
-  VkDeviceMemory readback_memory;
-  float *mapped; /* w * h RGBA floats, row 0 = texel row 0 */
+  vk_kit_target target;
+  float *mapped; /* target.mapped: w * h RGBA floats, row 0 = texel row 0 */
   ifd_vk_importer *importer;
   PFN_vkGetInstanceProcAddr gipa_for_importer; /* NULL: the library's default */
 } vkr;

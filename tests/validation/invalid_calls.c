@@ -11,7 +11,8 @@
  * device is. */
 #include <stdio.h>
 #include <string.h>
-#include <vulkan/vulkan.h>
+
+#include "common/vk_kit.h"
 
 #define TEST_SKIP 77
 
@@ -31,29 +32,13 @@ static VkPhysicalDevice physical;
 static uint32_t family = UINT32_MAX;
 
 static int open_device(void) {
-  VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-                           .apiVersion = VK_API_VERSION_1_2};
-  VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-                              .pApplicationInfo = &app};
-  if (vkCreateInstance(&ici, NULL, &instance) != VK_SUCCESS) return TEST_SKIP;
-  uint32_t n = 1;
-  VkResult r = vkEnumeratePhysicalDevices(instance, &n, &physical);
-  if ((r != VK_SUCCESS && r != VK_INCOMPLETE) || n == 0) return TEST_SKIP;
-  uint32_t nq = 8;
-  VkQueueFamilyProperties qf[8];
-  vkGetPhysicalDeviceQueueFamilyProperties(physical, &nq, qf);
-  for (uint32_t i = 0; i < nq && family == UINT32_MAX; i++)
-    if (qf[i].queueFlags & (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT)) family = i;
-  if (family == UINT32_MAX) return TEST_SKIP;
-  float prio = 1.0f;
-  VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-                                 .queueFamilyIndex = family,
-                                 .queueCount = 1,
-                                 .pQueuePriorities = &prio};
-  VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                            .queueCreateInfoCount = 1,
-                            .pQueueCreateInfos = &qci};
-  return vkCreateDevice(physical, &dci, NULL, &device) == VK_SUCCESS ? 0 : 1;
+  if (vk_kit_create_instance(NULL, VK_API_VERSION_1_2, NULL, 0, &instance) != 0 ||
+      vk_kit_pick_physical(instance, NULL, &physical, NULL) != 0 ||
+      vk_kit_queue_family(physical, VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT, &family) != 0)
+    return TEST_SKIP;
+  vk_kit_device_config dc = {.physical = physical, .family = family};
+  VkQueue queue;
+  return vk_kit_create_device(&dc, &device, &queue) == 0 ? 0 : 1;
 }
 
 /* An image whose usage is 0: VUID-VkImageCreateInfo-usage-requiredbitmask. */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/tool_error.h"
+#include "common/vk_draw.h"
 
 extern const char ifd_tool_bench_sample_comp_spv[];
 extern const unsigned long ifd_tool_bench_sample_comp_spv_size;
@@ -23,8 +24,8 @@ extern const unsigned long ifd_tool_bench_sample_comp_spv_size;
   do {                                                                                  \
     VkResult r_ = (call);                                                               \
     if (r_ != VK_SUCCESS)                                                               \
-      return tool_fail(r_ == VK_ERROR_OUT_OF_DEVICE_MEMORY ? -ENOMEM : -EIO,            \
-                       "bench consumer: %s failed (VkResult %d)", #call, (int)r_);      \
+      return tool_fail(vk_kit_errno(r_), "bench consumer: %s: %s", #call,              \
+                       vk_kit_result_name(r_));                                         \
   } while (0)
 
 typedef struct {
@@ -80,80 +81,36 @@ static int lib_fail(int rc, const char *what) {
   return tool_fail(rc, "bench consumer: %s: %s", what, ifd_last_error());
 }
 
-static int memory_type(bench_vk *v, uint32_t bits, VkMemoryPropertyFlags want) {
-  VkPhysicalDeviceMemoryProperties mp;
-  vkGetPhysicalDeviceMemoryProperties(v->physical, &mp);
-  for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
-    if ((bits & (1u << i)) && (mp.memoryTypes[i].propertyFlags & want) == want) return (int)i;
-  return -1;
-}
-
 static int alloc_bind(bench_vk *v, VkMemoryRequirements req, VkMemoryPropertyFlags want,
                       VkDeviceMemory *mem) {
-  int type = memory_type(v, req.memoryTypeBits, want);
-  if (type < 0) return tool_fail(-ENOMEM, "bench consumer: no memory type 0x%x", (unsigned)want);
-  VkMemoryAllocateInfo mai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                              .allocationSize = req.size,
-                              .memoryTypeIndex = (uint32_t)type};
-  VK_TRY(vkAllocateMemory(v->device, &mai, NULL, mem));
-  return 0;
-}
-
-static bool has_ext(const VkExtensionProperties *e, uint32_t n, const char *name) {
-  for (uint32_t i = 0; i < n; i++)
-    if (strcmp(e[i].extensionName, name) == 0) return true;
-  return false;
+  int rc = vk_kit_allocate(v->physical, v->device, &req, want, mem);
+  return rc == 0 ? 0 : tool_fail(rc, "bench consumer: %s", tool_last_error());
 }
 
 /* ------------------------------------------------------------------ device */
 
 static int create_device(bench_vk *v, const uint8_t uuid[16]) {
-  VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-                           .pApplicationName = "interop-fd bench",
-                           .apiVersion = VK_API_VERSION_1_2};
-  VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-                              .pApplicationInfo = &app};
-  VkResult r = vkCreateInstance(&ici, NULL, &v->instance);
-  if (r != VK_SUCCESS) return tool_fail(-ENODEV, "bench consumer: no Vulkan instance (%d)", (int)r);
-  VkPhysicalDevice devs[16];
-  uint32_t n = 16;
-  r = vkEnumeratePhysicalDevices(v->instance, &n, devs);
-  if (r != VK_SUCCESS && r != VK_INCOMPLETE) n = 0;
-  VkPhysicalDeviceProperties props = {0};
-  for (uint32_t i = 0; i < n && !v->physical; i++) {
-    VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
-    VkPhysicalDeviceIDProperties id = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES,
-                                       .pNext = &drv};
-    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-                                      .pNext = &id};
-    vkGetPhysicalDeviceProperties2(devs[i], &p2);
-    if (memcmp(id.deviceUUID, uuid, 16) == 0) {
-      v->physical = devs[i];
-      props = p2.properties;
-      snprintf(v->name, sizeof(v->name), "%s", props.deviceName);
-      snprintf(v->driver, sizeof(v->driver), "%s %s", drv.driverName, drv.driverInfo);
-    }
-  }
-  if (!v->physical) return tool_fail(-EXDEV, "bench consumer: no Vulkan device has the producer's UUID");
+  int rc = vk_kit_create_instance("interop-fd bench", VK_API_VERSION_1_2, NULL, 0, &v->instance);
+  if (rc == 0) rc = vk_kit_pick_physical(v->instance, uuid, &v->physical, NULL);
+  if (rc != 0) return tool_fail(rc, "bench consumer: %s", tool_last_error());
+  VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+  VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                    .pNext = &drv};
+  vkGetPhysicalDeviceProperties2(v->physical, &p2);
+  VkPhysicalDeviceProperties props = p2.properties;
+  snprintf(v->name, sizeof(v->name), "%s", props.deviceName);
+  snprintf(v->driver, sizeof(v->driver), "%s %s", drv.driverName, drv.driverInfo);
   v->ns_per_tick = props.limits.timestampPeriod;
 
-  uint32_t ne = 0;
-  vkEnumerateDeviceExtensionProperties(v->physical, NULL, &ne, NULL);
-  VkExtensionProperties *exts = calloc(ne ? ne : 1, sizeof(*exts));
-  if (!exts) return tool_fail(-ENOMEM, "bench consumer: out of memory");
-  vkEnumerateDeviceExtensionProperties(v->physical, NULL, &ne, exts);
   uint32_t req_n = 0;
   const char *const *req = ifd_vk_required_device_extensions(&req_n);
   const char *enable[8];
   uint32_t en = 0;
-  int rc = 0;
-  for (uint32_t i = 0; i < req_n && en < 6; i++) {
-    if (has_ext(exts, ne, req[i])) enable[en++] = req[i];
-    else rc = tool_fail(-EOPNOTSUPP, "bench consumer: %s has no %s", props.deviceName, req[i]);
-  }
-  bool calibrated = has_ext(exts, ne, VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME);
+  if (req_n > 6) return tool_fail(-E2BIG, "bench consumer: too many importer extensions");
+  if (vk_kit_enable_extensions(v->physical, req, req_n, req_n, enable, &en) != 0)
+    rc = tool_fail(-EOPNOTSUPP, "bench consumer: %s", tool_last_error());
+  bool calibrated = vk_kit_has_device_extension(v->physical, VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME);
   if (calibrated) enable[en++] = VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME;
-  free(exts);
   if (rc != 0) return rc;
 
   uint32_t nq = 16;
@@ -173,21 +130,15 @@ static int create_device(bench_vk *v, const uint8_t uuid[16]) {
   uint32_t bits = qf[v->family].timestampValidBits;
   v->ts_mask = bits >= 64 ? UINT64_MAX : (1ull << bits) - 1;
 
-  float prio = 1.0f;
-  VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-                                 .queueFamilyIndex = v->family,
-                                 .queueCount = 1,
-                                 .pQueuePriorities = &prio};
   VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
                                           .timelineSemaphore = VK_TRUE};
-  VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                            .pNext = &f12,
-                            .queueCreateInfoCount = 1,
-                            .pQueueCreateInfos = &qci,
-                            .enabledExtensionCount = en,
-                            .ppEnabledExtensionNames = enable};
-  VK_TRY(vkCreateDevice(v->physical, &dci, NULL, &v->device));
-  vkGetDeviceQueue(v->device, v->family, 0, &v->queue);
+  vk_kit_device_config dc = {.physical = v->physical,
+                             .family = v->family,
+                             .extensions = enable,
+                             .extension_count = en,
+                             .features = &f12};
+  if ((rc = vk_kit_create_device(&dc, &v->device, &v->queue)) != 0)
+    return tool_fail(rc, "bench consumer: %s", tool_last_error());
   if (calibrated)
     v->get_calibrated = (PFN_vkGetCalibratedTimestampsEXT)vkGetDeviceProcAddr(
         v->device, "vkGetCalibratedTimestampsEXT");
@@ -201,13 +152,8 @@ static int create_device(bench_vk *v, const uint8_t uuid[16]) {
 }
 
 static int create_pipeline(bench_vk *v) {
-  VkSamplerCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
-                             .magFilter = VK_FILTER_NEAREST,
-                             .minFilter = VK_FILTER_NEAREST,
-                             .addressModeU = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-                             .addressModeV = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-                             .addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE};
-  VK_TRY(vkCreateSampler(v->device, &sci, NULL, &v->sampler));
+  int rc = vk_kit_sampler(v->device, VK_FILTER_NEAREST, &v->sampler);
+  if (rc != 0) return tool_fail(rc, "bench consumer: %s", tool_last_error());
   VkDescriptorSetLayoutBinding b[2] = {
       {0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
       {1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL}};
@@ -219,21 +165,9 @@ static int create_pipeline(bench_vk *v) {
                                    .setLayoutCount = 1,
                                    .pSetLayouts = &v->set_layout};
   VK_TRY(vkCreatePipelineLayout(v->device, &pl, NULL, &v->layout));
-  VkShaderModuleCreateInfo smi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-                                  .codeSize = ifd_tool_bench_sample_comp_spv_size,
-                                  .pCode = (const uint32_t *)(const void *)ifd_tool_bench_sample_comp_spv};
-  VkShaderModule sm;
-  VK_TRY(vkCreateShaderModule(v->device, &smi, NULL, &sm));
-  VkComputePipelineCreateInfo cpi = {
-      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-      .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                .module = sm,
-                .pName = "main"},
-      .layout = v->layout};
-  VkResult r = vkCreateComputePipelines(v->device, VK_NULL_HANDLE, 1, &cpi, NULL, &v->pipeline);
-  vkDestroyShaderModule(v->device, sm, NULL);
-  VK_TRY(r);
+  rc = vk_kit_compute_pipeline(v->device, ifd_tool_bench_sample_comp_spv,
+                                   ifd_tool_bench_sample_comp_spv_size, v->layout, &v->pipeline);
+  if (rc != 0) return tool_fail(rc, "bench consumer: %s", tool_last_error());
   VkDescriptorPoolSize ps[2] = {{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, SLOTS},
                                 {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SLOTS}};
   VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
@@ -255,28 +189,16 @@ static int create_pipeline(bench_vk *v) {
   VK_TRY(vkCreateBuffer(v->device, &bci, NULL, &v->io));
   VkMemoryRequirements req;
   vkGetBufferMemoryRequirements(v->device, v->io, &req);
-  int rc = alloc_bind(v, req, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                      &v->io_memory);
+  rc = alloc_bind(v, req, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                  &v->io_memory);
   if (rc != 0) return rc;
   VK_TRY(vkBindBufferMemory(v->device, v->io, v->io_memory, 0));
   void *m = NULL;
   VK_TRY(vkMapMemory(v->device, v->io_memory, 0, VK_WHOLE_SIZE, 0, &m));
   v->io_mapped = m;
 
-  VkCommandPoolCreateInfo cpci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                  .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-                                  .queueFamilyIndex = v->family};
-  VK_TRY(vkCreateCommandPool(v->device, &cpci, NULL, &v->pool));
-  VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                     .commandPool = v->pool,
-                                     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                     .commandBufferCount = SLOTS};
-  VK_TRY(vkAllocateCommandBuffers(v->device, &cai, v->cmd));
-  for (int i = 0; i < SLOTS; i++) {
-    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
-                             .flags = VK_FENCE_CREATE_SIGNALED_BIT};
-    VK_TRY(vkCreateFence(v->device, &fci, NULL, &v->fence[i]));
-  }
+  if ((rc = vk_kit_commands(v->device, v->family, SLOTS, &v->pool, v->cmd, v->fence, true)) != 0)
+    return tool_fail(rc, "bench consumer: %s", tool_last_error());
   VkQueryPoolCreateInfo qpi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                .queryType = VK_QUERY_TYPE_TIMESTAMP,
                                .queryCount = 3 * SLOTS};
@@ -335,7 +257,7 @@ int bench_vk_calibrate(bench_vk *v, int64_t *offset, uint64_t *spread) {
     uint64_t ts[2], dev = 0;
     VkResult r = v->get_calibrated(v->device, 2, info, ts, &dev);
     if (r != VK_SUCCESS)
-      return tool_fail(-EOPNOTSUPP, "vkGetCalibratedTimestampsEXT failed (VkResult %d)", (int)r);
+      return tool_fail(-EOPNOTSUPP, "vkGetCalibratedTimestampsEXT: %s", vk_kit_result_name(r));
     if (dev < best) {
       best = dev;
       *offset = (int64_t)ts[1] - (int64_t)llround((double)(ts[0] & v->ts_mask) * v->ns_per_tick);
@@ -558,37 +480,23 @@ void bench_vk_upload_drop(bench_vk *v) {
 
 void *bench_vk_upload_staging(bench_vk *v, uint32_t s) { return v->up[s].mapped; }
 
-static void image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout from, VkImageLayout to,
-                          VkAccessFlags src_access, VkAccessFlags dst_access,
-                          VkPipelineStageFlags src, VkPipelineStageFlags dst) {
-  VkImageMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-                            .srcAccessMask = src_access,
-                            .dstAccessMask = dst_access,
-                            .oldLayout = from,
-                            .newLayout = to,
-                            .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                            .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                            .image = image,
-                            .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
-  vkCmdPipelineBarrier(cmd, src, dst, 0, 0, NULL, 0, NULL, 1, &b);
-}
-
 int bench_vk_upload_submit(bench_vk *v, uint32_t s, const uint32_t pos[2 * BENCH_SAMPLES]) {
   upload_slot *u = &v->up[s];
   put_positions(v, s, pos);
   int rc = begin(v, s);
   if (rc != 0) return rc;
   VkCommandBuffer cmd = v->cmd[s];
-  image_barrier(cmd, u->image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                VK_ACCESS_SHADER_READ_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
-                VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
+  vk_kit_cmd_image_barrier(cmd, u->image, VK_IMAGE_LAYOUT_UNDEFINED,
+                           VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                           VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                           VK_ACCESS_TRANSFER_WRITE_BIT);
   VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
                               .imageExtent = {v->width, v->height, 1}};
   vkCmdCopyBufferToImage(cmd, u->staging, u->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
-  image_barrier(cmd, u->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
-                VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT);
+  vk_kit_cmd_image_barrier(cmd, u->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                           VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                           VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                           VK_ACCESS_SHADER_READ_BIT);
   sample(v, s);
   rc = end(v, s);
   if (rc != 0) return rc;
@@ -606,6 +514,6 @@ int bench_vk_upload_collect(bench_vk *v, uint32_t s, bench_seen *seen) {
   VkResult r;
   while ((r = vkGetFenceStatus(v->device, v->fence[s])) == VK_NOT_READY)
     if (now_ns() - t0 > WAIT_NS) return tool_fail(-ETIMEDOUT, "bench consumer: upload timed out");
-  if (r != VK_SUCCESS) return tool_fail(-EIO, "bench consumer: vkGetFenceStatus (%d)", (int)r);
+  if (r != VK_SUCCESS) return tool_fail(-EIO, "bench consumer: vkGetFenceStatus: %s", vk_kit_result_name(r));
   return read_seen(v, s, seen);
 }

@@ -1,3 +1,4 @@
+#include "common/vk_kit.h"
 #include "selftest/copy_count.h"
 
 #include <epoxy/egl.h>
@@ -75,6 +76,7 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL count_gdpa(VkDevice d, const cha
 }
 
 PFN_vkVoidFunction VKAPI_CALL copy_count_gipa(VkInstance instance, const char *name) {
+  if (vk_kit_load() != 0) return NULL; /* the loader, through the kit */
   PFN_vkVoidFunction f = vkGetInstanceProcAddr(instance, name);
   if (f && strcmp(name, "vkGetDeviceProcAddr") == 0) {
     real_gdpa = (PFN_vkGetDeviceProcAddr)f;
