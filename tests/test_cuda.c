@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cuda/cuda_api.h"
 #include "cuda_kernels.h"
 #include "test_util.h"
 #include "vk_consumer.h"
@@ -29,7 +28,7 @@
 #define MS 1000000ull /* nanoseconds */
 #define SEC 1000000000ull
 
-static const ifd_cuda_api *g_cu; /* the library's CUDA table, once a context exists */
+static const cuda_kit *g_cu; /* the tools' CUDA table (cuda_kit.h), once a context exists */
 
 #define CU_REQUIRE(call)                                                                \
   do {                                                                                  \
@@ -197,9 +196,7 @@ static ifd_context *create_cuda_or_skip(void) {
   if (rc == -ENODEV) SKIP("no CUDA device: %s", ifd_last_error());
   REQUIRE(rc == 0);
   if (!g_cu) {
-    int err = 0;
-    g_cu = ifd_cuda_api_get(&err);
-    REQUIRE(g_cu != NULL); /* a CUDA context exists, so the driver is loaded */
+    REQUIRE(cuda_kit_load(&g_cu) == 0); /* a CUDA context exists, so the driver is loaded */
   }
   return ctx;
 }
@@ -645,7 +642,7 @@ static void mode_dmabuf(void) {
 static void mode_adopt(void) {
   /* The library's own context only to get the driver table; then our own. */
   ifd_context_destroy(create_cuda_or_skip());
-  const ifd_cuda_api *cu = g_cu;
+  const cuda_kit *cu = g_cu;
   CUdevice dev = 0;
   CUcontext pctx = NULL;
   CUstream stream = NULL;
@@ -850,7 +847,7 @@ static void mode_latency(void) {
   enum { ITER = 2000, WARM = 20 };
   cuda_env e;
   env_open(&e);
-  const ifd_cuda_api *cu = g_cu;
+  const cuda_kit *cu = g_cu;
   /* A pinned host word the stream waits on: the host opens the gate at t0. */
   uint32_t *word = NULL;
   CUdeviceptr word_dev = 0;

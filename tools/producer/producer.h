@@ -1,7 +1,8 @@
 /* The demo's producer: runs the network of cppn.h on the context's own device
  * and writes its frames, with the CUDA kernel (tools/producer/cuda/cppn.cu, embedded
  * PTX) on a CUDA context or the compute shader (tools/producer/shaders/cppn.comp,
- * embedded SPIR-V) on a Vulkan one.
+ * embedded SPIR-V) on a Vulkan one: producer.c holds what both share,
+ * producer_cuda.c and producer_vk.c one backend each (producer_backend.h).
  *
  * Every function returns 0 or a negative errno with a message in
  * tool_last_error() (tool_error.h). A producer is used by one thread at a time
