@@ -39,6 +39,22 @@ void producer_destroy(producer *p) {
   free(p);
 }
 
+/* The checks every draw shares once args match the memory's layout, then the
+ * backend's draw. */
+static int draw_native(producer *p, const ifd_image_native *img, const cppn_frame_args *args) {
+  if (args->mode != CPPN_MODE_NETWORK && args->mode != CPPN_MODE_SOLID)
+    return tool_fail(-EINVAL, "producer_draw: unknown mode %u", args->mode);
+  ifd_format_info fi;
+  int rc = ifd_format_query((MAX_Format)args->format, &fi);
+  if (rc != 0) return tool_fail(rc, "producer_draw: %s", ifd_last_error());
+  if ((uint64_t)img->row_pitch * args->height > img->size || img->size % 4 != 0 ||
+      img->row_pitch % fi.bytes_per_pixel != 0 ||
+      (uint64_t)args->width * fi.bytes_per_pixel > img->row_pitch)
+    return tool_fail(-EINVAL, "producer_draw: image layout (pitch %u, size %llu) is not usable",
+                     img->row_pitch, (unsigned long long)img->size);
+  return p->ops->draw(p, img, args, fi.bytes_per_pixel);
+}
+
 int producer_draw(producer *p, ifd_image *image, const cppn_frame_args *args) {
   if (!p || !image || !args) return tool_fail(-EINVAL, "producer_draw: NULL argument");
   if (ifd_image_context(image) != p->ctx)
@@ -55,16 +71,18 @@ int producer_draw(producer *p, ifd_image *image, const cppn_frame_args *args) {
                      "format %u pitch %u",
                      args->width, args->height, args->format, args->row_pitch, w, h, (unsigned)f,
                      img.row_pitch);
-  if (args->mode != CPPN_MODE_NETWORK && args->mode != CPPN_MODE_SOLID)
-    return tool_fail(-EINVAL, "producer_draw: unknown mode %u", args->mode);
-  ifd_format_info fi;
-  rc = ifd_format_query(f, &fi);
+  return draw_native(p, &img, args);
+}
+
+int producer_test_draw_over(producer *p, ifd_image *image, const cppn_frame_args *args) {
+  if (!p || !image || !args) return tool_fail(-EINVAL, "producer_draw: NULL argument");
+  if (ifd_image_context(image) != p->ctx)
+    return tool_fail(-EINVAL, "producer_draw: the image is not an image of the producer's context");
+  ifd_image_native img;
+  int rc = ifd_image_native_handles(image, &img);
   if (rc != 0) return tool_fail(rc, "producer_draw: %s", ifd_last_error());
-  if ((uint64_t)img.row_pitch * h > img.size || img.size % 4 != 0 ||
-      img.row_pitch % fi.bytes_per_pixel != 0)
-    return tool_fail(-EINVAL, "producer_draw: image layout (pitch %u, size %llu) is not usable",
-                     img.row_pitch, (unsigned long long)img.size);
-  return p->ops->draw(p, &img, args, fi.bytes_per_pixel);
+  img.row_pitch = args->row_pitch; /* the frame's layout over the image's memory */
+  return draw_native(p, &img, args);
 }
 
 int producer_finish(producer *p) {

@@ -32,8 +32,6 @@ target_link_libraries(ifd_tool_producer PUBLIC ifd_kit_gc interop_fd_static Vulk
 if(NOT DEFINED IFD_BUILD_TESTS OR IFD_BUILD_TESTS)
   add_executable(test_producer ${IFD_TOOL_ROOT}/tests/test_producer.c)
   target_link_libraries(test_producer PRIVATE ifd_tool_producer)
-  # It must see internals (tests/test_producer.c says why): label `internal`.
-  target_include_directories(test_producer PRIVATE ${IFD_TOOL_ROOT}/src)
   file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/xdg)
   foreach(mode vulkan cuda agree)
     if(mode STREQUAL "vulkan")
@@ -43,7 +41,7 @@ if(NOT DEFINED IFD_BUILD_TESTS OR IFD_BUILD_TESTS)
     endif()
     add_test(NAME producer_${mode} COMMAND test_producer ${mode})
     set_tests_properties(producer_${mode} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
-      LABELS "${label};internal" ENVIRONMENT "XDG_RUNTIME_DIR=${CMAKE_BINARY_DIR}/xdg")
+      LABELS ${label} ENVIRONMENT "XDG_RUNTIME_DIR=${CMAKE_BINARY_DIR}/xdg")
   endforeach()
   if(IFD_SANITIZE)
     # AddressSanitizer's shadow gap collides with the CUDA driver's address

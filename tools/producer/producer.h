@@ -54,4 +54,14 @@ int producer_finish(producer *p);
  * CUDA. */
 void producer_test_limit_range(producer *p, uint32_t max_bytes);
 
+/* Test hook: draws as producer_draw does, but lays the frame args describes
+ * (any size, format and row_pitch: a multiple of the format's bytes per pixel,
+ * at least width * bytes_per_pixel, with row_pitch * height within the
+ * image's memory) over the memory of `image`, whatever the image's own size
+ * and format. So a test can read back the row padding through a wider image
+ * and draw with pitches no library image has (no multiple of 4).
+ * Errors: as producer_draw, except the checks against the image's own size,
+ * pitch and format. */
+int producer_test_draw_over(producer *p, ifd_image *image, const cppn_frame_args *args);
+
 #endif
