@@ -5,6 +5,7 @@
 
 #include "common/egl_kit.h"
 #include "common/tool_error.h"
+#include "present/gl_context.h"
 
 static egl_kit_context g_ctx; /* the test's context, zeroed when closed */
 
@@ -14,17 +15,9 @@ bool gle_has_ext(const char *list, const char *name) { return egl_kit_has_token(
 void gle_close(void) { egl_kit_close(&g_ctx); }
 
 static GLuint compile(GLenum type, const char *src) {
-  GLuint s = glCreateShader(type);
-  glShaderSource(s, 1, &src, NULL);
-  glCompileShader(s);
-  GLint ok = 0;
-  glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
-  if (!ok) {
-    char log[1024] = "";
-    glGetShaderInfoLog(s, sizeof(log), NULL, log);
-    fprintf(stderr, "shader compile failed: %s\n", log);
-  }
-  return ok ? s : 0;
+  GLuint s = gl_compile(type, src);
+  if (!s) fprintf(stderr, "shader compile failed: %s\n", tool_last_error());
+  return s;
 }
 
 /* One triangle covering the viewport; each fragment fetches the texel under

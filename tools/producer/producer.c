@@ -55,13 +55,20 @@ static int draw_native(producer *p, const ifd_image_native *img, const cppn_fram
   return p->ops->draw(p, img, args, fi.bytes_per_pixel);
 }
 
-int producer_draw(producer *p, ifd_image *image, const cppn_frame_args *args) {
+/* The native handles of an image of p's context. */
+static int image_native(producer *p, ifd_image *image, const cppn_frame_args *args,
+                        ifd_image_native *img) {
   if (!p || !image || !args) return tool_fail(-EINVAL, "producer_draw: NULL argument");
   if (ifd_image_context(image) != p->ctx)
     return tool_fail(-EINVAL, "producer_draw: the image is not an image of the producer's context");
+  int rc = ifd_image_native_handles(image, img);
+  return rc == 0 ? 0 : tool_fail(rc, "producer_draw: %s", ifd_last_error());
+}
+
+int producer_draw(producer *p, ifd_image *image, const cppn_frame_args *args) {
   ifd_image_native img;
-  int rc = ifd_image_native_handles(image, &img);
-  if (rc != 0) return tool_fail(rc, "producer_draw: %s", ifd_last_error());
+  int rc = image_native(p, image, args, &img);
+  if (rc != 0) return rc;
   uint32_t w = ifd_image_width(image), h = ifd_image_height(image);
   MAX_Format f = ifd_image_format(image);
   if (args->width != w || args->height != h || args->row_pitch != img.row_pitch ||
@@ -75,12 +82,9 @@ int producer_draw(producer *p, ifd_image *image, const cppn_frame_args *args) {
 }
 
 int producer_test_draw_over(producer *p, ifd_image *image, const cppn_frame_args *args) {
-  if (!p || !image || !args) return tool_fail(-EINVAL, "producer_draw: NULL argument");
-  if (ifd_image_context(image) != p->ctx)
-    return tool_fail(-EINVAL, "producer_draw: the image is not an image of the producer's context");
   ifd_image_native img;
-  int rc = ifd_image_native_handles(image, &img);
-  if (rc != 0) return tool_fail(rc, "producer_draw: %s", ifd_last_error());
+  int rc = image_native(p, image, args, &img);
+  if (rc != 0) return rc;
   img.row_pitch = args->row_pitch; /* the frame's layout over the image's memory */
   return draw_native(p, &img, args);
 }
