@@ -55,7 +55,8 @@ bool gle_open(char *why, size_t why_size) {
     snprintf(why, why_size, "%s", tool_last_error());
     return false;
   }
-  printf("EGL %s: %s, %s\n", g_ctx.device == EGL_KIT_SURFACELESS ? "surfaceless platform" : "device platform",
+  printf("EGL %s: %s, %s\n",
+         g_ctx.device == EGL_KIT_SURFACELESS ? "surfaceless platform" : "device platform",
          (const char *)glGetString(GL_RENDERER), (const char *)glGetString(GL_VERSION));
   return true;
 }

@@ -103,7 +103,8 @@ int bench_cuda_create(ifd_context *ctx, bench_cuda **out) {
   b->ctx = ctx;
   int rc = ifd_context_native_handles(ctx, &b->native);
   if (rc != 0) rc = tool_fail(rc, "bench: %s", ifd_last_error());
-  if (rc == 0 && (rc = cuda_kit_load(&b->cu)) != 0) rc = tool_fail(rc, "bench: %s", tool_last_error());
+  if (rc == 0 && (rc = cuda_kit_load(&b->cu)) != 0)
+    rc = tool_fail(rc, "bench: %s", tool_last_error());
   b->stream = (CUstream)b->native.cu_stream;
   if (rc == 0) rc = create_objects(b);
   if (rc != 0) {

@@ -29,7 +29,9 @@ void info_kv(info_state *s, int indent, const char *label, const char *fmt, ...)
   fputc('\n', s->out);
 }
 
-static void info_heading(info_state *s, const char *title) { fprintf(s->out, "\n== %s ==\n", title); }
+static void info_heading(info_state *s, const char *title) {
+  fprintf(s->out, "\n== %s ==\n", title);
+}
 
 void info_text(char *buf, size_t size, const char *fmt, ...) {
   va_list ap;

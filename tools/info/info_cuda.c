@@ -30,7 +30,8 @@ static void cuda_report_device(info_state *s, int index) {
   info_text(label, sizeof(label), "device %d", index);
   info_kv(s, 2, label, "%s", name);
   uint8_t uuid[16];
-  if (cu->cuDeviceGetUuid(uuid, dev) == CUDA_SUCCESS) info_kv(s, 4, "UUID", "%s", info_uuid_text(uuid, text));
+  if (cu->cuDeviceGetUuid(uuid, dev) == CUDA_SUCCESS)
+    info_kv(s, 4, "UUID", "%s", info_uuid_text(uuid, text));
   int major = 0, minor = 0;
   cu->cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
   cu->cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
@@ -67,7 +68,8 @@ void info_cuda_report(info_state *s) {
   }
   int version = 0;
   s->cu->cuDriverGetVersion(&version);
-  info_kv(s, 2, "libcuda.so.1", "loaded, CUDA driver API %d.%d", version / 1000, version % 1000 / 10);
+  info_kv(s, 2, "libcuda.so.1", "loaded, CUDA driver API %d.%d", version / 1000,
+          version % 1000 / 10);
   char module[64];
   read_first_line("/sys/module/nvidia/version", module, sizeof(module));
   if (module[0]) info_kv(s, 2, "NVIDIA kernel module", "%s", module);

@@ -217,7 +217,8 @@ static const gl_display *gl_pick(info_state *s, const producer *p, char *why, si
   info_text(why, why_size,
            "different device: OpenGL renders on %s (device UUID %s), the producer is %s "
            "(UUID %s), so GL cannot share its memory",
-           s->gl[0].renderer, info_uuid_text(s->gl[0].uuids[0], a), p->device, info_uuid_text(p->uuid, b));
+            s->gl[0].renderer, info_uuid_text(s->gl[0].uuids[0], a), p->device,
+            info_uuid_text(p->uuid, b));
   return NULL;
 }
 

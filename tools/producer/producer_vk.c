@@ -17,6 +17,7 @@ extern const char ifd_tool_cppn_comp_spv[];
 extern const unsigned long ifd_tool_cppn_comp_spv_size;
 
 #define SLOTS 8 /* command buffers in flight */
+#define LOCAL_SIZE PRODUCER_LOCAL_SIZE
 
 /* Push constants of cppn.comp: cppn_frame_args, then the band of rows. */
 typedef struct {
@@ -226,7 +227,7 @@ static uint32_t plan_bands(const vk_producer *p, uint64_t size, uint32_t pitch, 
   uint64_t limit = p->max_range;
   if (p->base.test_range && p->base.test_range < limit) limit = p->base.test_range / 4 * 4;
   /* One dispatch covers at most 65535 workgroups of rows. */
-  uint64_t max_rows = 65535u * (uint64_t)PRODUCER_LOCAL_SIZE;
+  uint64_t max_rows = 65535u * (uint64_t)LOCAL_SIZE;
   if (size <= limit && height <= max_rows) { /* the whole buffer, whatever its exact size */
     if (max_bands > 0) out[0] = (band){0, VK_WHOLE_SIZE, {0, height, 0}};
     return 1;
@@ -313,7 +314,7 @@ static int vk_record(vk_producer *p, slot *s, VkBuffer frame, const cppn_frame_a
                              (uint32_t)sizeof(band_push), &bands[i].push);
     vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1,
                                   &sets[i], 0, NULL);
-    vkCmdDispatch(s->cmd, groups_x, (bands[i].push.rows + PRODUCER_LOCAL_SIZE - 1) / PRODUCER_LOCAL_SIZE, 1);
+    vkCmdDispatch(s->cmd, groups_x, (bands[i].push.rows + LOCAL_SIZE - 1) / LOCAL_SIZE, 1);
   }
 
   /* After: the shader's writes are available to, and ordered before, all
@@ -393,7 +394,7 @@ static int vk_draw(producer *base, const ifd_image_native *img, const cppn_frame
   /* 4, 8, 16 bytes per pixel: an invocation per pixel; 1 or 2: per word,
    * at most ceil(row_pitch / 4) words belong to a row (cppn.comp). */
   uint32_t units = bpp >= 4 ? args->width : (args->row_pitch + 3) / 4;
-  rc = vk_record(p, s, frame, args, (units + PRODUCER_LOCAL_SIZE - 1) / PRODUCER_LOCAL_SIZE, bands, sets, n);
+  rc = vk_record(p, s, frame, args, (units + LOCAL_SIZE - 1) / LOCAL_SIZE, bands, sets, n);
   if (rc != 0) goto out;
 
   VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
