@@ -72,7 +72,7 @@ static void producer_open(info_state *s, producer *p) {
   info_text(p->device, sizeof(p->device), "%s", nat.device_name);
   if (ifd_image_create(p->ctx, PROBE_SIZE, PROBE_SIZE, MAX_FMT_RGBA8, &p->image) != 0) {
     info_text(p->why, sizeof(p->why), "cannot create a %dx%d RGBA8 image: %s", PROBE_SIZE,
-             PROBE_SIZE, ifd_last_error());
+              PROBE_SIZE, ifd_last_error());
     return;
   }
   if (ifd_timeline_create(p->ctx, 0, &p->timeline) != 0)
@@ -88,8 +88,7 @@ static void producer_close(producer *p) {
   p->ctx = NULL;
 }
 
-void info_pair_print(info_state *s, const producer *p, const char *consumer,
-                       const pair_answer *a) {
+void info_pair_print(info_state *s, const producer *p, const char *consumer, const pair_answer *a) {
   fprintf(s->out, "%-6s -> %-2s : %s", p->name, consumer, a->answer);
   if (a->sync[0]) fprintf(s->out, "; sync: %s", a->sync);
   fputc('\n', s->out);
@@ -113,10 +112,10 @@ int info_timeline_fd(const producer *p, char *why, size_t why_size) {
   int fd = -1;
   if (!p->timeline) {
     info_text(why, why_size, "the producer cannot export a timeline semaphore: %s",
-             p->timeline_why);
+              p->timeline_why);
   } else if (ifd_timeline_export_fd(p->timeline, &fd) != 0) {
     info_text(why, why_size, "exporting the producer's timeline semaphore failed: %s",
-             ifd_last_error());
+              ifd_last_error());
     fd = -1;
   }
   return fd;

@@ -215,8 +215,8 @@ static const gl_display *gl_pick(info_state *s, const producer *p, char *why, si
     if (s->gl[i].n_uuids == 0) return &s->gl[i];
   char a[37], b[37];
   info_text(why, why_size,
-           "different device: OpenGL renders on %s (device UUID %s), the producer is %s "
-           "(UUID %s), so GL cannot share its memory",
+            "different device: OpenGL renders on %s (device UUID %s), the producer is %s "
+            "(UUID %s), so GL cannot share its memory",
             s->gl[0].renderer, info_uuid_text(s->gl[0].uuids[0], a), p->device,
             info_uuid_text(p->uuid, b));
   return NULL;
@@ -226,7 +226,7 @@ static void gl_try_frame(const producer *p, ifd_gl_importer *imp, pair_answer *a
   ifd_frame_desc d;
   if (ifd_image_describe(p->image, &d) != 0) {
     info_text(a->answer, sizeof(a->answer), "NO: the producer cannot export its image: %s",
-             ifd_last_error());
+              ifd_last_error());
     return;
   }
   ifd_gl_frame *f = NULL;
@@ -236,11 +236,11 @@ static void gl_try_frame(const producer *p, ifd_gl_importer *imp, pair_answer *a
     ifd_gl_frame_native h = {0};
     ifd_gl_frame_native_handles(f, &h);
     info_text(a->answer, sizeof(a->answer), "%s",
-             h.path == IFD_GL_PATH_LINEAR
-                 ? "YES, zero-copy, LINEAR path (linear texture on the imported memory, sampled "
-                   "directly, no copy)"
-                 : "YES, zero-copy with one GPU copy per frame, COPY path (memory imported as a "
-                   "buffer, copied on the GPU into a texture; no CPU copy)");
+              h.path == IFD_GL_PATH_LINEAR
+                  ? "YES, zero-copy, LINEAR path (linear texture on the imported memory, sampled "
+                    "directly, no copy)"
+                  : "YES, zero-copy with one GPU copy per frame, COPY path (memory imported as a "
+                    "buffer, copied on the GPU into a texture; no CPU copy)");
     ifd_gl_frame_destroy(f);
   }
   ifd_frame_desc_close(&d);
@@ -252,7 +252,7 @@ static void gl_try_timeline(const producer *p, ifd_gl_importer *imp, pair_answer
   ifd_gl_timeline *t = NULL;
   if (fd >= 0 && ifd_gl_timeline_import(imp, &fd, &t) != 0)
     info_text(why, sizeof(why), "the consumer cannot import the producer's timeline semaphore: %s",
-             ifd_last_error());
+              ifd_last_error());
   info_sync_answer(a, t != NULL, why);
   ifd_gl_timeline_destroy(t);
   info_close_fd(&fd); /* still ours unless the import consumed it */
@@ -272,7 +272,7 @@ static void gl_where(const producer *p, const gl_display *g, pair_answer *a) {
   else
     info_text(via, sizeof(via), "EGL_PLATFORM_SURFACELESS_MESA");
   info_text(a->where, sizeof(a->where), "producer: %s; consumer: OpenGL on %s via %s (%s)",
-           p->device, g->renderer, via, same);
+            p->device, g->renderer, via, same);
 }
 
 void info_gl_answer(info_state *s, producer *p) {

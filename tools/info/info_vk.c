@@ -43,7 +43,7 @@ static bool vk_load(info_state *s, uint32_t *loader_version) {
   if (r != VK_SUCCESS) {
     s->instance = VK_NULL_HANDLE;
     info_text(s->vk_why, sizeof(s->vk_why), "vkCreateInstance failed (%d)%s", (int)r,
-             r == VK_ERROR_INCOMPATIBLE_DRIVER ? ": no Vulkan driver (ICD) found" : "");
+              r == VK_ERROR_INCOMPATIBLE_DRIVER ? ": no Vulkan driver (ICD) found" : "");
     return false;
   }
   /* Keep Mesa's lavapipe loaded until exit (a no-op elsewhere; the handle is
@@ -189,10 +189,10 @@ static void vk_report_external(info_state *s, VkPhysicalDevice pd, const vk_fact
     info_kv(s, 4, exts[i], "%s", info_yes_no(vk_has_ext(s, pd, exts[i])));
   info_kv(s, 4, "timeline semaphores", "%s", info_yes_no(f->timeline));
   info_kv(s, 4, "buffer memory as OPAQUE_FD", "%s",
-     vk_buffer_caps(s, pd, VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT));
+          vk_buffer_caps(s, pd, VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT));
   if (vk_has_ext(s, pd, "VK_EXT_external_memory_dma_buf"))
     info_kv(s, 4, "buffer memory as DMA_BUF", "%s",
-       vk_buffer_caps(s, pd, VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT));
+            vk_buffer_caps(s, pd, VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT));
   else
     info_kv(s, 4, "buffer memory as DMA_BUF", "no (no VK_EXT_external_memory_dma_buf)");
   if (!f->timeline) {
@@ -200,9 +200,9 @@ static void vk_report_external(info_state *s, VkPhysicalDevice pd, const vk_fact
     return;
   }
   info_kv(s, 4, "timeline semaphore as OPAQUE_FD", "%s",
-     vk_timeline_caps(s, pd, VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT));
+          vk_timeline_caps(s, pd, VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT));
   info_kv(s, 4, "timeline semaphore as SYNC_FD", "%s",
-     vk_timeline_caps(s, pd, VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT));
+          vk_timeline_caps(s, pd, VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT));
 }
 
 static void vk_report_device(info_state *s, uint32_t index, VkPhysicalDevice pd) {
@@ -215,7 +215,7 @@ static void vk_report_device(info_state *s, uint32_t index, VkPhysicalDevice pd)
   if (f.has_driver) info_kv(s, 4, "driver", "%s, %s", f.driver_name, f.driver_info);
   uint32_t api = f.props.apiVersion;
   info_kv(s, 4, "API version", "%u.%u.%u", VK_API_VERSION_MAJOR(api), VK_API_VERSION_MINOR(api),
-     VK_API_VERSION_PATCH(api));
+          VK_API_VERSION_PATCH(api));
   if (!f.has_id) {
     info_kv(s, 4, "external memory", "no: a Vulkan 1.0 device (1.1 is needed)");
     return;
@@ -233,7 +233,7 @@ void info_vk_report(info_state *s) {
     return;
   }
   info_kv(s, 2, "loader", "libvulkan.so.1, Vulkan %u.%u.%u", VK_API_VERSION_MAJOR(version),
-     VK_API_VERSION_MINOR(version), VK_API_VERSION_PATCH(version));
+          VK_API_VERSION_MINOR(version), VK_API_VERSION_PATCH(version));
   VkPhysicalDevice list[MAX_VK_DEVICES];
   uint32_t n = vk_devices(s, list);
   info_kv(s, 2, "physical devices", "%u%s", n, n ? "" : " (no Vulkan driver sees a device)");
@@ -264,9 +264,9 @@ static VkPhysicalDevice vk_find_device(info_state *s, const uint8_t uuid[16], ch
   }
   char text[37];
   info_text(why, why_size,
-           "different device: no Vulkan device here has the producer's deviceUUID %s, so "
-           "Vulkan cannot share its memory (Vulkan devices: %s)",
-           info_uuid_text(uuid, text), n ? names : "none");
+            "different device: no Vulkan device here has the producer's deviceUUID %s, so "
+            "Vulkan cannot share its memory (Vulkan devices: %s)",
+            info_uuid_text(uuid, text), n ? names : "none");
   return VK_NULL_HANDLE;
 }
 
@@ -354,7 +354,7 @@ static void vk_try_frame(const producer *p, vk_consumer *c, pair_answer *a) {
   ifd_frame_desc d;
   if (ifd_image_describe(p->image, &d) != 0) {
     info_text(a->answer, sizeof(a->answer), "NO: the producer cannot export its image: %s",
-             ifd_last_error());
+              ifd_last_error());
     return;
   }
   ifd_vk_frame *f = NULL;
@@ -364,10 +364,10 @@ static void vk_try_frame(const producer *p, vk_consumer *c, pair_answer *a) {
     ifd_vk_frame_native h = {0};
     ifd_vk_frame_native_handles(f, &h);
     info_text(a->answer, sizeof(a->answer), "%s",
-             h.path == IFD_VK_PATH_LINEAR
-                 ? "YES, zero-copy, LINEAR path (imported image sampled directly, no copy)"
-                 : "YES, zero-copy with one GPU copy per frame, COPY path (memory imported as a "
-                   "buffer, copied on the GPU into an optimal image; no CPU copy)");
+              h.path == IFD_VK_PATH_LINEAR
+                  ? "YES, zero-copy, LINEAR path (imported image sampled directly, no copy)"
+                  : "YES, zero-copy with one GPU copy per frame, COPY path (memory imported as a "
+                    "buffer, copied on the GPU into an optimal image; no CPU copy)");
     ifd_vk_frame_destroy(f);
   }
   ifd_frame_desc_close(&d); /* the memory fd, unless the import consumed it */
@@ -379,7 +379,7 @@ static void vk_try_timeline(const producer *p, vk_consumer *c, pair_answer *a) {
   ifd_vk_timeline *t = NULL;
   if (fd >= 0 && ifd_vk_timeline_import(c->importer, &fd, &t) != 0)
     info_text(why, sizeof(why), "the consumer cannot import the producer's timeline semaphore: %s",
-             ifd_last_error());
+              ifd_last_error());
   info_sync_answer(a, t != NULL, why);
   ifd_vk_timeline_destroy(t);
   info_close_fd(&fd); /* still ours unless the import consumed it */
@@ -398,8 +398,8 @@ void info_vk_answer(info_state *s, producer *p) {
       info_text(why, sizeof(why), "the producer's UUID is unknown: not checked");
     else
       info_text(why, sizeof(why), "same deviceUUID %s", info_uuid_text(p->uuid, text));
-    info_text(a.where, sizeof(a.where), "producer: %s; consumer: Vulkan device %s (%s)",
-             p->device, c.name, why);
+    info_text(a.where, sizeof(a.where), "producer: %s; consumer: Vulkan device %s (%s)", p->device,
+              c.name, why);
     vk_try_frame(p, &c, &a);
     vk_try_timeline(p, &c, &a);
     vk_consumer_close(s, &c);

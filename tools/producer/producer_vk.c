@@ -304,16 +304,15 @@ static int vk_record(vk_producer *p, slot *s, VkBuffer frame, const cppn_frame_a
                               .buffer = frame,
                               .size = VK_WHOLE_SIZE};
   vkCmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-                             VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb, 1, &bb, 0, NULL);
+                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb, 1, &bb, 0, NULL);
 
   vkCmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
-  vkCmdPushConstants(s->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, PUSH_ARGS_SIZE,
-                           args);
+  vkCmdPushConstants(s->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, PUSH_ARGS_SIZE, args);
   for (uint32_t i = 0; i < n; i++) {
     vkCmdPushConstants(s->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, PUSH_ARGS_SIZE,
-                             (uint32_t)sizeof(band_push), &bands[i].push);
-    vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1,
-                                  &sets[i], 0, NULL);
+                       (uint32_t)sizeof(band_push), &bands[i].push);
+    vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &sets[i], 0,
+                            NULL);
     vkCmdDispatch(s->cmd, groups_x, (bands[i].push.rows + LOCAL_SIZE - 1) / LOCAL_SIZE, 1);
   }
 
@@ -330,7 +329,7 @@ static int vk_record(vk_producer *p, slot *s, VkBuffer frame, const cppn_frame_a
   bb.srcQueueFamilyIndex = p->family;
   bb.dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL;
   vkCmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                             VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &mb, 1, &bb, 0, NULL);
+                       VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &mb, 1, &bb, 0, NULL);
   r = vkEndCommandBuffer(s->cmd);
   return r == VK_SUCCESS ? 0 : vk_fail(r, "vkEndCommandBuffer(cppn dispatch)");
 }
