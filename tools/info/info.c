@@ -95,20 +95,24 @@ void info_pair_print(info_state *s, const producer *p, const char *consumer, con
   if (a->where[0]) fprintf(s->out, "%14s %s\n", "", a->where);
 }
 
-/* Rings without timelines wait on the host: within one process only. */
-void info_sync_answer(pair_answer *a, bool ok, const char *why) {
+/* The sync answer: timelines if the consumer imported one (ok), else host
+ * waits, which the library offers only within one process (rings without
+ * timelines), and why. */
+static void sync_answer(pair_answer *a, bool ok, const char *why) {
   if (ok)
     info_text(a->sync, sizeof(a->sync), "timeline semaphores (waits and signals on the GPU)");
   else
     info_text(a->sync, sizeof(a->sync), "host waits, within one process only (%s)", why);
 }
 
-void info_close_fd(int *fd) {
+static void close_fd(int *fd) {
   if (*fd >= 0) close(*fd);
   *fd = -1;
 }
 
-int info_timeline_fd(const producer *p, char *why, size_t why_size) {
+/* A new fd of the producer's timeline for one consumer; -1 with why set if
+ * there is none. */
+static int timeline_fd(const producer *p, char *why, size_t why_size) {
   int fd = -1;
   if (!p->timeline) {
     info_text(why, why_size, "the producer cannot export a timeline semaphore: %s",
@@ -121,11 +125,37 @@ int info_timeline_fd(const producer *p, char *why, size_t why_size) {
   return fd;
 }
 
+void info_try_frame(const producer *p, const info_consumer *c, pair_answer *a) {
+  ifd_frame_desc d;
+  if (ifd_image_describe(p->image, &d) != 0) {
+    info_text(a->answer, sizeof(a->answer), "NO: the producer cannot export its image: %s",
+              ifd_last_error());
+    return;
+  }
+  bool linear = false;
+  if (c->import_frame(c->importer, &d, &linear) != 0)
+    info_text(a->answer, sizeof(a->answer), "NO: %s", ifd_last_error());
+  else
+    info_text(a->answer, sizeof(a->answer), "%s", linear ? c->linear_text : c->copy_text);
+  ifd_frame_desc_close(&d); /* the memory fd, unless the import consumed it */
+}
+
+void info_try_timeline(const producer *p, const info_consumer *c, pair_answer *a) {
+  char why[WHY_SIZE];
+  int fd = timeline_fd(p, why, sizeof(why));
+  bool ok = fd >= 0 && c->import_timeline(c->importer, &fd) == 0;
+  if (fd >= 0 && !ok)
+    info_text(why, sizeof(why), "the consumer cannot import the producer's timeline semaphore: %s",
+              ifd_last_error());
+  sync_answer(a, ok, why);
+  close_fd(&fd); /* still ours unless the import consumed it */
+}
+
 /* ================================================================== the report */
 
 static void answers(info_state *s) {
-  info_heading(s, "2. Answers, found by exporting and importing a 64x64 RGBA8 image and a timeline "
-             "semaphore");
+  info_heading(s, "2. Answers, found by exporting and importing a 64x64 RGBA8 image and a "
+                  "timeline semaphore");
   producer producers[] = {{.backend = IFD_BACKEND_CUDA, .name = "cuda"},
                           {.backend = IFD_BACKEND_VULKAN, .name = "vulkan"}};
   for (size_t i = 0; i < sizeof(producers) / sizeof(producers[0]); i++) {

@@ -222,40 +222,22 @@ static const gl_display *gl_pick(info_state *s, const producer *p, char *why, si
   return NULL;
 }
 
-static void gl_try_frame(const producer *p, ifd_gl_importer *imp, pair_answer *a) {
-  ifd_frame_desc d;
-  if (ifd_image_describe(p->image, &d) != 0) {
-    info_text(a->answer, sizeof(a->answer), "NO: the producer cannot export its image: %s",
-              ifd_last_error());
-    return;
-  }
+static int gl_import_frame(void *importer, ifd_frame_desc *d, bool *linear) {
   ifd_gl_frame *f = NULL;
-  if (ifd_gl_frame_import(imp, &d, IFD_GL_PATH_AUTO, &f) != 0) {
-    info_text(a->answer, sizeof(a->answer), "NO: %s", ifd_last_error());
-  } else {
-    ifd_gl_frame_native h = {0};
-    ifd_gl_frame_native_handles(f, &h);
-    info_text(a->answer, sizeof(a->answer), "%s",
-              h.path == IFD_GL_PATH_LINEAR
-                  ? "YES, zero-copy, LINEAR path (linear texture on the imported memory, sampled "
-                    "directly, no copy)"
-                  : "YES, zero-copy with one GPU copy per frame, COPY path (memory imported as a "
-                    "buffer, copied on the GPU into a texture; no CPU copy)");
-    ifd_gl_frame_destroy(f);
-  }
-  ifd_frame_desc_close(&d);
+  int rc = ifd_gl_frame_import(importer, d, IFD_GL_PATH_AUTO, &f);
+  if (rc != 0) return rc;
+  ifd_gl_frame_native h = {0};
+  ifd_gl_frame_native_handles(f, &h);
+  *linear = h.path == IFD_GL_PATH_LINEAR;
+  ifd_gl_frame_destroy(f);
+  return 0;
 }
 
-static void gl_try_timeline(const producer *p, ifd_gl_importer *imp, pair_answer *a) {
-  char why[WHY_SIZE];
-  int fd = info_timeline_fd(p, why, sizeof(why));
+static int gl_import_timeline(void *importer, int *fd) {
   ifd_gl_timeline *t = NULL;
-  if (fd >= 0 && ifd_gl_timeline_import(imp, &fd, &t) != 0)
-    info_text(why, sizeof(why), "the consumer cannot import the producer's timeline semaphore: %s",
-              ifd_last_error());
-  info_sync_answer(a, t != NULL, why);
+  int rc = ifd_gl_timeline_import(importer, fd, &t);
   ifd_gl_timeline_destroy(t);
-  info_close_fd(&fd); /* still ours unless the import consumed it */
+  return rc;
 }
 
 static void gl_where(const producer *p, const gl_display *g, pair_answer *a) {
@@ -292,8 +274,14 @@ void info_gl_answer(info_state *s, producer *p) {
     if (ifd_gl_importer_create(egl_kit_proc, &imp) != 0) {
       info_text(a.answer, sizeof(a.answer), "NO: %s", ifd_last_error());
     } else {
-      gl_try_frame(p, imp, &a);
-      gl_try_timeline(p, imp, &a);
+      const info_consumer ic = {
+          imp, gl_import_frame, gl_import_timeline,
+          "YES, zero-copy, LINEAR path (linear texture on the imported memory, sampled directly, "
+          "no copy)",
+          "YES, zero-copy with one GPU copy per frame, COPY path (memory imported as a buffer, "
+          "copied on the GPU into a texture; no CPU copy)"};
+      info_try_frame(p, &ic, &a);
+      info_try_timeline(p, &ic, &a);
       ifd_gl_importer_destroy(imp);
     }
     gl_close(&c);

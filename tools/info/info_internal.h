@@ -109,13 +109,23 @@ bool info_uuid_is_zero(const uint8_t u[16]);
 /* info.c: part 2's shared steps */
 void info_pair_print(info_state *s, const producer *p, const char *consumer,
                      const pair_answer *a);
-/* The sync answer: timelines if the consumer imported one (ok), else host
- * waits, which the library offers only within one process, and why. */
-void info_sync_answer(pair_answer *a, bool ok, const char *why);
-/* A new fd of the producer's timeline for one consumer; -1 with why set if
- * there is none. */
-int info_timeline_fd(const producer *p, char *why, size_t why_size);
-void info_close_fd(int *fd); /* closes *fd if >= 0, sets it to -1 */
+/* A consumer of part 2 as info.c drives it. */
+typedef struct {
+  void *importer;
+  /* Imports the frame described (taking its fd on success), notes whether it
+   * took the LINEAR path, and destroys it again: 0, or -errno with
+   * ifd_last_error() set. */
+  int (*import_frame)(void *importer, ifd_frame_desc *d, bool *linear);
+  /* Imports the timeline of *fd (-1 in *fd once taken) and destroys it again. */
+  int (*import_timeline)(void *importer, int *fd);
+  const char *linear_text, *copy_text; /* the YES answers of each path */
+} info_consumer;
+
+/* The frame answer: the producer's image described and imported. */
+void info_try_frame(const producer *p, const info_consumer *c, pair_answer *a);
+/* The sync answer: the producer's timeline exported and imported, or why
+ * not (then host waits, within one process only). */
+void info_try_timeline(const producer *p, const info_consumer *c, pair_answer *a);
 
 /* info_cuda.c */
 void info_cuda_report(info_state *s);

@@ -350,39 +350,22 @@ static void vk_consumer_close(info_state *s, vk_consumer *c) {
   memset(c, 0, sizeof(*c));
 }
 
-static void vk_try_frame(const producer *p, vk_consumer *c, pair_answer *a) {
-  ifd_frame_desc d;
-  if (ifd_image_describe(p->image, &d) != 0) {
-    info_text(a->answer, sizeof(a->answer), "NO: the producer cannot export its image: %s",
-              ifd_last_error());
-    return;
-  }
+static int vk_import_frame(void *importer, ifd_frame_desc *d, bool *linear) {
   ifd_vk_frame *f = NULL;
-  if (ifd_vk_frame_import(c->importer, &d, IFD_VK_PATH_AUTO, &f) != 0) {
-    info_text(a->answer, sizeof(a->answer), "NO: %s", ifd_last_error());
-  } else {
-    ifd_vk_frame_native h = {0};
-    ifd_vk_frame_native_handles(f, &h);
-    info_text(a->answer, sizeof(a->answer), "%s",
-              h.path == IFD_VK_PATH_LINEAR
-                  ? "YES, zero-copy, LINEAR path (imported image sampled directly, no copy)"
-                  : "YES, zero-copy with one GPU copy per frame, COPY path (memory imported as a "
-                    "buffer, copied on the GPU into an optimal image; no CPU copy)");
-    ifd_vk_frame_destroy(f);
-  }
-  ifd_frame_desc_close(&d); /* the memory fd, unless the import consumed it */
+  int rc = ifd_vk_frame_import(importer, d, IFD_VK_PATH_AUTO, &f);
+  if (rc != 0) return rc;
+  ifd_vk_frame_native h = {0};
+  ifd_vk_frame_native_handles(f, &h);
+  *linear = h.path == IFD_VK_PATH_LINEAR;
+  ifd_vk_frame_destroy(f);
+  return 0;
 }
 
-static void vk_try_timeline(const producer *p, vk_consumer *c, pair_answer *a) {
-  char why[WHY_SIZE];
-  int fd = info_timeline_fd(p, why, sizeof(why));
+static int vk_import_timeline(void *importer, int *fd) {
   ifd_vk_timeline *t = NULL;
-  if (fd >= 0 && ifd_vk_timeline_import(c->importer, &fd, &t) != 0)
-    info_text(why, sizeof(why), "the consumer cannot import the producer's timeline semaphore: %s",
-              ifd_last_error());
-  info_sync_answer(a, t != NULL, why);
+  int rc = ifd_vk_timeline_import(importer, fd, &t);
   ifd_vk_timeline_destroy(t);
-  info_close_fd(&fd); /* still ours unless the import consumed it */
+  return rc;
 }
 
 void info_vk_answer(info_state *s, producer *p) {
@@ -400,8 +383,13 @@ void info_vk_answer(info_state *s, producer *p) {
       info_text(why, sizeof(why), "same deviceUUID %s", info_uuid_text(p->uuid, text));
     info_text(a.where, sizeof(a.where), "producer: %s; consumer: Vulkan device %s (%s)", p->device,
               c.name, why);
-    vk_try_frame(p, &c, &a);
-    vk_try_timeline(p, &c, &a);
+    const info_consumer ic = {
+        c.importer, vk_import_frame, vk_import_timeline,
+        "YES, zero-copy, LINEAR path (imported image sampled directly, no copy)",
+        "YES, zero-copy with one GPU copy per frame, COPY path (memory imported as a buffer, "
+        "copied on the GPU into an optimal image; no CPU copy)"};
+    info_try_frame(p, &ic, &a);
+    info_try_timeline(p, &ic, &a);
     vk_consumer_close(s, &c);
   }
   info_pair_print(s, p, "vk", &a);
