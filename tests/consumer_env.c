@@ -1,5 +1,4 @@
-/* Shared set-up of the consumer API tests: consumer_env.h says what.
- * internal: the producer's CUDA kernels (src/cuda/cuda_api.h). */
+/* Shared set-up of the consumer API tests: consumer_env.h says what. */
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,10 +1,7 @@
 /* Shared set-up of the consumer API tests (test_consumer_*.c,
  * test_acceptance.c): a producer (tests/producer.h) and one consumer, Vulkan
  * or GL, behind the same calls, and run_case, one export -> import -> draw ->
- * compare.
- *
- * internal: tests/producer.h writes frames with CUDA kernels through the
- * library's CUDA table (src/cuda/cuda_api.h, via cuda_kernels.h). */
+ * compare. */
 #ifndef IFD_TEST_CONSUMER_ENV_H
 #define IFD_TEST_CONSUMER_ENV_H
 

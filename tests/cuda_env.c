@@ -1,12 +1,11 @@
-/* Shared set-up of the CUDA backend's GPU tests: cuda_env.h says what.
- * internal: the library's CUDA table (src/cuda/cuda_api.h). */
+/* Shared set-up of the CUDA backend's GPU tests: cuda_env.h says what. */
 #include "cuda_env.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
-const ifd_cuda_api *g_cu;
+const cuda_kit *g_cu;
 
 int compare(const uint8_t *got, size_t pitch, const uint8_t *ref, size_t ref_pitch,
             uint32_t w, uint32_t h, uint32_t bpp, const char *what, const char *label) {
@@ -32,11 +31,7 @@ static int uuid_is_zero(const uint8_t uuid[16]) {
 
 ifd_context *create_cuda_or_skip(void) {
   ifd_context *ctx = test_context_or_skip(IFD_BACKEND_CUDA);
-  if (!g_cu) {
-    int err = 0;
-    g_cu = ifd_cuda_api_get(&err);
-    REQUIRE(g_cu != NULL); /* a CUDA context exists, so the driver is loaded */
-  }
+  if (!g_cu) REQUIRE(cuda_kit_load(&g_cu) == 0); /* a CUDA context exists: the driver loads */
   return ctx;
 }
 

@@ -4,14 +4,14 @@
  * cuda_test_main, which runs one behaviour with the skip, the watchdog, a
  * warm-up and the fd check around it.
  *
- * internal: uses the library's CUDA table (src/cuda/cuda_api.h, through
- * cuda_kernels.h) to drive CUDA directly: streams, host memory, traps. */
+ * CUDA is driven directly (streams, host memory, traps) through the tools'
+ * own libcuda table (tools/common/cuda_kit.h), not the library's. */
 #ifndef IFD_TEST_CUDA_ENV_H
 #define IFD_TEST_CUDA_ENV_H
 
 #include <stdbool.h>
 
-#include "cuda/cuda_api.h"
+#include "common/cuda_kit.h"
 #include "cuda_kernels.h"
 #include "test_util.h"
 #include "vk_consumer.h"
@@ -19,7 +19,7 @@
 #define MS TEST_MS /* nanoseconds */
 #define SEC TEST_SEC
 
-extern const ifd_cuda_api *g_cu; /* the library's CUDA table, once a context exists */
+extern const cuda_kit *g_cu; /* the tools' CUDA table, once a context exists */
 
 /* A CUDA call that must succeed: CU_CHECK counts a failure and goes on,
  * CU_REQUIRE stops the test; both name the call and the CUDA error. */

@@ -3,20 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *tk_error_name(const ifd_cuda_api *cu, CUresult r) {
-  static _Thread_local char buf[32];
-  const char *name = NULL;
-  if (cu && cu->cuGetErrorName(r, &name) == CUDA_SUCCESS && name) return name;
-  snprintf(buf, sizeof(buf), "CUresult %d", (int)r);
-  return buf;
-}
+const char *tk_error_name(const cuda_kit *cu, CUresult r) { return cuda_kit_error_name(cu, r); }
 
-static CUresult report(const ifd_cuda_api *cu, CUresult r, const char *what) {
+static CUresult report(const cuda_kit *cu, CUresult r, const char *what) {
   if (r != CUDA_SUCCESS) fprintf(stderr, "tk: %s failed: %s\n", what, tk_error_name(cu, r));
   return r;
 }
 
-int tk_load(const ifd_cuda_api *cu, tk_kernels *out) {
+int tk_load(const cuda_kit *cu, tk_kernels *out) {
   memset(out, 0, sizeof(*out));
   out->cu = cu;
   /* The driver JIT-compiles the compute_75 PTX for the device here. */

@@ -1,6 +1,7 @@
 /* The GPU tests' own kernels (tests/cuda/test_kernels.cu), loaded from the
  * PTX that the build embeds as `ifd_test_kernels_ptx`, and launched through
- * the library's dlopen()ed CUDA table, so no test needs cuda.h or libcudart.
+ * the tools' dlopen()ed CUDA table (tools/common/cuda_kit.h), so no test needs
+ * cuda.h, libcudart or the library's private headers.
  *
  * Every function needs the CUDA context of the stream current on the calling
  * thread (cuCtxPushCurrent with ifd_context_native_handles().cu_context, and
@@ -11,19 +12,19 @@
 #ifndef IFD_TEST_CUDA_KERNELS_H
 #define IFD_TEST_CUDA_KERNELS_H
 
-#include "cuda/cuda_api.h"
+#include "common/cuda_kit.h"
 #include "interop_fd/interop_fd.h"
 
 /* The .ptx file as a NUL-terminated string; defined by a file the build generates. */
 extern const char ifd_test_kernels_ptx[];
 
 typedef struct {
-  const ifd_cuda_api *cu;
+  const cuda_kit *cu;
   CUmodule module;
   CUfunction fill_pattern, fill_u32, trap;
 } tk_kernels;
 
-int tk_load(const ifd_cuda_api *cu, tk_kernels *out);
+int tk_load(const cuda_kit *cu, tk_kernels *out);
 void tk_unload(tk_kernels *k); /* errors ignored: the context may be poisoned */
 
 /* Writes test_fill_pattern()'s bytes for (format, seed) into the w x h image
@@ -38,6 +39,6 @@ int tk_fill_u32(tk_kernels *k, CUstream stream, CUdeviceptr p, unsigned n_words,
 int tk_trap(tk_kernels *k, CUstream stream);
 
 /* "CUDA_ERROR_X" for r, or "CUresult N" where the driver has no name for it. */
-const char *tk_error_name(const ifd_cuda_api *cu, CUresult r);
+const char *tk_error_name(const cuda_kit *cu, CUresult r);
 
 #endif

@@ -3,115 +3,21 @@
 #include <stdio.h>
 #include <string.h>
 
-static EGLDisplay g_dpy = EGL_NO_DISPLAY;
-static EGLContext g_ctx = EGL_NO_CONTEXT;
-static char g_why[256] = "no EGL platform tried"; /* last setup failure, for SKIP */
+#include "common/egl_kit.h"
+#include "common/tool_error.h"
+#include "common/gl_kit.h"
+
+static egl_kit_context g_ctx; /* the test's context, zeroed when closed */
 
 /* Whole-token search in a space-separated extension list. */
-bool gle_has_ext(const char *list, const char *name) {
-  size_t n = strlen(name);
-  for (const char *p = list; p && (p = strstr(p, name)); p += n)
-    if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return true;
-  return false;
-}
+bool gle_has_ext(const char *list, const char *name) { return egl_kit_has_token(list, name); }
 
-void gle_close(void) {
-  if (g_dpy == EGL_NO_DISPLAY) return;
-  eglMakeCurrent(g_dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
-  if (g_ctx != EGL_NO_CONTEXT) eglDestroyContext(g_dpy, g_ctx);
-  eglTerminate(g_dpy);
-  eglReleaseThread();
-  g_dpy = EGL_NO_DISPLAY;
-  g_ctx = EGL_NO_CONTEXT;
-}
-
-/* Initialises dpy and makes a surfaceless GL 4.5 core context current on it.
- * On failure leaves nothing behind and says why in g_why. */
-static bool try_display(EGLDisplay dpy, const char *platform) {
-  if (dpy == EGL_NO_DISPLAY) {
-    snprintf(g_why, sizeof(g_why), "%s: no EGL display (0x%04x)", platform, eglGetError());
-    return false;
-  }
-  if (!eglInitialize(dpy, NULL, NULL)) {
-    snprintf(g_why, sizeof(g_why), "%s: eglInitialize failed (0x%04x)", platform, eglGetError());
-    return false;
-  }
-  g_dpy = dpy;
-  const char *ext = eglQueryString(dpy, EGL_EXTENSIONS);
-  if (!gle_has_ext(ext, "EGL_KHR_surfaceless_context")) {
-    snprintf(g_why, sizeof(g_why), "%s: no EGL_KHR_surfaceless_context", platform);
-    gle_close();
-    return false;
-  }
-  /* No surface is ever made, so any config that renders desktop GL will do;
-   * EGL_KHR_no_config_context spares the choice altogether. */
-  EGLConfig cfg = EGL_NO_CONFIG_KHR;
-  EGLint ncfg = 0;
-  const EGLint cfg_attrs[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT, EGL_SURFACE_TYPE, 0, EGL_NONE};
-  if (!gle_has_ext(ext, "EGL_KHR_no_config_context") &&
-      (!eglChooseConfig(dpy, cfg_attrs, &cfg, 1, &ncfg) || ncfg < 1)) {
-    snprintf(g_why, sizeof(g_why), "%s: no EGL config renders desktop GL", platform);
-    gle_close();
-    return false;
-  }
-  const EGLint ctx_attrs[] = {EGL_CONTEXT_MAJOR_VERSION, 4, EGL_CONTEXT_MINOR_VERSION, 5,
-                              EGL_CONTEXT_OPENGL_PROFILE_MASK,
-                              EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT, EGL_NONE};
-  if (!eglBindAPI(EGL_OPENGL_API) ||
-      (g_ctx = eglCreateContext(dpy, cfg, EGL_NO_CONTEXT, ctx_attrs)) == EGL_NO_CONTEXT ||
-      !eglMakeCurrent(dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, g_ctx)) {
-    snprintf(g_why, sizeof(g_why), "%s: no current GL 4.5 core context (0x%04x)", platform,
-             eglGetError());
-    gle_close();
-    return false;
-  }
-  printf("EGL %s: %s, %s\n", platform, (const char *)glGetString(GL_RENDERER),
-         (const char *)glGetString(GL_VERSION));
-  return true;
-}
-
-/* The device platform first: it is the only one on a GPU server with no
- * display. Mesa's surfaceless platform is what the CPU machines have. */
-static bool egl_setup(void) {
-  const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
-  if (!client) {
-    snprintf(g_why, sizeof(g_why), "EGL has no client extensions (no platform displays)");
-    return false;
-  }
-  if (!gle_has_ext(client, "EGL_EXT_platform_base")) {
-    snprintf(g_why, sizeof(g_why), "no EGL_EXT_platform_base");
-    return false;
-  }
-  if (gle_has_ext(client, "EGL_EXT_platform_device") &&
-      (gle_has_ext(client, "EGL_EXT_device_enumeration") || gle_has_ext(client, "EGL_EXT_device_base"))) {
-    EGLDeviceEXT devs[16];
-    EGLint n = 0;
-    if (eglQueryDevicesEXT(16, devs, &n))
-      for (EGLint i = 0; i < n; i++)
-        if (try_display(eglGetPlatformDisplayEXT(EGL_PLATFORM_DEVICE_EXT, devs[i], NULL),
-                        "device platform"))
-          return true;
-  }
-  if (gle_has_ext(client, "EGL_MESA_platform_surfaceless") &&
-      try_display(eglGetPlatformDisplayEXT(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY,
-                                           NULL),
-                  "surfaceless platform"))
-    return true;
-  return false;
-}
+void gle_close(void) { egl_kit_close(&g_ctx); }
 
 static GLuint compile(GLenum type, const char *src) {
-  GLuint s = glCreateShader(type);
-  glShaderSource(s, 1, &src, NULL);
-  glCompileShader(s);
-  GLint ok = 0;
-  glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
-  if (!ok) {
-    char log[1024] = "";
-    glGetShaderInfoLog(s, sizeof(log), NULL, log);
-    fprintf(stderr, "shader compile failed: %s\n", log);
-  }
-  return ok ? s : 0;
+  GLuint s = gl_compile(type, src);
+  if (!s) fprintf(stderr, "shader compile failed: %s\n", tool_last_error());
+  return s;
 }
 
 /* One triangle covering the viewport; each fragment fetches the texel under
@@ -142,10 +48,17 @@ static GLuint make_program(void) {
 }
 
 
+/* Any device: the device platform first (the only one on a GPU server with
+ * no display), then Mesa's surfaceless platform (the CPU machines). */
 bool gle_open(char *why, size_t why_size) {
-  bool ok = egl_setup();
-  if (!ok) snprintf(why, why_size, "%s", g_why);
-  return ok;
+  if (egl_kit_open(&g_ctx, NULL) != 0) {
+    snprintf(why, why_size, "%s", tool_last_error());
+    return false;
+  }
+  printf("EGL %s: %s, %s\n",
+         g_ctx.device == EGL_KIT_SURFACELESS ? "surfaceless platform" : "device platform",
+         (const char *)glGetString(GL_RENDERER), (const char *)glGetString(GL_VERSION));
+  return true;
 }
 
 static GLuint g_vao;

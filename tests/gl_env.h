@@ -2,7 +2,8 @@
  * desktop GL 4.5 core (the device platform on a GPU server with no display,
  * Mesa's surfaceless platform on the CPU machines) and a draw of a texture
  * into an RGBA32F framebuffer that is read back, so checks see what GL
- * samples. Test code only; uses libepoxy. */
+ * samples. Test code only: the context comes from the tools' EGL kit
+ * (tools/common/egl_kit.h), GL calls go through libepoxy. */
 #ifndef IFD_TEST_GL_ENV_H
 #define IFD_TEST_GL_ENV_H
 

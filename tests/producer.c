@@ -10,10 +10,8 @@ int tp_open(tp_producer *p, ifd_backend backend) {
   int rc = ifd_context_create(backend, 0, &p->ctx);
   if (rc != 0) return rc;
   if (ifd_context_backend(p->ctx) != IFD_BACKEND_CUDA) return 0;
-  int err = 0;
-  p->cu = ifd_cuda_api_get(&err);
   ifd_context_native n;
-  REQUIRE(p->cu && ifd_context_native_handles(p->ctx, &n) == 0);
+  REQUIRE(cuda_kit_load(&p->cu) == 0 && ifd_context_native_handles(p->ctx, &n) == 0);
   p->cu_ctx = n.cu_context;
   p->stream = n.cu_stream;
   REQUIRE(p->cu->cuCtxPushCurrent(p->cu_ctx) == CUDA_SUCCESS);

@@ -9,7 +9,7 @@
 
 typedef struct {
   ifd_context *ctx;
-  const ifd_cuda_api *cu; /* CUDA producer only */
+  const cuda_kit *cu; /* CUDA producer only */
   tk_kernels k;
   CUcontext cu_ctx;
   CUstream stream;

@@ -1,7 +1,4 @@
-/* internal: drives the producer's CUDA kernels and context through the
- * library's CUDA table (src/cuda/cuda_api.h, via tests/producer.h).
- *
- * The seed's acceptance test on CUDA through one importer: test_acceptance_vk
+/* The seed's acceptance test on CUDA through one importer: test_acceptance_vk
  * and test_acceptance_gl are this file built with IFD_TEST_CONSUMER_GL 0 and 1.
  * Solid RGBA8 written by a kernel, R8 and RGBA16F values, all 11 formats, and
  * 10,000 animated frames (IFD_TEST_FRAMES) through a ring of frames in flight,

@@ -1,6 +1,4 @@
-/* internal: tests/producer.h (the producer's CUDA kernels, src/cuda/cuda_api.h).
- *
- * The consumer API refuses what it must: bad descriptions, foreign devices,
+/* The consumer API refuses what it must: bad descriptions, foreign devices,
  * non-memory fds, waits that never complete. Each gives an error with a
  * message, leaks no fd and leaves the caller's fds untouched; on the Vulkan
  * and the GL consumer, whichever can be opened. */

@@ -1,6 +1,4 @@
-/* internal: tests/producer.h (the producer's CUDA kernels, src/cuda/cuda_api.h).
- *
- * The consumer API end to end, every format and awkward sizes through one
+/* The consumer API end to end, every format and awkward sizes through one
  * importer: test_consumer_vk (ifd_vk_frame_import) and test_consumer_gl
  * (ifd_gl_frame_import) are this file built with IFD_TEST_CONSUMER_GL 0 and 1.
  * A producer (IFD_TEST_BACKEND: vulkan by default, so CI runs it on

@@ -1,7 +1,4 @@
-/* internal: drives CUDA through the library's CUDA table
- * (src/cuda/cuda_api.h, via cuda_env.h) to write, wait and fail on the GPU.
- *
- * The CUDA backend on a real NVIDIA GPU, adopt:
+/* The CUDA backend on a real NVIDIA GPU, adopt:
  * ifd_context_create_cuda on the test's own context and stream: work
  * is ordered on that stream, which survives.
  * Skips (exit 77) with the reason where there is no CUDA device, and checks
@@ -16,7 +13,7 @@
 static void mode_adopt(void) {
   /* The library's own context only to get the driver table; then our own. */
   ifd_context_destroy(create_cuda_or_skip());
-  const ifd_cuda_api *cu = g_cu;
+  const cuda_kit *cu = g_cu;
   CUdevice dev = 0;
   CUcontext pctx = NULL;
   CUstream stream = NULL;

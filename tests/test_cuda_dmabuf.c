@@ -1,7 +1,4 @@
-/* internal: drives CUDA through the library's CUDA table
- * (src/cuda/cuda_api.h, via cuda_env.h) to write, wait and fail on the GPU.
- *
- * The CUDA backend on a real NVIDIA GPU, dmabuf:
+/* The CUDA backend on a real NVIDIA GPU, dmabuf:
  * AsyncRT_DeviceBuffer_export_dmabuf layout and errors.
  * Skips (exit 77) with the reason where there is no CUDA device, and checks
  * that it leaves no fd behind (cuda_test_main). Kernels:

@@ -1,7 +1,4 @@
-/* internal: drives CUDA through the library's CUDA table
- * (src/cuda/cuda_api.h, via cuda_env.h) to write, wait and fail on the GPU.
- *
- * The CUDA backend on a real NVIDIA GPU, faults:
+/* The CUDA backend on a real NVIDIA GPU, faults:
  * destroyed handles, foreign fds, then a sticky CUDA error (trap) in
  * the middle of a stream.
  * Skips (exit 77) with the reason where there is no CUDA device, and checks

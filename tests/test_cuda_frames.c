@@ -1,7 +1,4 @@
-/* internal: drives CUDA through the library's CUDA table
- * (src/cuda/cuda_api.h, via cuda_env.h) to write, wait and fail on the GPU.
- *
- * The CUDA backend on a real NVIDIA GPU, frames:
+/* The CUDA backend on a real NVIDIA GPU, frames:
  * 10,000 frames written and signalled through the seed's semaphore fd
  * functions; prints frames/s.
  * Skips (exit 77) with the reason where there is no CUDA device, and checks

@@ -1,7 +1,4 @@
-/* internal: drives CUDA through the library's CUDA table
- * (src/cuda/cuda_api.h, via cuda_env.h) to write, wait and fail on the GPU.
- *
- * The CUDA backend on a real NVIDIA GPU, images:
+/* The CUDA backend on a real NVIDIA GPU, images:
  * kernels write every format into CUDA images; read back by
  * ifd_image_download and by a second Vulkan device (imported buffer and
  * linear image), every pixel.

@@ -1,7 +1,4 @@
-/* internal: drives CUDA through the library's CUDA table
- * (src/cuda/cuda_api.h, via cuda_env.h) to write, wait and fail on the GPU.
- *
- * The CUDA backend on a real NVIDIA GPU, latency:
+/* The CUDA backend on a real NVIDIA GPU, latency:
  * host wake-up latency of ifd_timeline_host_wait for a
  * CUDA-signalled value, against cuStreamSynchronize.
  * Skips (exit 77) with the reason where there is no CUDA device, and checks
@@ -29,7 +26,7 @@ static void mode_latency(void) {
   enum { ITER = 2000, WARM = 20 };
   cuda_env e;
   env_open(&e);
-  const ifd_cuda_api *cu = g_cu;
+  const cuda_kit *cu = g_cu;
   /* A pinned host word the stream waits on: the host opens the gate at t0. */
   uint32_t *word = NULL;
   CUdeviceptr word_dev = 0;

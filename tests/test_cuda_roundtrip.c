@@ -1,7 +1,4 @@
-/* internal: drives CUDA through the library's CUDA table
- * (src/cuda/cuda_api.h, via cuda_env.h) to write, wait and fail on the GPU.
- *
- * The CUDA backend on a real NVIDIA GPU, roundtrip:
+/* The CUDA backend on a real NVIDIA GPU, roundtrip:
  * timeline semaphores CUDA -> Vulkan -> CUDA with device-side
  * waits only; fd ownership of imports.
  * Skips (exit 77) with the reason where there is no CUDA device, and checks

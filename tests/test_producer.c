@@ -14,6 +14,13 @@
  * beyond the device's storage-buffer range are drawn), and check the open-fd
  * count is the same before and after (after a warm-up cycle).
  *
+ * Public API only (tools' producer.h, interop_fd.h): to see a frame's row
+ * padding, the frame is laid over the memory of a "raw view", an image whose
+ * rows are contiguous (as wide as the frame's pitch, or one row of R8), with
+ * producer_test_draw_over, and the view is uploaded and downloaded whole.
+ * producer_draw itself draws one frame per format and size into its own image,
+ * checked through a tight download.
+ *
  * Tolerances (absolute, on the decoded value of each channel):
  *  - Solid colours: exact. No transcendental function is involved, only the
  *    encodings (a correctly rounded multiply, round-half-even to 8 bits and to
@@ -41,7 +48,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h" /* struct ifd_image: the pitch tests below */
 #include "producer/cppn.h"
 #include "interop_fd/interop_fd.h"
 #include "producer/producer.h"
@@ -200,37 +206,59 @@ static uint8_t *draw_download(producer *p, ifd_image *image, const cppn_frame_ar
   return got;
 }
 
-/* Whole rows, padding included, through the library's copy: the image is
- * viewed as row_pitch / bpp pixels wide for the copy. */
-static void raw_rows(ifd_image *image, uint8_t *buf, int upload) {
-  uint32_t w = image->width;
-  image->width = image->row_pitch / image->info->bytes_per_pixel;
-  int rc = upload ? ifd_image_upload(image, buf, image->row_pitch)
-                  : ifd_image_download(image, buf, image->row_pitch);
-  image->width = w;
+/* The bytes of a raw view: an image whose rows are contiguous in its memory
+ * (width * bpp == row_pitch, or a single row), so that a tight upload or
+ * download covers every byte from its start. */
+static size_t raw_size(ifd_image *raw) {
+  ifd_format_info fi;
+  ifd_format_query(ifd_image_format(raw), &fi);
+  size_t row = (size_t)ifd_image_width(raw) * fi.bytes_per_pixel;
+  REQUIRE(ifd_image_height(raw) == 1 || row == ifd_image_row_pitch(raw),
+          "raw view %ux%u: rows of %zu bytes %u apart are not contiguous", ifd_image_width(raw),
+          ifd_image_height(raw), row, ifd_image_row_pitch(raw));
+  return row * ifd_image_height(raw);
+}
+
+static void raw_io(ifd_image *raw, uint8_t *buf, int upload) {
+  ifd_format_info fi;
+  ifd_format_query(ifd_image_format(raw), &fi);
+  size_t row = (size_t)ifd_image_width(raw) * fi.bytes_per_pixel;
+  int rc = upload ? ifd_image_upload(raw, buf, row) : ifd_image_download(raw, buf, row);
   REQUIRE(rc == 0, "raw %s: %d %s", upload ? "upload" : "download", rc, ifd_last_error());
 }
 
-/* Fills the whole image with a byte pattern, draws, and checks the frame and
- * that every byte past width * bpp of each row kept its pattern byte. */
-static void draw_check(const char *what, producer *p, ifd_image *image, const cppn_frame_args *args,
+/* Fills the memory of the raw view with a byte pattern, draws the frame args
+ * describes over it (producer_test_draw_over), and checks the frame and that
+ * every byte past width * bpp of each of its rows kept its pattern byte. */
+static void draw_check(const char *what, producer *p, ifd_image *raw, const cppn_frame_args *args,
                        int exact, stats *st) {
-  size_t raw_size = (size_t)image->row_pitch * image->height;
-  uint8_t *before = malloc(raw_size), *after = malloc(raw_size);
+  ifd_format_info fi;
+  ifd_format_query((MAX_Format)args->format, &fi);
+  size_t size = raw_size(raw), pitch = args->row_pitch;
+  REQUIRE(pitch * args->height <= size, "%s: a frame of %zu bytes over a view of %zu", what,
+          pitch * args->height, size);
+  uint8_t *before = malloc(size), *after = malloc(size);
   REQUIRE(before && after, "out of memory");
-  for (size_t i = 0; i < raw_size; i++) before[i] = (uint8_t)(0xa5u ^ (i * 7u));
-  raw_rows(image, before, 1);
-  uint8_t *got = draw_download(p, image, args);
+  for (size_t i = 0; i < size; i++) before[i] = (uint8_t)(0xa5u ^ (i * 7u));
+  raw_io(raw, before, 1);
+  int rc = producer_test_draw_over(p, raw, args);
+  REQUIRE(rc == 0, "producer_test_draw_over(%s %ux%u pitch %zu): %d %s", fi.name, args->width,
+          args->height, pitch, rc, tool_last_error());
+  rc = producer_finish(p);
+  REQUIRE(rc == 0, "producer_finish: %d %s", rc, tool_last_error());
+  raw_io(raw, after, 0);
+  size_t row = (size_t)args->width * fi.bytes_per_pixel;
+  uint8_t *got = malloc(row * args->height);
+  REQUIRE(got, "out of memory");
+  for (uint32_t y = 0; y < args->height; y++) memcpy(got + y * row, after + y * pitch, row);
   uint8_t *want = reference(args);
   compare(what, args->format, args->width, args->height, got, want, exact, st);
-  raw_rows(image, after, 0);
-  size_t row = (size_t)args->width * image->info->bytes_per_pixel;
   long changed = 0;
-  for (uint32_t y = 0; y < image->height; y++)
-    for (size_t i = row; i < image->row_pitch; i++)
-      changed += before[(size_t)y * image->row_pitch + i] != after[(size_t)y * image->row_pitch + i];
-  CHECK(changed == 0, "%s: %s %ux%u pitch %u: %ld padding bytes changed", what,
-        image->info->name, args->width, args->height, image->row_pitch, changed);
+  for (uint32_t y = 0; y < args->height; y++)
+    for (size_t i = row; i < pitch; i++)
+      changed += before[(size_t)y * pitch + i] != after[(size_t)y * pitch + i];
+  CHECK(changed == 0, "%s: %s %ux%u pitch %zu: %ld padding bytes changed", what, fi.name,
+        args->width, args->height, pitch, changed);
   free(got);
   free(want);
   free(before);
@@ -242,6 +270,17 @@ static ifd_image *make_image(ifd_context *ctx, uint32_t w, uint32_t h, uint32_t 
   int rc = ifd_image_create(ctx, w, h, (MAX_Format)format, &image);
   REQUIRE(rc == 0, "ifd_image_create(%ux%u format %u): %d %s", w, h, format, rc, ifd_last_error());
   return image;
+}
+
+/* A raw view for frames of w x h `format` with their library pitch: an image
+ * of the format as wide as that pitch, so its rows are contiguous. */
+static ifd_image *make_raw(ifd_context *ctx, uint32_t w, uint32_t h, uint32_t format) {
+  ifd_image *image = make_image(ctx, w, h, format);
+  ifd_format_info fi;
+  ifd_format_query((MAX_Format)format, &fi);
+  uint32_t wide = ifd_image_row_pitch(image) / fi.bytes_per_pixel;
+  ifd_image_destroy(image);
+  return make_image(ctx, wide, h, format);
 }
 
 static const char *backend_name(ifd_backend b) {
@@ -272,8 +311,8 @@ static void warm_up(ifd_backend backend) {
 
 static void check_errors(producer *p, ifd_image *image) {
   cppn_frame_args args;
-  cppn_frame_args_init(&args, image->width, image->height, image->row_pitch,
-                       image->info->format, 0);
+  cppn_frame_args_init(&args, ifd_image_width(image), ifd_image_height(image),
+                       ifd_image_row_pitch(image), ifd_image_format(image), 0);
   cppn_frame_args bad = args;
   bad.width++;
   CHECK(producer_draw(p, image, &bad) == -EINVAL, "width mismatch accepted");
@@ -326,19 +365,32 @@ static int run_backend(ifd_backend backend) {
   for (size_t s = 0; s < 2; s++)
     for (uint32_t f = 1; f <= 11; f++) {
       uint32_t w = sizes[s][0], h = sizes[s][1];
-      ifd_image *image = make_image(ctx, w, h, f);
-      if (s == 0 && f == 1) check_errors(p, image);
       char what[96];
+      {
+        /* producer_draw on the image itself (the demo's call), tight download */
+        ifd_image *real = make_image(ctx, w, h, f);
+        if (s == 0 && f == 1) check_errors(p, real);
+        cppn_frame_args args;
+        cppn_frame_args_init(&args, w, h, ifd_image_row_pitch(real), f, frames[1]);
+        uint8_t *got = draw_download(p, real, &args), *want = reference(&args);
+        snprintf(what, sizeof(what), "%s producer_draw %ux%u frame %llu", name, w, h,
+                 (unsigned long long)frames[1]);
+        compare(what, f, w, h, got, want, 0, &net);
+        free(got);
+        free(want);
+        ifd_image_destroy(real);
+      }
+      ifd_image *image = make_raw(ctx, w, h, f);
       for (size_t k = 0; k < 2; k++) {
         cppn_frame_args args;
-        cppn_frame_args_init(&args, w, h, image->row_pitch, f, frames[k]);
+        cppn_frame_args_init(&args, w, h, ifd_image_row_pitch(image), f, frames[k]);
         snprintf(what, sizeof(what), "%s network %ux%u frame %llu", name, w, h,
                  (unsigned long long)frames[k]);
         draw_check(what, p, image, &args, 0, &net);
       }
       for (size_t k = 0; k < N_SOLIDS; k++) {
         cppn_frame_args args;
-        cppn_frame_args_init(&args, w, h, image->row_pitch, f, 0);
+        cppn_frame_args_init(&args, w, h, ifd_image_row_pitch(image), f, 0);
         args.mode = CPPN_MODE_SOLID;
         memcpy(args.solid, solids[k], sizeof(args.solid));
         snprintf(what, sizeof(what), "%s solid %zu %ux%u", name, k, w, h);
@@ -351,17 +403,17 @@ static int run_backend(ifd_backend backend) {
 
   /* Row pitches that are no multiple of 4 (the library's images always have
    * one on these devices): a word then straddles two rows, or holds padding
-   * between two rows. The image's pitch is narrowed in place; its memory is
-   * larger than needed. */
+   * between two rows. The frame is laid over a one-row R8 image of exactly
+   * its bytes. */
   stats odd = {0};
   static const uint32_t small_formats[] = {MAX_FMT_R8, MAX_FMT_RG8, MAX_FMT_R16F};
   for (size_t i = 0; i < 3; i++)
     for (uint32_t extra = 0; extra <= 1; extra++) {
       uint32_t f = small_formats[i], w = 61, h = 37;
-      ifd_image *image = make_image(ctx, w, h, f);
-      uint32_t pitch = (w + extra) * image->info->bytes_per_pixel;
-      REQUIRE(pitch <= image->row_pitch, "pitch");
-      image->row_pitch = pitch;
+      ifd_format_info fi;
+      ifd_format_query((MAX_Format)f, &fi);
+      uint32_t pitch = (w + extra) * fi.bytes_per_pixel;
+      ifd_image *image = make_image(ctx, pitch * h, 1, MAX_FMT_R8);
       cppn_frame_args args;
       cppn_frame_args_init(&args, w, h, pitch, f, 77);
       char what[96];
@@ -380,10 +432,11 @@ static int run_backend(ifd_backend backend) {
   stats banded = {0};
   for (uint32_t f = 1; f <= 11; f++)
     for (uint32_t rows = 2; rows <= 5; rows += 3) {
-      ifd_image *image = make_image(ctx, 256, 144, f);
-      producer_test_limit_range(p, rows * image->row_pitch + 64);
+      ifd_image *image = make_raw(ctx, 256, 144, f);
+      uint32_t pitch = ifd_image_row_pitch(image);
+      producer_test_limit_range(p, rows * pitch + 64);
       cppn_frame_args args;
-      cppn_frame_args_init(&args, 256, 144, image->row_pitch, f, 4321);
+      cppn_frame_args_init(&args, 256, 144, pitch, f, 4321);
       char what[96];
       snprintf(what, sizeof(what), "%s bands of %u rows", name, rows);
       draw_check(what, p, image, &args, 0, &banded);
@@ -397,7 +450,7 @@ static int run_backend(ifd_backend backend) {
     ifd_image *image = make_image(ctx, 64, 48, MAX_FMT_RGBA8);
     cppn_frame_args args;
     for (uint64_t n = 0; n < 20; n++) {
-      cppn_frame_args_init(&args, 64, 48, image->row_pitch, MAX_FMT_RGBA8, n);
+      cppn_frame_args_init(&args, 64, 48, ifd_image_row_pitch(image), MAX_FMT_RGBA8, n);
       rc = producer_draw(p, image, &args);
       CHECK(rc == 0, "producer_draw %llu: %s", (unsigned long long)n, tool_last_error());
     }
@@ -460,14 +513,14 @@ static int run_agree(void) {
     ifd_image *ci = make_image(cctx, 256, 144, f), *vi = make_image(vctx, 256, 144, f);
     /* An image of the other context is refused. */
     cppn_frame_args args;
-    cppn_frame_args_init(&args, 256, 144, vi->row_pitch, f, 0);
+    cppn_frame_args_init(&args, 256, 144, ifd_image_row_pitch(vi), f, 0);
     if (f == 1) CHECK(producer_draw(cp, vi, &args) == -EINVAL, "foreign image accepted");
     for (size_t k = 0; k < sizeof(frames) / sizeof(frames[0]) + N_SOLIDS; k++) {
       int is_solid = k >= sizeof(frames) / sizeof(frames[0]);
       cppn_frame_args ca, va;
       uint64_t n = is_solid ? 0 : frames[k];
-      cppn_frame_args_init(&ca, 256, 144, ci->row_pitch, f, n);
-      cppn_frame_args_init(&va, 256, 144, vi->row_pitch, f, n);
+      cppn_frame_args_init(&ca, 256, 144, ifd_image_row_pitch(ci), f, n);
+      cppn_frame_args_init(&va, 256, 144, ifd_image_row_pitch(vi), f, n);
       if (is_solid) {
         ca.mode = va.mode = CPPN_MODE_SOLID;
         memcpy(ca.solid, solids[k - 5], sizeof(ca.solid));

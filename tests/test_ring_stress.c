@@ -1,5 +1,3 @@
-/* internal: tests/producer.h writes frames with CUDA kernels through the
- * library's CUDA table (src/cuda/cuda_api.h, via cuda_kernels.h). */
 /* Rings under load: every format, odd and large sizes, ring depths 1 to 4 and
  * the three Vulkan paths (AUTO, COPY, LINEAR), for memory exported by the
  * producer backend that IFD_TEST_BACKEND names (vulkan by default, cuda).

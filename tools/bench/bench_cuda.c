@@ -1,43 +1,17 @@
 /* The CUDA side of `interop-fd bench` (bench_cuda.h). */
 #include "bench/bench_cuda.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cuda/cuda_api.h"
+#include "common/cuda_kit.h"
 #include "common/tool_error.h"
 
 /* tools/bench/cuda/bench.ptx, embedded at build time. */
 extern const char ifd_tool_bench_ptx[];
-
-typedef struct CUgraphicsResource_st *CUgraphicsResource;
-
-/* Entry points beyond the library's table (cuda_api.h), from the same libcuda. */
-#define BENCH_CUDA_FNS(X)                                                                      \
-  X(cuMemAlloc, "cuMemAlloc_v2", (CUdeviceptr *, size_t))                                     \
-  X(cuMemFree, "cuMemFree_v2", (CUdeviceptr))                                                 \
-  X(cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", (CUdeviceptr, CUdeviceptr, size_t, CUstream))  \
-  X(cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", (void *, CUdeviceptr, size_t, CUstream))       \
-  X(cuGraphicsGLRegisterBuffer, "cuGraphicsGLRegisterBuffer",                                 \
-    (CUgraphicsResource *, unsigned, unsigned))                                               \
-  X(cuGraphicsUnregisterResource, "cuGraphicsUnregisterResource", (CUgraphicsResource))       \
-  X(cuGraphicsMapResources, "cuGraphicsMapResources", (unsigned, CUgraphicsResource *, CUstream)) \
-  X(cuGraphicsUnmapResources, "cuGraphicsUnmapResources",                                     \
-    (unsigned, CUgraphicsResource *, CUstream))                                               \
-  X(cuGraphicsResourceGetMappedPointer, "cuGraphicsResourceGetMappedPointer_v2",              \
-    (CUdeviceptr *, size_t *, CUgraphicsResource))
-
-#define CU_GRAPHICS_REGISTER_FLAGS_WRITE_DISCARD 0x02
-
-typedef struct {
-#define DECLARE(name, symbol, params) CUresult(*name) params;
-  BENCH_CUDA_FNS(DECLARE)
-#undef DECLARE
-} extra_fns;
 
 #define PINGPONG_ROUNDS 200
 
@@ -54,8 +28,7 @@ typedef struct {
 struct bench_cuda {
   ifd_context *ctx;
   ifd_context_native native;
-  const ifd_cuda_api *cu;
-  extra_fns x;
+  const cuda_kit *cu;
   CUstream stream;
   CUmodule module;
   CUfunction pattern, stamp, gather, pingpong;
@@ -98,23 +71,8 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int load_extra(bench_cuda *b) {
-  /* libcuda is loaded already (the context exists); this only finds it. */
-  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
-  if (!lib) return tool_fail(-ENODEV, "bench: libcuda.so.1 is not loaded");
-  const char *missing = NULL;
-#define LOAD(name, symbol, params)                              \
-  *(void **)&b->x.name = dlsym(lib, symbol);                    \
-  if (!b->x.name && !missing) missing = symbol;
-  BENCH_CUDA_FNS(LOAD)
-#undef LOAD
-  dlclose(lib); /* drops only this reference */
-  if (missing) return tool_fail(-ENODEV, "bench: libcuda.so.1 lacks %s", missing);
-  return 0;
-}
-
 static int create_objects(bench_cuda *b) {
-  const ifd_cuda_api *cu = b->cu;
+  const cuda_kit *cu = b->cu;
   CU_CALL(b, cu->cuModuleLoadData(&b->module, ifd_tool_bench_ptx), "cuModuleLoadData(bench.ptx)");
   struct {
     CUfunction *fn;
@@ -130,7 +88,7 @@ static int create_objects(bench_cuda *b) {
   b->host = host;
   memset(b->host, 0, sizeof(*b->host));
   CU_CALL(b, cu->cuMemHostGetDevicePointer(&b->host_dev, host, 0), "cuMemHostGetDevicePointer");
-  CU_CALL(b, b->x.cuMemAlloc(&b->counter, 4), "cuMemAlloc(counter)");
+  CU_CALL(b, b->cu->cuMemAlloc(&b->counter, 4), "cuMemAlloc(counter)");
   CU_CALL(b, cu->cuMemsetD8Async(b->counter, 0, 4, b->stream), "cuMemsetD8Async");
   for (int i = 0; i < BENCH_STAMP_SLOTS; i++)
     CU_CALL(b, cu->cuEventCreate(&b->events[i], CU_EVENT_DISABLE_TIMING), "cuEventCreate");
@@ -143,12 +101,11 @@ int bench_cuda_create(ifd_context *ctx, bench_cuda **out) {
   bench_cuda *b = calloc(1, sizeof(*b));
   if (!b) return tool_fail(-ENOMEM, "bench: out of memory");
   b->ctx = ctx;
-  int err = 0;
   int rc = ifd_context_native_handles(ctx, &b->native);
   if (rc != 0) rc = tool_fail(rc, "bench: %s", ifd_last_error());
-  if (rc == 0 && !(b->cu = ifd_cuda_api_get(&err))) rc = tool_fail(err, "bench: %s", ifd_last_error());
+  if (rc == 0 && (rc = cuda_kit_load(&b->cu)) != 0)
+    rc = tool_fail(rc, "bench: %s", tool_last_error());
   b->stream = (CUstream)b->native.cu_stream;
-  if (rc == 0) rc = load_extra(b);
   if (rc == 0) rc = create_objects(b);
   if (rc != 0) {
     bench_cuda_destroy(b);
@@ -164,7 +121,7 @@ void bench_cuda_destroy(bench_cuda *b) {
     b->cu->cuStreamSynchronize(b->stream);
     for (int i = 0; i < BENCH_STAMP_SLOTS; i++)
       if (b->events[i]) b->cu->cuEventDestroy(b->events[i]);
-    if (b->counter) b->x.cuMemFree(b->counter);
+    if (b->counter) b->cu->cuMemFree(b->counter);
     if (b->host) b->cu->cuMemFreeHost(b->host);
     if (b->module) b->cu->cuModuleUnload(b->module);
     pop(b);
@@ -302,14 +259,14 @@ void bench_cuda_gathered(const bench_cuda *b, uint32_t i, uint32_t texel[BENCH_S
 
 int bench_cuda_alloc(bench_cuda *b, size_t bytes, uint64_t *dptr) {
   CUdeviceptr p = 0;
-  CU_CALL(b, b->x.cuMemAlloc(&p, bytes), "cuMemAlloc");
+  CU_CALL(b, b->cu->cuMemAlloc(&p, bytes), "cuMemAlloc");
   *dptr = p;
   return 0;
 }
 
 void bench_cuda_free(bench_cuda *b, uint64_t dptr) {
   if (!dptr || push(b) != 0) return;
-  b->x.cuMemFree(dptr);
+  b->cu->cuMemFree(dptr);
   pop(b);
 }
 
@@ -325,12 +282,12 @@ void bench_cuda_host_free(bench_cuda *b, void *p) {
 }
 
 int bench_cuda_copy_dtod(bench_cuda *b, uint64_t dst, uint64_t src, size_t bytes) {
-  CU_CALL(b, b->x.cuMemcpyDtoDAsync(dst, src, bytes, b->stream), "cuMemcpyDtoDAsync");
+  CU_CALL(b, b->cu->cuMemcpyDtoDAsync(dst, src, bytes, b->stream), "cuMemcpyDtoDAsync");
   return 0;
 }
 
 int bench_cuda_copy_dtoh(bench_cuda *b, void *dst, uint64_t src, size_t bytes) {
-  CU_CALL(b, b->x.cuMemcpyDtoHAsync(dst, src, bytes, b->stream), "cuMemcpyDtoHAsync");
+  CU_CALL(b, b->cu->cuMemcpyDtoHAsync(dst, src, bytes, b->stream), "cuMemcpyDtoHAsync");
   return 0;
 }
 
@@ -348,7 +305,7 @@ int bench_cuda_event_wait(bench_cuda *b, uint32_t i) {
 
 int bench_cuda_gl_register(bench_cuda *b, unsigned gl_buffer, void **res) {
   CUgraphicsResource r = NULL;
-  CU_CALL(b, b->x.cuGraphicsGLRegisterBuffer(&r, gl_buffer, CU_GRAPHICS_REGISTER_FLAGS_WRITE_DISCARD),
+  CU_CALL(b, b->cu->cuGraphicsGLRegisterBuffer(&r, gl_buffer, CU_GRAPHICS_REGISTER_FLAGS_WRITE_DISCARD),
           "cuGraphicsGLRegisterBuffer");
   *res = r;
   return 0;
@@ -356,19 +313,19 @@ int bench_cuda_gl_register(bench_cuda *b, unsigned gl_buffer, void **res) {
 
 void bench_cuda_gl_unregister(bench_cuda *b, void *res) {
   if (!res || push(b) != 0) return;
-  b->x.cuGraphicsUnregisterResource((CUgraphicsResource)res);
+  b->cu->cuGraphicsUnregisterResource((CUgraphicsResource)res);
   pop(b);
 }
 
 int bench_cuda_gl_map(bench_cuda *b, void *res, uint64_t *dptr, size_t *bytes) {
   CUgraphicsResource r = res;
-  CU_CALL(b, b->x.cuGraphicsMapResources(1, &r, b->stream), "cuGraphicsMapResources");
+  CU_CALL(b, b->cu->cuGraphicsMapResources(1, &r, b->stream), "cuGraphicsMapResources");
   CUdeviceptr p = 0;
   size_t n = 0;
   int rc = push(b);
   if (rc != 0) return rc;
-  CUresult e = b->x.cuGraphicsResourceGetMappedPointer(&p, &n, r);
-  if (e != CUDA_SUCCESS) b->x.cuGraphicsUnmapResources(1, &r, b->stream);
+  CUresult e = b->cu->cuGraphicsResourceGetMappedPointer(&p, &n, r);
+  if (e != CUDA_SUCCESS) b->cu->cuGraphicsUnmapResources(1, &r, b->stream);
   pop(b);
   if (e != CUDA_SUCCESS) return cu_fail(b, e, "cuGraphicsResourceGetMappedPointer");
   *dptr = p;
@@ -378,6 +335,6 @@ int bench_cuda_gl_map(bench_cuda *b, void *res, uint64_t *dptr, size_t *bytes) {
 
 int bench_cuda_gl_unmap(bench_cuda *b, void *res) {
   CUgraphicsResource r = res;
-  CU_CALL(b, b->x.cuGraphicsUnmapResources(1, &r, b->stream), "cuGraphicsUnmapResources");
+  CU_CALL(b, b->cu->cuGraphicsUnmapResources(1, &r, b->stream), "cuGraphicsUnmapResources");
   return 0;
 }

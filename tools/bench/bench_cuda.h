@@ -1,9 +1,9 @@
 /* The CUDA side of `interop-fd bench`: the frame kernel (with a stamp of the
  * GPU timer when the frame is complete), clock calibration against the host,
  * the floor's copies, the CPU round trip's download and CUDA's own GL interop.
- * Everything is ordered on the ifd_context's stream. Entry points the library
- * does not need (cuMemAlloc, cuGraphicsGLRegisterBuffer, ...) are looked up
- * here, so the library's driver table stays minimal. */
+ * Everything is ordered on the ifd_context's stream. The driver is reached
+ * through the tools' own table (common/cuda_kit.h), so the library's stays
+ * minimal. */
 #ifndef IFD_TOOLS_BENCH_CUDA_H
 #define IFD_TOOLS_BENCH_CUDA_H
 

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "present/gl_context.h"
+#include "common/egl_kit.h"
+#include "common/gl_kit.h"
 #include "common/tool_error.h"
 
 #define SLOTS 8
@@ -17,7 +18,7 @@
 #define WAIT_NS (10ull * 1000 * 1000 * 1000)
 
 struct bench_gl {
-  gl_context egl;
+  egl_kit_context egl;
   GLuint program;
   GLuint io;
   uint8_t *io_mapped;
@@ -54,9 +55,7 @@ static int gl_check(const char *what) {
 int bench_gl_create(const uint8_t uuid[16], bench_gl **out) {
   bench_gl *g = calloc(1, sizeof(*g));
   if (!g) return tool_fail(-ENOMEM, "bench GL consumer: out of memory");
-  g->egl.dpy = EGL_NO_DISPLAY;
-  g->egl.ctx = EGL_NO_CONTEXT;
-  int rc = gl_context_open(&g->egl, uuid);
+  int rc = egl_kit_open(&g->egl, uuid);
   if (rc == 0) {
     GLuint cs = gl_compile(GL_COMPUTE_SHADER, sample_cs);
     if (!cs) {
@@ -90,7 +89,7 @@ int bench_gl_create(const uint8_t uuid[16], bench_gl **out) {
 
 void bench_gl_destroy(bench_gl *g) {
   if (!g) return;
-  if (g->egl.ctx != EGL_NO_CONTEXT) {
+  if (g->egl.ctx) {
     glFinish();
     bench_gl_drop(g);
     if (g->io_mapped) glUnmapNamedBuffer(g->io);
@@ -98,7 +97,7 @@ void bench_gl_destroy(bench_gl *g) {
     if (g->queries[0]) glDeleteQueries(2 * SLOTS, g->queries);
     if (g->program) glDeleteProgram(g->program);
   }
-  gl_context_close(&g->egl);
+  egl_kit_close(&g->egl);
   free(g);
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/tool_error.h"
+#include "common/vk_kit.h"
 
 #define BEGIN_TIMEOUT_NS (10ull * 1000 * 1000 * 1000)
 
@@ -15,6 +16,8 @@ const char *consumer_name(consumer_api c) { return c == CONSUMER_GL ? "gl" : "vk
 
 bool device_is_cpu(const ifd_context_native *n) {
   if (!n->vk_physical_device || n->backend != IFD_BACKEND_VULKAN) return false;
+  if (vk_kit_load() != 0) return false; /* the context has a device: the loader is there */
+  vk_kit_load_instance((VkInstance)n->vk_instance);
   VkPhysicalDeviceProperties props;
   vkGetPhysicalDeviceProperties((VkPhysicalDevice)n->vk_physical_device, &props);
   return props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;

@@ -3,14 +3,14 @@
  * fullscreen-triangle draw of each imported frame into the window or an
  * offscreen RGBA8 framebuffer. Waits and signals are enqueued in GL's command
  * stream (GL_NV_timeline_semaphore), so nothing blocks the CPU. */
-#include <epoxy/egl.h>
 #include <epoxy/gl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "present/gl_context.h"
+#include "common/egl_kit.h"
+#include "common/gl_kit.h"
 #include "present/present.h"
 #include "common/tool_error.h"
 
@@ -18,7 +18,7 @@ typedef struct {
   presenter base;
   window *win;
   bool vsync;
-  gl_context egl; /* headless: our own EGL context */
+  egl_kit_context egl; /* headless: our own EGL context */
   ifd_gl_importer *importer;
   ifd_gl_ring *ring;
   GLuint program, vao;
@@ -79,7 +79,7 @@ static int make_program(glp *p) {
 
 static void gl_destroy(presenter *base) {
   glp *p = (glp *)base;
-  bool current = p->win || p->egl.ctx != EGL_NO_CONTEXT;
+  bool current = p->win || p->egl.ctx != NULL;
   if (current) glFinish();
   ifd_gl_ring_destroy(p->ring);
   ifd_gl_importer_destroy(p->importer);
@@ -89,7 +89,7 @@ static void gl_destroy(presenter *base) {
     if (p->vao) glDeleteVertexArrays(1, &p->vao);
     if (p->program) glDeleteProgram(p->program);
   }
-  gl_context_close(&p->egl);
+  egl_kit_close(&p->egl);
   free(p);
 }
 
@@ -162,15 +162,13 @@ int present_gl_create(const present_config *cfg, presenter **out) {
   p->base.ops = &gl_ops;
   p->win = cfg->win;
   p->vsync = cfg->vsync;
-  p->egl.dpy = EGL_NO_DISPLAY;
-  p->egl.ctx = EGL_NO_CONTEXT;
   int rc = 0;
   if (p->win) {
     window_swap_interval(p->win, p->vsync ? 1 : 0);
     if (!gl_context_same_device(cfg->device_uuid))
       rc = tool_fail(-EXDEV, "the window's GL runs on another device than the producer");
   } else {
-    rc = gl_context_open(&p->egl, cfg->device_uuid);
+    rc = egl_kit_open(&p->egl, cfg->device_uuid);
   }
   if (rc == 0) {
     const char *renderer = (const char *)glGetString(GL_RENDERER);

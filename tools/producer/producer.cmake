@@ -13,15 +13,18 @@ include(${IFD_TOOL_ROOT}/cmake/embed.cmake)
 ifd_embed(IFD_CPPN_PTX_C NAME ifd_tool_cppn_ptx INPUT ${IFD_TOOL_DIR}/cuda/cppn.ptx)
 ifd_embed(IFD_CPPN_SPV_C NAME ifd_tool_cppn_comp_spv INPUT ${IFD_TOOL_DIR}/shaders/cppn.comp GLSL)
 
+
+# producer.c: the common part; producer_cuda.c and producer_vk.c: one backend
+# each, behind the ops table of producer_backend.h. Public headers only.
 add_library(ifd_tool_producer STATIC
   ${IFD_TOOL_DIR}/producer.c
+  ${IFD_TOOL_DIR}/producer_cuda.c
+  ${IFD_TOOL_DIR}/producer_vk.c
   ${IFD_TOOL_DIR}/cppn.c
-  ${IFD_TOOL_ROOT}/tools/common/tool_error.c
   ${IFD_CPPN_PTX_C}
   ${IFD_CPPN_SPV_C})
-target_include_directories(ifd_tool_producer PUBLIC
-  ${IFD_TOOL_ROOT}/tools ${IFD_TOOL_ROOT}/src ${IFD_TOOL_ROOT}/include)
-target_link_libraries(ifd_tool_producer PUBLIC interop_fd_static Vulkan::Vulkan m)
+target_include_directories(ifd_tool_producer PUBLIC ${IFD_TOOL_ROOT}/tools ${IFD_TOOL_ROOT}/include)
+target_link_libraries(ifd_tool_producer PUBLIC ifd_kit interop_fd_static m)
 
 # tests/test_producer.c: the producer on each backend against the C reference
 # (cppn_pixel + cppn_encode), and the two backends against each other.

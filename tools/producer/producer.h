@@ -1,7 +1,8 @@
 /* The demo's producer: runs the network of cppn.h on the context's own device
  * and writes its frames, with the CUDA kernel (tools/producer/cuda/cppn.cu, embedded
  * PTX) on a CUDA context or the compute shader (tools/producer/shaders/cppn.comp,
- * embedded SPIR-V) on a Vulkan one.
+ * embedded SPIR-V) on a Vulkan one: producer.c holds what both share,
+ * producer_cuda.c and producer_vk.c one backend each (producer_backend.h).
  *
  * Every function returns 0 or a negative errno with a message in
  * tool_last_error() (tool_error.h). A producer is used by one thread at a time
@@ -52,5 +53,15 @@ int producer_finish(producer *p);
  * take can be tested on small ones. 0 restores the device's limit. No effect on
  * CUDA. */
 void producer_test_limit_range(producer *p, uint32_t max_bytes);
+
+/* Test hook: draws as producer_draw does, but lays the frame args describes
+ * (any size, format and row_pitch: a multiple of the format's bytes per pixel,
+ * at least width * bytes_per_pixel, with row_pitch * height within the
+ * image's memory) over the memory of `image`, whatever the image's own size
+ * and format. So a test can read back the row padding through a wider image
+ * and draw with pitches no library image has (no multiple of 4).
+ * Errors: as producer_draw, except the checks against the image's own size,
+ * pitch and format. */
+int producer_test_draw_over(producer *p, ifd_image *image, const cppn_frame_args *args);
 
 #endif

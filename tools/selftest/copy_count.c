@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <string.h>
 
+/* The one place in tools/ that includes a private header of the library: the
+ * self-test counts host copies by rewriting the library's own CUDA table
+ * (src/cuda/cuda_api.h), which the public API does not expose. Only this file
+ * has src/ on its include path (tools/CMakeLists.txt). */
 #include "cuda/cuda_api.h"
 
 static atomic_long n_host, n_device;
