@@ -451,10 +451,9 @@ int ifd_gl_frame_import(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path 
 
 void ifd_gl_frame_destroy(ifd_gl_frame *f) {
   static const char fn[] = "ifd_gl_frame_destroy";
-  if (!f || ifd_handle_drop_orphan(f, IFD_HANDLE_GL_FRAME) ||
-      ifd_check_handle(f, IFD_HANDLE_GL_FRAME, "frame", fn) != 0 ||
-      check_current(f->imp, fn) != 0) /* refused: the frame stays valid */
-    return;
+  if (!ifd_handle_destroy_ok(f, IFD_HANDLE_GL_FRAME, "frame", fn) ||
+      check_current(f->imp, fn) != 0)
+    return; /* refused: the frame stays valid */
   ifd_handle_remove(f);
   IFD_LIST_REMOVE(f->imp, frames, ifd_gl_frame, f);
   frame_free(f);
@@ -561,10 +560,9 @@ int ifd_gl_timeline_import(ifd_gl_importer *imp, int *fd, ifd_gl_timeline **out)
 
 void ifd_gl_timeline_destroy(ifd_gl_timeline *t) {
   static const char fn[] = "ifd_gl_timeline_destroy";
-  if (!t || ifd_handle_drop_orphan(t, IFD_HANDLE_GL_TIMELINE) ||
-      ifd_check_handle(t, IFD_HANDLE_GL_TIMELINE, "timeline", fn) != 0 ||
-      check_current(t->imp, fn) != 0) /* refused: the timeline stays valid */
-    return;
+  if (!ifd_handle_destroy_ok(t, IFD_HANDLE_GL_TIMELINE, "timeline", fn) ||
+      check_current(t->imp, fn) != 0)
+    return; /* refused: the timeline stays valid */
   ifd_handle_remove(t);
   IFD_LIST_REMOVE(t->imp, timelines_alive, ifd_gl_timeline, t);
   t->imp->glDeleteSemaphoresEXT(1, &t->semaphore);
@@ -652,10 +650,9 @@ int ifd_gl_ring_import(ifd_gl_importer *imp, ifd_ring_desc *desc, ifd_gl_path pa
 
 void ifd_gl_ring_destroy(ifd_gl_ring *ring) {
   static const char fn[] = "ifd_gl_ring_destroy";
-  if (!ring || ifd_handle_drop_orphan(ring, IFD_HANDLE_GL_RING) ||
-      ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn) != 0 ||
-      check_current(ring->imp, fn) != 0) /* refused: the ring stays valid */
-    return;
+  if (!ifd_handle_destroy_ok(ring, IFD_HANDLE_GL_RING, "ring", fn) ||
+      check_current(ring->imp, fn) != 0)
+    return; /* refused: the ring stays valid */
   ifd_handle_remove(ring);
   IFD_LIST_REMOVE(ring->imp, rings, ifd_gl_ring, ring);
   ring_free(ring);

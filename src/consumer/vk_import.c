@@ -380,20 +380,11 @@ static VkResult create_linear_image(ifd_vk_importer *imp, const ifd_frame_desc *
   VkExternalMemoryImageCreateInfo ext = {
       .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
       .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
-  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                           .pNext = &ext,
-                           .imageType = VK_IMAGE_TYPE_2D,
-                           .format = format,
-                           .extent = {d->width, d->height, 1},
-                           .mipLevels = 1,
-                           .arrayLayers = 1,
-                           .samples = VK_SAMPLE_COUNT_1_BIT,
-                           .tiling = VK_IMAGE_TILING_LINEAR,
-                           .usage = usage,
-                           /* Required for external memory (VUID-VkImageCreateInfo-pNext-01443):
-                            * a placeholder; the true layout is the one the
-                            * acquire from VK_QUEUE_FAMILY_EXTERNAL names. */
-                           .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+  /* UNDEFINED at creation (VUID-VkImageCreateInfo-pNext-01443): a
+   * placeholder; the true layout is the one the acquire from
+   * VK_QUEUE_FAMILY_EXTERNAL names. */
+  VkImageCreateInfo ici =
+      ifd_vk_image_2d(&ext, format, d->width, d->height, VK_IMAGE_TILING_LINEAR, usage);
   return imp->vkCreateImage(imp->device, &ici, NULL, out);
 }
 
@@ -517,16 +508,8 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   r = imp->vkBindBufferMemory(imp->device, f->h.buffer, f->h.memory, 0);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkBindBufferMemory");
 
-  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                           .imageType = VK_IMAGE_TYPE_2D,
-                           .format = f->h.format,
-                           .extent = {d->width, d->height, 1},
-                           .mipLevels = 1,
-                           .arrayLayers = 1,
-                           .samples = VK_SAMPLE_COUNT_1_BIT,
-                           .tiling = VK_IMAGE_TILING_OPTIMAL,
-                           .usage = usage,
-                           .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+  VkImageCreateInfo ici =
+      ifd_vk_image_2d(NULL, f->h.format, d->width, d->height, VK_IMAGE_TILING_OPTIMAL, usage);
   r = imp->vkCreateImage(imp->device, &ici, NULL, &f->h.image);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateImage(OPTIMAL)");
   imp->vkGetImageMemoryRequirements(imp->device, f->h.image, &req);
@@ -611,8 +594,7 @@ int ifd_vk_frame_import(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path 
 }
 
 void ifd_vk_frame_destroy(ifd_vk_frame *f) {
-  if (!f || ifd_handle_drop_orphan(f, IFD_HANDLE_VK_FRAME) ||
-      ifd_check_handle(f, IFD_HANDLE_VK_FRAME, "frame", "ifd_vk_frame_destroy") != 0)
+  if (!ifd_handle_destroy_ok(f, IFD_HANDLE_VK_FRAME, "frame", "ifd_vk_frame_destroy"))
     return;
   ifd_handle_remove(f);
   IFD_LIST_REMOVE(f->imp, frames, ifd_vk_frame, f);
@@ -774,8 +756,7 @@ int ifd_vk_timeline_import(ifd_vk_importer *imp, int *fd, ifd_vk_timeline **out)
 }
 
 void ifd_vk_timeline_destroy(ifd_vk_timeline *t) {
-  if (!t || ifd_handle_drop_orphan(t, IFD_HANDLE_VK_TIMELINE) ||
-      ifd_check_handle(t, IFD_HANDLE_VK_TIMELINE, "timeline", "ifd_vk_timeline_destroy") != 0)
+  if (!ifd_handle_destroy_ok(t, IFD_HANDLE_VK_TIMELINE, "timeline", "ifd_vk_timeline_destroy"))
     return;
   ifd_handle_remove(t);
   IFD_LIST_REMOVE(t->imp, timelines_alive, ifd_vk_timeline, t);
@@ -890,8 +871,7 @@ int ifd_vk_ring_import(ifd_vk_importer *imp, ifd_ring_desc *desc, ifd_vk_path pa
 }
 
 void ifd_vk_ring_destroy(ifd_vk_ring *ring) {
-  if (!ring || ifd_handle_drop_orphan(ring, IFD_HANDLE_VK_RING) ||
-      ifd_check_handle(ring, IFD_HANDLE_VK_RING, "ring", "ifd_vk_ring_destroy") != 0)
+  if (!ifd_handle_destroy_ok(ring, IFD_HANDLE_VK_RING, "ring", "ifd_vk_ring_destroy"))
     return;
   ifd_handle_remove(ring);
   IFD_LIST_REMOVE(ring->imp, rings, ifd_vk_ring, ring);

@@ -121,3 +121,7 @@ int ifd_check_image(const ifd_image *image, const char *fn) {
 int ifd_check_timeline(const ifd_timeline *tl, const char *fn) {
   return ifd_check_handle(tl, IFD_HANDLE_TIMELINE, "timeline", fn);
 }
+
+bool ifd_handle_destroy_ok(const void *p, ifd_handle_kind kind, const char *what, const char *fn) {
+  return p && !ifd_handle_drop_orphan(p, kind) && ifd_check_handle(p, kind, what, fn) == 0;
+}

@@ -133,6 +133,10 @@ bool ifd_handle_live(const void *p, ifd_handle_kind kind);
  * replaces it. */
 void ifd_handle_orphan(const void *p, const char *why);
 bool ifd_handle_drop_orphan(const void *p, ifd_handle_kind kind);
+/* Whether a destroy of p goes ahead: false for NULL, for an orphan (its entry
+ * is dropped here) and for a handle that is not live (message set, as
+ * ifd_check_handle). */
+bool ifd_handle_destroy_ok(const void *p, ifd_handle_kind kind, const char *what, const char *fn);
 
 /* Validates a handle argument; on failure sets the message and returns -EINVAL. */
 int ifd_check_context(const ifd_context *ctx, const char *fn);

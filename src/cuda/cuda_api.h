@@ -93,42 +93,23 @@ typedef struct {
   unsigned int reserved[16];
 } CUDA_EXTERNAL_SEMAPHORE_HANDLE_DESC;
 
+/* CUDA_EXTERNAL_SEMAPHORE_SIGNAL_PARAMS and _WAIT_PARAMS share one layout: a
+ * 72-byte params block whose first field is the fence value, then flags and
+ * 16 reserved words. Only the fence value is used here; the rest (nvSciSync,
+ * keyedMutex, reserved) stays zero. */
 typedef struct {
   struct {
     struct {
       unsigned long long value;
     } fence;
-    union {
-      void *fence;
-      unsigned long long reserved;
-    } nvSciSync;
-    struct {
-      unsigned long long key;
-    } keyedMutex;
-    unsigned int reserved[12];
+    unsigned long long rest[8]; /* nvSciSync, keyedMutex, reserved */
   } params;
   unsigned int flags;
   unsigned int reserved[16];
-} CUDA_EXTERNAL_SEMAPHORE_SIGNAL_PARAMS;
-
-typedef struct {
-  struct {
-    struct {
-      unsigned long long value;
-    } fence;
-    union {
-      void *fence;
-      unsigned long long reserved;
-    } nvSciSync;
-    struct {
-      unsigned long long key;
-      unsigned int timeoutMs;
-    } keyedMutex;
-    unsigned int reserved[10];
-  } params;
-  unsigned int flags;
-  unsigned int reserved[16];
-} CUDA_EXTERNAL_SEMAPHORE_WAIT_PARAMS;
+} ifd_cu_semaphore_params;
+_Static_assert(sizeof(ifd_cu_semaphore_params) == 144, "the driver API's layout");
+typedef ifd_cu_semaphore_params CUDA_EXTERNAL_SEMAPHORE_SIGNAL_PARAMS;
+typedef ifd_cu_semaphore_params CUDA_EXTERNAL_SEMAPHORE_WAIT_PARAMS;
 
 typedef struct {
   size_t srcXInBytes, srcY;

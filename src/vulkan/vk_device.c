@@ -383,17 +383,8 @@ static bool linear_layout(ifd_vk_device *d, const ifd_image *image, uint64_t *pi
   VkExternalMemoryImageCreateInfo eci = {
       .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
       .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
-  VkImageCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                          .pNext = &eci,
-                          .imageType = VK_IMAGE_TYPE_2D,
-                          .format = fi.format,
-                          .extent = {image->width, image->height, 1},
-                          .mipLevels = 1,
-                          .arrayLayers = 1,
-                          .samples = VK_SAMPLE_COUNT_1_BIT,
-                          .tiling = VK_IMAGE_TILING_LINEAR,
-                          .usage = fi.usage,
-                          .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+  VkImageCreateInfo ci = ifd_vk_image_2d(&eci, fi.format, image->width, image->height,
+                                         VK_IMAGE_TILING_LINEAR, fi.usage);
   VkImage probe;
   if (d->fn.vkCreateImage(d->device, &ci, NULL, &probe) != VK_SUCCESS) return false;
   VkImageSubresource sub = {.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT};

@@ -115,6 +115,24 @@ void ifd_vk_device_fill_native(const ifd_vk_device *d, ifd_context_native *out);
 void ifd_vk_image_layout(ifd_vk_device *d, const ifd_image *image, uint64_t granularity,
                          uint64_t *pitch, uint64_t *size, uint32_t *type_bits);
 
+/* A 2D image of one mip level, one layer and one sample, UNDEFINED when made
+ * (the only layout external memory allows at creation). */
+static inline VkImageCreateInfo ifd_vk_image_2d(const void *next, VkFormat format, uint32_t width,
+                                                uint32_t height, VkImageTiling tiling,
+                                                VkImageUsageFlags usage) {
+  return (VkImageCreateInfo){.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                             .pNext = next,
+                             .imageType = VK_IMAGE_TYPE_2D,
+                             .format = format,
+                             .extent = {width, height, 1},
+                             .mipLevels = 1,
+                             .arrayLayers = 1,
+                             .samples = VK_SAMPLE_COUNT_1_BIT,
+                             .tiling = tiling,
+                             .usage = usage,
+                             .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+}
+
 /* Maps a VkResult to a negative errno and sets the message "what: VK_...". */
 int ifd_vk_fail(VkResult r, const char *what);
 

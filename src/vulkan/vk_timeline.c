@@ -66,17 +66,30 @@ int ifd_vkdev_timeline_export(ifd_vk_device *d, ifd_vkdev_timeline *t, int *out_
   return ifd_fd_hand_out(fd, out_fd);
 }
 
-int ifd_vkdev_timeline_signal(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value) {
-  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-                                      .signalSemaphoreValueCount = 1,
-                                      .pSignalSemaphoreValues = &value};
-  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                     .pNext = &ts,
-                     .signalSemaphoreCount = 1,
-                     .pSignalSemaphores = &t->semaphore};
+/* One submission on the device's queue that signals t = value, or that waits
+ * for it (with the barrier command buffer, so the wait orders later work). */
+static int submit_value(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value, bool wait) {
+  VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
+  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO};
+  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .pNext = &ts};
+  if (wait) {
+    ts.waitSemaphoreValueCount = si.waitSemaphoreCount = si.commandBufferCount = 1;
+    ts.pWaitSemaphoreValues = &value;
+    si.pWaitSemaphores = &t->semaphore;
+    si.pWaitDstStageMask = &stage;
+    si.pCommandBuffers = &d->barrier_cmd;
+  } else {
+    ts.signalSemaphoreValueCount = si.signalSemaphoreCount = 1;
+    ts.pSignalSemaphoreValues = &value;
+    si.pSignalSemaphores = &t->semaphore;
+  }
   VkResult r = d->fn.vkQueueSubmit(d->queue, 1, &si, VK_NULL_HANDLE);
-  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkQueueSubmit(signal)");
-  return 0;
+  if (r == VK_SUCCESS) return 0;
+  return ifd_vk_fail(r, wait ? "vkQueueSubmit(wait)" : "vkQueueSubmit(signal)");
+}
+
+int ifd_vkdev_timeline_signal(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value) {
+  return submit_value(d, t, value, false);
 }
 
 int ifd_vkdev_timeline_host_signal(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value) {
@@ -89,20 +102,7 @@ int ifd_vkdev_timeline_host_signal(ifd_vk_device *d, ifd_vkdev_timeline *t, uint
 }
 
 int ifd_vkdev_timeline_wait(ifd_vk_device *d, ifd_vkdev_timeline *t, uint64_t value) {
-  VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
-  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-                                      .waitSemaphoreValueCount = 1,
-                                      .pWaitSemaphoreValues = &value};
-  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                     .pNext = &ts,
-                     .waitSemaphoreCount = 1,
-                     .pWaitSemaphores = &t->semaphore,
-                     .pWaitDstStageMask = &stage,
-                     .commandBufferCount = 1,
-                     .pCommandBuffers = &d->barrier_cmd};
-  VkResult r = d->fn.vkQueueSubmit(d->queue, 1, &si, VK_NULL_HANDLE);
-  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkQueueSubmit(wait)");
-  return 0;
+  return submit_value(d, t, value, true);
 }
 
 typedef struct {
