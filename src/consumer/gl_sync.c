@@ -1,0 +1,232 @@
+/* The GL consumer's timelines and rings (interop_fd/gl.h). */
+#include "gl_import_internal.h"
+
+/* ------------------------------------------------------------------ timelines */
+
+static int import_timeline(ifd_gl_importer *imp, int *fd, ifd_gl_timeline **out, const char *fn) {
+  int rc = ifd_check_handle(imp, IFD_HANDLE_GL_IMPORTER, "importer", fn);
+  if (rc != 0) return rc;
+  if (!fd || !out) return ifd_fail(-EINVAL, "%s: fd or out is NULL", fn);
+  if (*fd < 0 || fcntl(*fd, F_GETFD) < 0)
+    return ifd_fail(-EBADF, "%s: fd %d is not open", fn, *fd);
+  if ((rc = ifd_glc_check_current(imp, fn)) != 0) return rc;
+  if (!imp->timelines)
+    return ifd_fail(-EOPNOTSUPP, "%s: %s lacks GL_EXT_semaphore_fd or GL_NV_timeline_semaphore",
+                    fn, imp->renderer);
+  /* Refuse what is never a semaphore rather than hand the driver an fd its
+   * valid usage forbids (-EIO: what a driver refusing the fd gives). */
+  rc = ifd_fd_check_kind(*fd, "fd", "a timeline semaphore fd", -EIO);
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+  int dup_fd = fcntl(*fd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) return ifd_fail(-errno, "%s: cannot duplicate fd: %s", fn, strerror(errno));
+  ifd_gl_timeline *t = calloc(1, sizeof(*t));
+  if (!t) {
+    close(dup_fd);
+    return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  }
+  t->imp = imp;
+  ifd_glc_error(imp);
+  imp->glCreateSemaphoresNV(1, &t->semaphore);
+  GLint type = GL_SEMAPHORE_TYPE_TIMELINE_NV;
+  imp->glSemaphoreParameterivNV(t->semaphore, GL_SEMAPHORE_TYPE_NV, &type);
+  GLenum e = ifd_glc_error(imp);
+  if (e == GL_NO_ERROR) {
+    imp->glImportSemaphoreFdEXT(t->semaphore, GL_HANDLE_TYPE_OPAQUE_FD_EXT, dup_fd);
+    e = ifd_glc_error(imp);
+    if (e == GL_NO_ERROR) dup_fd = -1;
+  }
+  if (e != GL_NO_ERROR) {
+    ifd_glc_fail(e, "glImportSemaphoreFdEXT(timeline)");
+    rc = ifd_fail(-EIO, "%s refused the fd as a timeline semaphore: %s", imp->renderer,
+                  ifd_last_error());
+  }
+  if (rc == 0) rc = ifd_handle_add(t, IFD_HANDLE_GL_TIMELINE);
+  if (rc != 0) {
+    if (dup_fd >= 0) close(dup_fd);
+    if (t->semaphore) imp->glDeleteSemaphoresEXT(1, &t->semaphore);
+    ifd_glc_error(imp);
+    free(t);
+    return ifd_fail_prefix(rc, "%s", fn);
+  }
+  ifd_fd_close(fd);
+  IFD_LIST_ADD(imp, timelines_alive, t);
+  *out = t;
+  return 0;
+}
+
+int ifd_gl_timeline_import(ifd_gl_importer *imp, int *fd, ifd_gl_timeline **out) {
+  return import_timeline(imp, fd, out, "ifd_gl_timeline_import");
+}
+
+void ifd_gl_timeline_destroy(ifd_gl_timeline *t) {
+  static const char fn[] = "ifd_gl_timeline_destroy";
+  if (!ifd_handle_destroy_ok(t, IFD_HANDLE_GL_TIMELINE, "timeline", fn) ||
+      ifd_glc_check_current(t->imp, fn) != 0)
+    return; /* refused: the timeline stays valid */
+  ifd_handle_remove(t);
+  IFD_LIST_REMOVE(t->imp, timelines_alive, ifd_gl_timeline, t);
+  t->imp->glDeleteSemaphoresEXT(1, &t->semaphore);
+  ifd_glc_error(t->imp);
+  free(t);
+}
+
+/* Wait or signal with the frame's GL object listed, as GL_EXT_semaphore asks. */
+static int wait_or_signal(ifd_gl_timeline *t, uint64_t value, ifd_gl_frame *f, bool wait,
+                          const char *fn) {
+  int rc = ifd_check_handle(t, IFD_HANDLE_GL_TIMELINE, "timeline", fn);
+  if (rc != 0) return rc;
+  if (f && (rc = ifd_check_handle(f, IFD_HANDLE_GL_FRAME, "frame", fn)) != 0) return rc;
+  ifd_gl_importer *imp = t->imp;
+  if ((rc = ifd_glc_check_current(imp, fn)) != 0) return rc;
+  GLuint buffers[1], textures[1];
+  GLenum layouts[1] = {GL_LAYOUT_GENERAL_EXT};
+  GLuint nb = 0, nt = 0;
+  if (f && f->h.path == IFD_GL_PATH_COPY) buffers[nb++] = f->h.buffer;
+  if (f && f->h.path == IFD_GL_PATH_LINEAR) textures[nt++] = f->h.texture;
+  ifd_glc_error(imp);
+  GLuint64 v = value;
+  imp->glSemaphoreParameterui64vEXT(t->semaphore, GL_TIMELINE_SEMAPHORE_VALUE_NV, &v);
+  if (wait) {
+    imp->glWaitSemaphoreEXT(t->semaphore, nb, buffers, nt, textures, layouts);
+  } else {
+    imp->glSignalSemaphoreEXT(t->semaphore, nb, buffers, nt, textures, layouts);
+    imp->glFlush();
+  }
+  GLenum e = ifd_glc_error(imp);
+  return e == GL_NO_ERROR ? 0 : ifd_glc_fail(e, fn);
+}
+
+int ifd_gl_timeline_wait(ifd_gl_timeline *t, uint64_t value, ifd_gl_frame *f) {
+  return wait_or_signal(t, value, f, true, "ifd_gl_timeline_wait");
+}
+
+int ifd_gl_timeline_signal(ifd_gl_timeline *t, uint64_t value, ifd_gl_frame *f) {
+  return wait_or_signal(t, value, f, false, "ifd_gl_timeline_signal");
+}
+
+/* ------------------------------------------------------------------ rings */
+
+static void ring_free(ifd_gl_ring *ring) {
+  for (uint32_t i = 0; i < IFD_RING_MAX_FRAMES; i++) ifd_gl_frame_destroy(ring->frames[i]);
+  ifd_gl_timeline_destroy(ring->ready);
+  ifd_gl_timeline_destroy(ring->release);
+  ifd_ring_progress_put(ring->progress);
+  free(ring);
+}
+
+static int ring_frame(void *ring, uint32_t i, ifd_frame_desc *d) {
+  ifd_gl_ring *r = ring;
+  return ifd_glc_import_frame(r->imp, d, r->path, &r->frames[i], r->fn);
+}
+
+static int ring_timeline(void *ring, bool release, int *fd) {
+  ifd_gl_ring *r = ring;
+  return import_timeline(r->imp, fd, release ? &r->release : &r->ready, r->fn);
+}
+
+int ifd_gl_ring_import(ifd_gl_importer *imp, ifd_ring_desc *desc, ifd_gl_path path,
+                       ifd_gl_ring **out) {
+  static const char fn[] = "ifd_gl_ring_import";
+  static const ifd_ring_import_ops ops = {fn, ring_frame, ring_timeline};
+  int rc = ifd_check_handle(imp, IFD_HANDLE_GL_IMPORTER, "importer", fn);
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
+  if ((rc = ifd_glc_check_current(imp, fn)) != 0) return rc;
+  ifd_gl_ring *ring = calloc(1, sizeof(*ring));
+  if (!ring) return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  ring->imp = imp;
+  ring->path = path;
+  ring->fn = fn;
+  rc = ifd_ring_import_common(&ops, ring, desc, &ring->count, &ring->progress);
+  if (rc == 0) rc = ifd_handle_add(ring, IFD_HANDLE_GL_RING);
+  if (rc != 0) {
+    ring_free(ring);
+    return rc;
+  }
+  IFD_LIST_ADD(imp, rings, ring);
+  *out = ring;
+  return 0;
+}
+
+void ifd_gl_ring_destroy(ifd_gl_ring *ring) {
+  static const char fn[] = "ifd_gl_ring_destroy";
+  if (!ifd_handle_destroy_ok(ring, IFD_HANDLE_GL_RING, "ring", fn) ||
+      ifd_glc_check_current(ring->imp, fn) != 0)
+    return; /* refused: the ring stays valid */
+  ifd_handle_remove(ring);
+  IFD_LIST_REMOVE(ring->imp, rings, ifd_gl_ring, ring);
+  ring_free(ring);
+}
+
+uint32_t ifd_gl_ring_count(const ifd_gl_ring *ring) {
+  return ring && ifd_handle_live(ring, IFD_HANDLE_GL_RING) ? ring->count : 0;
+}
+
+ifd_gl_frame *ifd_gl_ring_frame(const ifd_gl_ring *ring, uint64_t k) {
+  if (!ring || !ifd_handle_live(ring, IFD_HANDLE_GL_RING) || k == 0) return NULL;
+  return ring->frames[(k - 1) % ring->count];
+}
+
+int ifd_gl_ring_acquire(ifd_gl_ring *ring, uint64_t k, uint32_t *out_texture) {
+  static const char fn[] = "ifd_gl_ring_acquire";
+  int rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
+  if (rc != 0) return rc;
+  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
+  if ((rc = ifd_glc_check_current(ring->imp, fn)) != 0) return rc;
+  if (!ring->ready && ring->progress) {
+    /* Nothing to wait for on the device: the frame must be produced already. */
+    bool gone = false;
+    uint64_t ended = ifd_ring_progress_ended(ring->progress, &gone);
+    if (ended < k && gone)
+      return ifd_fail(-EPIPE, "%s: the producer's ring was destroyed after frame %llu: frame %llu "
+                              "will never be produced",
+                      fn, (unsigned long long)ended, (unsigned long long)k);
+    if (ended < k)
+      return ifd_fail(-EAGAIN, "%s: frame %llu was not produced yet (the producer's last ended "
+                               "frame is %llu): wait for it with ifd_gl_ring_wait_ready",
+                      fn, (unsigned long long)k, (unsigned long long)ended);
+  }
+  ifd_gl_frame *f = ring->frames[(k - 1) % ring->count];
+  if (ring->ready && (rc = ifd_gl_timeline_wait(ring->ready, k, f)) != 0) return rc;
+  if ((rc = ifd_gl_frame_update(f)) != 0) return rc;
+  if (out_texture) *out_texture = f->h.texture;
+  return 0;
+}
+
+int ifd_gl_ring_wait_ready(ifd_gl_ring *ring, uint64_t k, uint64_t timeout_ns) {
+  static const char fn[] = "ifd_gl_ring_wait_ready";
+  int rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
+  if (rc != 0) return rc;
+  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
+  /* The producer's own ring, in this process: no GL needed. */
+  if (ring->progress) return ifd_ring_progress_wait(ring->progress, k, timeout_ns, fn);
+  if (!ring->ready) return 0; /* nothing can be observed: see the header */
+  /* GL cannot read a timeline's value: queue the wait, then a fence behind
+   * it, and wait for the fence on the host. */
+  ifd_gl_importer *imp = ring->imp;
+  if ((rc = ifd_glc_check_current(imp, fn)) != 0) return rc;
+  ifd_gl_frame *f = ring->frames[(k - 1) % ring->count];
+  if ((rc = wait_or_signal(ring->ready, k, f, true, fn)) != 0) return rc;
+  GLsync sync = imp->glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+  if (!sync) return ifd_glc_fail(ifd_glc_error(imp), "ifd_gl_ring_wait_ready: glFenceSync");
+  GLenum r = imp->glClientWaitSync(sync, GL_SYNC_FLUSH_COMMANDS_BIT, (GLuint64)timeout_ns);
+  imp->glDeleteSync(sync);
+  if (r == GL_ALREADY_SIGNALED || r == GL_CONDITION_SATISFIED) return 0;
+  if (r == GL_TIMEOUT_EXPIRED)
+    return ifd_fail(-ETIMEDOUT, "%s: ready did not reach %llu within %llu ns; GL's wait for it "
+                                "stays queued (GL cannot cancel it)",
+                    fn, (unsigned long long)k, (unsigned long long)timeout_ns);
+  return ifd_glc_fail(ifd_glc_error(imp), "ifd_gl_ring_wait_ready: glClientWaitSync");
+}
+
+int ifd_gl_ring_release(ifd_gl_ring *ring, uint64_t k) {
+  static const char fn[] = "ifd_gl_ring_release";
+  int rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
+  if (rc != 0) return rc;
+  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
+  if ((rc = ifd_glc_check_current(ring->imp, fn)) != 0) return rc;
+  ifd_gl_frame *f = ring->frames[(k - 1) % ring->count];
+  if (ring->release) return ifd_gl_timeline_signal(ring->release, k, f);
+  f->imp->glFinish();
+  return 0;
+}
