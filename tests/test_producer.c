@@ -40,7 +40,6 @@
  *    a rounding boundary.
  * In agree mode both backends differ from the reference by at most that, and
  * from each other by at most the same tolerances (checked as such). */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -52,6 +51,7 @@
 #include "interop_fd/interop_fd.h"
 #include "producer/producer.h"
 #include "common/tool_error.h"
+#include "harness/fds.h"
 
 #define SKIP_CODE 77
 #define TOL_F 1e-4
@@ -79,17 +79,6 @@ static int failures;
       exit(1);                                                           \
     }                                                                    \
   } while (0)
-
-static int count_fds(void) {
-  DIR *dir = opendir("/proc/self/fd");
-  if (!dir) return -1;
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(dir)))
-    if (e->d_name[0] != '.') n++;
-  closedir(dir);
-  return n - 1; /* the directory's own fd */
-}
 
 /* ------------------------------------------------------------------ decoding */
 
@@ -348,7 +337,7 @@ static void print_stats(const char *what, const stats *st) {
 static int run_backend(ifd_backend backend) {
   const char *name = backend_name(backend);
   warm_up(backend);
-  int fds_before = count_fds();
+  int fds_before = test_count_fds();
   ifd_context *ctx;
   int rc = ifd_context_create(backend, 0, &ctx);
   REQUIRE(rc == 0, "ifd_context_create(%s): %d %s", name, rc, ifd_last_error());
@@ -467,7 +456,7 @@ static int run_backend(ifd_backend backend) {
 
   producer_destroy(p);
   ifd_context_destroy(ctx);
-  int fds_after = count_fds();
+  int fds_after = test_count_fds();
   CHECK(fds_before == fds_after, "open fds: %d before, %d after", fds_before, fds_after);
   return 0;
 }
@@ -492,7 +481,7 @@ static ifd_context *vulkan_like(const ifd_context_native *cuda) {
 static int run_agree(void) {
   warm_up(IFD_BACKEND_CUDA); /* skip without CUDA */
   warm_up(IFD_BACKEND_VULKAN);
-  int fds_before = count_fds();
+  int fds_before = test_count_fds();
   ifd_context *cctx, *vctx;
   int rc = ifd_context_create(IFD_BACKEND_CUDA, 0, &cctx);
   REQUIRE(rc == 0, "ifd_context_create(cuda): %d %s", rc, ifd_last_error());
@@ -543,7 +532,7 @@ static int run_agree(void) {
   producer_destroy(vp);
   ifd_context_destroy(cctx);
   ifd_context_destroy(vctx);
-  int fds_after = count_fds();
+  int fds_after = test_count_fds();
   CHECK(fds_before == fds_after, "open fds: %d before, %d after", fds_before, fds_after);
   return 0;
 }

@@ -107,12 +107,11 @@ int bench_cuda_create(ifd_context *ctx, bench_cuda **out) {
     rc = tool_fail(rc, "bench: %s", tool_last_error());
   b->stream = (CUstream)b->native.cu_stream;
   if (rc == 0) rc = create_objects(b);
-  if (rc != 0) {
+  if (rc == 0)
+    *out = b;
+  else
     bench_cuda_destroy(b);
-    return rc;
-  }
-  *out = b;
-  return 0;
+  return rc;
 }
 
 void bench_cuda_destroy(bench_cuda *b) {

@@ -211,12 +211,11 @@ int bench_vk_create(const uint8_t uuid[16], bench_vk **out) {
   if (!v) return tool_fail(-ENOMEM, "bench consumer: out of memory");
   int rc = create_device(v, uuid);
   if (rc == 0) rc = create_pipeline(v);
-  if (rc != 0) {
+  if (rc == 0)
+    *out = v;
+  else
     bench_vk_destroy(v);
-    return rc;
-  }
-  *out = v;
-  return 0;
+  return rc;
 }
 
 void bench_vk_destroy(bench_vk *v) {

@@ -25,12 +25,11 @@ int producer_create(ifd_context *ctx, const cppn_params *params, producer **out)
   p->native = native;
   p->params = *params;
   rc = ops->create(p);
-  if (rc != 0) {
+  if (rc == 0)
+    *out = p;
+  else
     producer_destroy(p);
-    return rc;
-  }
-  *out = p;
-  return 0;
+  return rc;
 }
 
 void producer_destroy(producer *p) {
