@@ -175,23 +175,13 @@ int vkr_draw(vkr *r, ifd_vk_frame *frame, VkSemaphore wait, uint64_t wait_value,
   ifd_vk_frame_cmd_release(frame, r->cmd, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
   vk_kit_cmd_target_readback(r->cmd, &r->target);
   VK_KIT_CHECK(vkEndCommandBuffer(r->cmd));
-  VkPipelineStageFlags wait_stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
-  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-                                      .waitSemaphoreValueCount = wait ? 1 : 0,
-                                      .pWaitSemaphoreValues = &wait_value,
-                                      .signalSemaphoreValueCount = signal ? 1 : 0,
-                                      .pSignalSemaphoreValues = &signal_value};
-  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                     .pNext = &ts,
-                     .waitSemaphoreCount = wait ? 1 : 0,
-                     .pWaitSemaphores = &wait,
-                     .pWaitDstStageMask = &wait_stage,
-                     .commandBufferCount = 1,
-                     .pCommandBuffers = &r->cmd,
-                     .signalSemaphoreCount = signal ? 1 : 0,
-                     .pSignalSemaphores = &signal};
-  VK_KIT_CHECK(vkResetFences(r->device, 1, &r->fence));
-  VK_KIT_CHECK(vkQueueSubmit(r->queue, 1, &si, r->fence));
+  vk_kit_submission s = {.cmd = r->cmd,
+                         .wait = wait,
+                         .wait_value = wait_value,
+                         .wait_stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                         .signal = signal,
+                         .signal_value = signal_value};
+  if ((rc = vk_kit_submit(r->device, r->queue, &s, r->fence)) != 0) goto out;
   /* Poll: a host wait in the driver may sleep in coarse steps
    * (docs/platform-facts.md). */
   for (long spins = 0;; spins++) {

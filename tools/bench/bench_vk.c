@@ -175,13 +175,8 @@ static int create_pipeline(bench_vk *v) {
                                     .poolSizeCount = 2,
                                     .pPoolSizes = ps};
   VK_TRY(vkCreateDescriptorPool(v->device, &dpi, NULL, &v->desc_pool));
-  VkDescriptorSetLayout layouts[SLOTS];
-  for (int i = 0; i < SLOTS; i++) layouts[i] = v->set_layout;
-  VkDescriptorSetAllocateInfo dai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                     .descriptorPool = v->desc_pool,
-                                     .descriptorSetCount = SLOTS,
-                                     .pSetLayouts = layouts};
-  VK_TRY(vkAllocateDescriptorSets(v->device, &dai, v->sets));
+  rc = vk_kit_descriptor_sets(v->device, v->desc_pool, v->set_layout, SLOTS, v->sets);
+  if (rc != 0) return rc;
 
   VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                             .size = (VkDeviceSize)IO_STRIDE * SLOTS,
@@ -383,26 +378,14 @@ int bench_vk_ring_wait_ready(bench_vk *v, uint64_t k) {
 
 int bench_vk_ring_submit(bench_vk *v, uint64_t k, bool gpu_wait) {
   uint32_t s = (uint32_t)((k - 1) % v->count);
-  VkSemaphore ready = ifd_vk_timeline_semaphore(ifd_vk_ring_ready(v->ring));
-  VkSemaphore release = ifd_vk_timeline_semaphore(ifd_vk_ring_release(v->ring));
-  VkPipelineStageFlags stage = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
-  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-                                      .waitSemaphoreValueCount = gpu_wait ? 1 : 0,
-                                      .pWaitSemaphoreValues = &k,
-                                      .signalSemaphoreValueCount = 1,
-                                      .pSignalSemaphoreValues = &k};
-  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                     .pNext = &ts,
-                     .waitSemaphoreCount = gpu_wait ? 1 : 0,
-                     .pWaitSemaphores = &ready,
-                     .pWaitDstStageMask = &stage,
-                     .commandBufferCount = 1,
-                     .pCommandBuffers = &v->cmd[s],
-                     .signalSemaphoreCount = 1,
-                     .pSignalSemaphores = &release};
-  VK_TRY(vkResetFences(v->device, 1, &v->fence[s]));
-  VK_TRY(vkQueueSubmit(v->queue, 1, &si, v->fence[s]));
-  return 0;
+  vk_kit_submission sub = {
+      .cmd = v->cmd[s],
+      .wait = gpu_wait ? ifd_vk_timeline_semaphore(ifd_vk_ring_ready(v->ring)) : VK_NULL_HANDLE,
+      .wait_value = k,
+      .wait_stage = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+      .signal = ifd_vk_timeline_semaphore(ifd_vk_ring_release(v->ring)),
+      .signal_value = k};
+  return vk_kit_submit(v->device, v->queue, &sub, v->fence[s]);
 }
 
 int bench_vk_ring_collect(bench_vk *v, uint64_t k, bench_seen *seen) {
@@ -499,12 +482,7 @@ int bench_vk_upload_submit(bench_vk *v, uint32_t s, const uint32_t pos[2 * BENCH
   sample(v, s);
   rc = end(v, s);
   if (rc != 0) return rc;
-  VK_TRY(vkResetFences(v->device, 1, &v->fence[s]));
-  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                     .commandBufferCount = 1,
-                     .pCommandBuffers = &cmd};
-  VK_TRY(vkQueueSubmit(v->queue, 1, &si, v->fence[s]));
-  return 0;
+  return vk_kit_submit(v->device, v->queue, &(vk_kit_submission){.cmd = cmd}, v->fence[s]);
 }
 
 int bench_vk_upload_collect(bench_vk *v, uint32_t s, bench_seen *seen) {

@@ -288,3 +288,37 @@ int vk_kit_allocate(VkPhysicalDevice physical, VkDevice device, const VkMemoryRe
   VkResult r = vkAllocateMemory(device, &ai, NULL, out);
   return r == VK_SUCCESS ? 0 : vk_kit_fail(r, "vkAllocateMemory");
 }
+
+int vk_kit_descriptor_sets(VkDevice device, VkDescriptorPool pool, VkDescriptorSetLayout layout,
+                           uint32_t count, VkDescriptorSet *sets) {
+  VkDescriptorSetLayout layouts[VK_KIT_MAX_SETS];
+  if (count > VK_KIT_MAX_SETS)
+    return tool_fail(-EINVAL, "%u descriptor sets asked for, at most %u", count, VK_KIT_MAX_SETS);
+  for (uint32_t i = 0; i < count; i++) layouts[i] = layout;
+  VkDescriptorSetAllocateInfo dai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                     .descriptorPool = pool,
+                                     .descriptorSetCount = count,
+                                     .pSetLayouts = layouts};
+  VK_KIT_TRY(vkAllocateDescriptorSets(device, &dai, sets));
+  return 0;
+}
+
+int vk_kit_submit(VkDevice device, VkQueue queue, const vk_kit_submission *s, VkFence fence) {
+  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+                                      .waitSemaphoreValueCount = s->wait ? 1 : 0,
+                                      .pWaitSemaphoreValues = &s->wait_value,
+                                      .signalSemaphoreValueCount = s->signal ? 1 : 0,
+                                      .pSignalSemaphoreValues = &s->signal_value};
+  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                     .pNext = s->wait || s->signal ? &ts : NULL,
+                     .waitSemaphoreCount = s->wait ? 1 : 0,
+                     .pWaitSemaphores = &s->wait,
+                     .pWaitDstStageMask = &s->wait_stage,
+                     .commandBufferCount = s->cmd ? 1 : 0,
+                     .pCommandBuffers = &s->cmd,
+                     .signalSemaphoreCount = s->signal ? 1 : 0,
+                     .pSignalSemaphores = &s->signal};
+  if (fence) VK_KIT_TRY(vkResetFences(device, 1, &fence));
+  VK_KIT_TRY(vkQueueSubmit(queue, 1, &si, fence));
+  return 0;
+}

@@ -261,4 +261,30 @@ int vk_kit_memory_type(VkPhysicalDevice physical, uint32_t bits, VkMemoryPropert
 int vk_kit_allocate(VkPhysicalDevice physical, VkDevice device, const VkMemoryRequirements *req,
                     VkMemoryPropertyFlags want, VkDeviceMemory *out);
 
+/* The most descriptor sets vk_kit_descriptor_sets allocates in one call. */
+#define VK_KIT_MAX_SETS 16
+
+/* count (at most VK_KIT_MAX_SETS) descriptor sets of one layout from pool
+ * into sets[]. Errors: -EINVAL (too many), vk_kit_errno of
+ * vkAllocateDescriptorSets. */
+int vk_kit_descriptor_sets(VkDevice device, VkDescriptorPool pool, VkDescriptorSetLayout layout,
+                           uint32_t count, VkDescriptorSet *sets);
+
+/* One submission: cmd (VK_NULL_HANDLE: none, only the semaphores), after
+ * timeline semaphore `wait` reaches wait_value (at wait_stage), signalling
+ * timeline semaphore `signal` = signal_value when done; either semaphore may
+ * be VK_NULL_HANDLE (no timeline info is chained when both are). */
+typedef struct {
+  VkCommandBuffer cmd;
+  VkSemaphore wait;
+  uint64_t wait_value;
+  VkPipelineStageFlags wait_stage;
+  VkSemaphore signal;
+  uint64_t signal_value;
+} vk_kit_submission;
+
+/* Resets fence (if not VK_NULL_HANDLE) and submits *s to queue with it. Does
+ * not block. Errors: vk_kit_errno of vkResetFences or vkQueueSubmit. */
+int vk_kit_submit(VkDevice device, VkQueue queue, const vk_kit_submission *s, VkFence fence);
+
 #endif

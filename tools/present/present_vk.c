@@ -299,13 +299,8 @@ static int vk_import(presenter *base, ifd_ring_desc *desc) {
   if (rc != 0) return tool_fail(rc, "%s", ifd_last_error());
   p->base.timelines = ifd_vk_ring_ready(p->ring) != NULL;
   uint32_t n = ifd_vk_ring_count(p->ring);
-  VkDescriptorSetLayout layouts[IFD_RING_MAX_FRAMES];
-  for (uint32_t i = 0; i < n; i++) layouts[i] = p->set_layout;
-  VkDescriptorSetAllocateInfo da = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                    .descriptorPool = p->desc_pool,
-                                    .descriptorSetCount = n,
-                                    .pSetLayouts = layouts};
-  VK_TRY(vkAllocateDescriptorSets(p->device, &da, p->sets));
+  rc = vk_kit_descriptor_sets(p->device, p->desc_pool, p->set_layout, n, p->sets);
+  if (rc != 0) return rc;
   for (uint32_t i = 0; i < n; i++) {
     ifd_vk_frame_native fh;
     ifd_vk_frame_native_handles(ifd_vk_ring_frame(p->ring, i + 1), &fh);
@@ -357,24 +352,12 @@ static int wait_fence(vkp *p, uint32_t slot) {
  * signal release = k, no commands. */
 static int skip_frame(vkp *p, uint64_t k, uint32_t slot) {
   if (!p->base.timelines) return 0;
-  VkSemaphore wait = ifd_vk_timeline_semaphore(ifd_vk_ring_ready(p->ring));
-  VkSemaphore signal = ifd_vk_timeline_semaphore(ifd_vk_ring_release(p->ring));
-  VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
-  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-                                      .waitSemaphoreValueCount = 1,
-                                      .pWaitSemaphoreValues = &k,
-                                      .signalSemaphoreValueCount = 1,
-                                      .pSignalSemaphoreValues = &k};
-  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                     .pNext = &ts,
-                     .waitSemaphoreCount = 1,
-                     .pWaitSemaphores = &wait,
-                     .pWaitDstStageMask = &stage,
-                     .signalSemaphoreCount = 1,
-                     .pSignalSemaphores = &signal};
-  VK_TRY(vkResetFences(p->device, 1, &p->fence[slot]));
-  VK_TRY(vkQueueSubmit(p->queue, 1, &si, p->fence[slot]));
-  return 0;
+  vk_kit_submission s = {.wait = ifd_vk_timeline_semaphore(ifd_vk_ring_ready(p->ring)),
+                         .wait_value = k,
+                         .wait_stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                         .signal = ifd_vk_timeline_semaphore(ifd_vk_ring_release(p->ring)),
+                         .signal_value = k};
+  return vk_kit_submit(p->device, p->queue, &s, p->fence[slot]);
 }
 
 static int vk_draw(presenter *base, uint64_t k, uint8_t *rgba) {
