@@ -72,16 +72,12 @@ int vkr_open(vkr *r, PFN_vkGetInstanceProcAddr importer_gipa, char *why, size_t 
   r->timelines = ne_enable == req_n;
 
   KIT_CHECK(vk_kit_queue_family(r->physical, VK_QUEUE_GRAPHICS_BIT, &r->family));
-  VkPhysicalDeviceVulkan13Features f13 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
-                                          .dynamicRendering = VK_TRUE};
-  VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
-                                          .pNext = &f13,
-                                          .timelineSemaphore = VK_TRUE};
   vk_kit_device_config dc = {.physical = r->physical,
                              .family = r->family,
                              .extensions = enable,
                              .extension_count = ne_enable,
-                             .features = &f12};
+                             .timelines = true,
+                             .dynamic_rendering = true};
   KIT_CHECK(vk_kit_create_device(&dc, &r->device, &r->queue));
   KIT_CHECK(vk_kit_commands(r->device, r->family, 1, &r->pool, &r->cmd, &r->fence, false));
   KIT_CHECK(make_pipeline(r));

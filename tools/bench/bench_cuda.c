@@ -107,11 +107,12 @@ int bench_cuda_create(ifd_context *ctx, bench_cuda **out) {
     rc = tool_fail(rc, "bench: %s", tool_last_error());
   b->stream = (CUstream)b->native.cu_stream;
   if (rc == 0) rc = create_objects(b);
-  if (rc == 0)
-    *out = b;
-  else
+  if (rc != 0) {
     bench_cuda_destroy(b);
-  return rc;
+    return rc;
+  }
+  *out = b;
+  return 0;
 }
 
 void bench_cuda_destroy(bench_cuda *b) {

@@ -79,11 +79,12 @@ int bench_gl_create(const uint8_t uuid[16], bench_gl **out) {
     rc = gl_check("creating the sampling buffer");
     if (rc == 0 && !g->io_mapped) rc = tool_fail(-EIO, "bench GL consumer: cannot map its buffer");
   }
-  if (rc == 0)
-    *out = g;
-  else
+  if (rc != 0) {
     bench_gl_destroy(g);
-  return rc;
+    return rc;
+  }
+  *out = g;
+  return 0;
 }
 
 void bench_gl_destroy(bench_gl *g) {

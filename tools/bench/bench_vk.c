@@ -130,13 +130,11 @@ static int create_device(bench_vk *v, const uint8_t uuid[16]) {
   uint32_t bits = qf[v->family].timestampValidBits;
   v->ts_mask = bits >= 64 ? UINT64_MAX : (1ull << bits) - 1;
 
-  VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
-                                          .timelineSemaphore = VK_TRUE};
   vk_kit_device_config dc = {.physical = v->physical,
                              .family = v->family,
                              .extensions = enable,
                              .extension_count = en,
-                             .features = &f12};
+                             .timelines = true};
   if ((rc = vk_kit_create_device(&dc, &v->device, &v->queue)) != 0)
     return tool_fail(rc, "bench consumer: %s", tool_last_error());
   if (calibrated)
@@ -206,11 +204,12 @@ int bench_vk_create(const uint8_t uuid[16], bench_vk **out) {
   if (!v) return tool_fail(-ENOMEM, "bench consumer: out of memory");
   int rc = create_device(v, uuid);
   if (rc == 0) rc = create_pipeline(v);
-  if (rc == 0)
-    *out = v;
-  else
+  if (rc != 0) {
     bench_vk_destroy(v);
-  return rc;
+    return rc;
+  }
+  *out = v;
+  return 0;
 }
 
 void bench_vk_destroy(bench_vk *v) {

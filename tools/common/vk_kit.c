@@ -235,8 +235,18 @@ int vk_kit_create_device(const vk_kit_device_config *cfg, VkDevice *device, VkQu
                                  .queueFamilyIndex = cfg->family,
                                  .queueCount = 1,
                                  .pQueuePriorities = &prio};
+  /* The feature chain: 1.2's, 1.3's (each if asked for), then the caller's. */
+  const void *chain = cfg->features;
+  VkPhysicalDeviceVulkan13Features f13 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
+                                          .pNext = (void *)chain,
+                                          .dynamicRendering = VK_TRUE};
+  if (cfg->dynamic_rendering) chain = &f13;
+  VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+                                          .pNext = (void *)chain,
+                                          .timelineSemaphore = VK_TRUE};
+  if (cfg->timelines) chain = &f12;
   VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                            .pNext = cfg->features,
+                            .pNext = chain,
                             .queueCreateInfoCount = 1,
                             .pQueueCreateInfos = &qci,
                             .enabledExtensionCount = cfg->extension_count,

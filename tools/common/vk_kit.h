@@ -237,11 +237,15 @@ typedef struct {
   uint32_t family; /* one queue of it is created */
   const char *const *extensions;
   uint32_t extension_count;
-  const void *features; /* VkDeviceCreateInfo's pNext (feature structs), or NULL */
+  bool timelines;         /* Vulkan 1.2's timelineSemaphore */
+  bool dynamic_rendering; /* Vulkan 1.3's dynamicRendering */
+  const void *features; /* further feature structs (not Vulkan 1.2's or 1.3's
+                         * when the flags above ask for them), or NULL */
 } vk_kit_device_config;
 
-/* vkCreateDevice with one queue, then vk_kit_load_device and
- * vkGetDeviceQueue. Errors: vk_kit_errno of vkCreateDevice's result. */
+/* vkCreateDevice with one queue and the features asked for, then
+ * vk_kit_load_device and vkGetDeviceQueue. Errors: vk_kit_errno of
+ * vkCreateDevice's result. */
 int vk_kit_create_device(const vk_kit_device_config *cfg, VkDevice *device, VkQueue *queue);
 
 /* A command pool of `family` whose buffers are reset one by one, count

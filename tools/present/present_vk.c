@@ -111,16 +111,12 @@ static int create_device(vkp *p) {
   if (p->family == UINT32_MAX)
     return tool_fail(-ENODEV, "%s has no graphics queue%s", p->base.device_name,
                      p->win ? " that can present to the window" : "");
-  VkPhysicalDeviceVulkan13Features f13 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
-                                          .dynamicRendering = VK_TRUE};
-  VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
-                                          .pNext = &f13,
-                                          .timelineSemaphore = VK_TRUE};
   vk_kit_device_config dc = {.physical = p->physical,
                              .family = p->family,
                              .extensions = enable,
                              .extension_count = n,
-                             .features = &f12};
+                             .timelines = true,
+                             .dynamic_rendering = true};
   return vk_kit_create_device(&dc, &p->device, &p->queue);
 }
 

@@ -25,11 +25,12 @@ int producer_create(ifd_context *ctx, const cppn_params *params, producer **out)
   p->native = native;
   p->params = *params;
   rc = ops->create(p);
-  if (rc == 0)
-    *out = p;
-  else
+  if (rc != 0) {
     producer_destroy(p);
-  return rc;
+    return rc;
+  }
+  *out = p;
+  return 0;
 }
 
 void producer_destroy(producer *p) {
