@@ -418,17 +418,10 @@ int bench_vk_upload_setup(bench_vk *v, uint32_t slots, uint32_t width, uint32_t 
     if (rc != 0) return rc;
     VK_TRY(vkBindBufferMemory(v->device, u->staging, u->staging_memory, 0));
     VK_TRY(vkMapMemory(v->device, u->staging_memory, 0, VK_WHOLE_SIZE, 0, &u->mapped));
-    VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                             .imageType = VK_IMAGE_TYPE_2D,
-                             .format = (VkFormat)fi.vk_format,
-                             .extent = {width, height, 1},
-                             .mipLevels = 1,
-                             .arrayLayers = 1,
-                             .samples = VK_SAMPLE_COUNT_1_BIT,
-                             .tiling = VK_IMAGE_TILING_OPTIMAL,
-                             .usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_SAMPLED_BIT,
-                             .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
-    VK_TRY(vkCreateImage(v->device, &ici, NULL, &u->image));
+    rc = vk_kit_image_2d(v->device, NULL, (VkFormat)fi.vk_format, width, height,
+                         VK_IMAGE_TILING_OPTIMAL,
+                         VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_SAMPLED_BIT, &u->image);
+    if (rc != 0) return rc;
     vkGetImageMemoryRequirements(v->device, u->image, &req);
     rc = alloc_bind(v, req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &u->image_memory);
     if (rc != 0) return rc;

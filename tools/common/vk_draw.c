@@ -175,20 +175,13 @@ void vk_kit_cmd_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout 
 }
 
 static int target_make(VkPhysicalDevice physical, VkDevice device, vk_kit_target *t) {
-  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                           .imageType = VK_IMAGE_TYPE_2D,
-                           .format = t->format,
-                           .extent = {t->width, t->height, 1},
-                           .mipLevels = 1,
-                           .arrayLayers = 1,
-                           .samples = VK_SAMPLE_COUNT_1_BIT,
-                           .tiling = VK_IMAGE_TILING_OPTIMAL,
-                           .usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
-                                    VK_IMAGE_USAGE_TRANSFER_SRC_BIT};
-  VK_KIT_TRY(vkCreateImage(device, &ici, NULL, &t->image));
+  int rc = vk_kit_image_2d(device, NULL, t->format, t->width, t->height, VK_IMAGE_TILING_OPTIMAL,
+                           VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                           &t->image);
+  if (rc != 0) return rc;
   VkMemoryRequirements req;
   vkGetImageMemoryRequirements(device, t->image, &req);
-  int rc = vk_kit_allocate(physical, device, &req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &t->memory);
+  rc = vk_kit_allocate(physical, device, &req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &t->memory);
   if (rc != 0) return rc;
   VK_KIT_TRY(vkBindImageMemory(device, t->image, t->memory, 0));
   VkImageViewCreateInfo vci = {.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,

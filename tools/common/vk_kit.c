@@ -332,3 +332,22 @@ int vk_kit_submit(VkDevice device, VkQueue queue, const vk_kit_submission *s, Vk
   VK_KIT_TRY(vkQueueSubmit(queue, 1, &si, fence));
   return 0;
 }
+
+int vk_kit_image_2d(VkDevice device, const void *next, VkFormat format, uint32_t width,
+                    uint32_t height, VkImageTiling tiling, VkImageUsageFlags usage, VkImage *out) {
+  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                           .pNext = next,
+                           .imageType = VK_IMAGE_TYPE_2D,
+                           .format = format,
+                           .extent = {width, height, 1},
+                           .mipLevels = 1,
+                           .arrayLayers = 1,
+                           .samples = VK_SAMPLE_COUNT_1_BIT,
+                           .tiling = tiling,
+                           .usage = usage,
+                           .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+  VkResult r = vkCreateImage(device, &ici, NULL, out);
+  if (r == VK_SUCCESS) return 0;
+  *out = VK_NULL_HANDLE;
+  return vk_kit_fail(r, "vkCreateImage");
+}

@@ -265,6 +265,12 @@ int vk_kit_memory_type(VkPhysicalDevice physical, uint32_t bits, VkMemoryPropert
 int vk_kit_allocate(VkPhysicalDevice physical, VkDevice device, const VkMemoryRequirements *req,
                     VkMemoryPropertyFlags want, VkDeviceMemory *out);
 
+/* A 2D image of one level and one layer, one sample, in layout UNDEFINED;
+ * next is the create info's pNext (an external-memory struct) or NULL.
+ * Error: vk_kit_errno of vkCreateImage (*out is then VK_NULL_HANDLE). */
+int vk_kit_image_2d(VkDevice device, const void *next, VkFormat format, uint32_t width,
+                    uint32_t height, VkImageTiling tiling, VkImageUsageFlags usage, VkImage *out);
+
 /* The most descriptor sets vk_kit_descriptor_sets allocates in one call. */
 #define VK_KIT_MAX_SETS 16
 
