@@ -133,9 +133,7 @@ static void consumer_close(consumer *c) {
     vkDestroyBuffer(dev, c->io, NULL);
     vkFreeMemory(dev, c->io_memory, NULL);
     vkDestroyDescriptorPool(dev, c->desc_pool, NULL);
-    vkDestroyPipeline(dev, c->pipeline, NULL);
-    vkDestroyPipelineLayout(dev, c->layout, NULL);
-    vkDestroyDescriptorSetLayout(dev, c->set_layout, NULL);
+    vk_kit_pipeline_destroy(dev, c->pipeline, c->layout, c->set_layout);
     vkDestroySampler(dev, c->sampler, NULL);
   }
   vkr_close(&c->r);
@@ -145,16 +143,8 @@ static void consumer_close(consumer *c) {
 static void bind_frame(consumer *c, uint32_t s, ifd_vk_frame *f) {
   ifd_vk_frame_native n;
   REQUIRE(ifd_vk_frame_native_handles(f, &n) == 0);
-  VkDescriptorImageInfo ii = {c->sampler, n.view, n.layout};
-  VkDescriptorBufferInfo bi = {c->io, (VkDeviceSize)IO_SLOT * s, IO_TEXEL + 16 * SAMPLES};
-  VkWriteDescriptorSet w[2] = {
-      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = c->sets[s], .dstBinding = 0,
-       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
-       .pImageInfo = &ii},
-      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = c->sets[s], .dstBinding = 1,
-       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-       .pBufferInfo = &bi}};
-  vkUpdateDescriptorSets(c->r.device, 2, w, 0, NULL);
+  vk_kit_write_sample_set(c->r.device, c->sets[s], c->sampler, n.view, n.layout, c->io,
+                          (VkDeviceSize)IO_SLOT * s, IO_TEXEL + 16 * SAMPLES);
 }
 
 /* The 32 texels checked in frame k: the corners, then 28 that move with k. */

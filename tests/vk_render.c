@@ -109,9 +109,7 @@ void vkr_close(vkr *r) {
   if (r->device) {
     vkDeviceWaitIdle(r->device);
     free_target(r);
-    if (r->pipeline) vkDestroyPipeline(r->device, r->pipeline, NULL);
-    if (r->layout) vkDestroyPipelineLayout(r->device, r->layout, NULL);
-    if (r->set_layout) vkDestroyDescriptorSetLayout(r->device, r->set_layout, NULL);
+    vk_kit_pipeline_destroy(r->device, r->pipeline, r->layout, r->set_layout);
     if (r->desc_pool) vkDestroyDescriptorPool(r->device, r->desc_pool, NULL);
     if (r->sampler) vkDestroySampler(r->device, r->sampler, NULL);
     if (r->fence) vkDestroyFence(r->device, r->fence, NULL);

@@ -224,9 +224,7 @@ void bench_vk_destroy(bench_vk *v) {
     vkDestroyBuffer(v->device, v->io, NULL);
     vkFreeMemory(v->device, v->io_memory, NULL);
     vkDestroyDescriptorPool(v->device, v->desc_pool, NULL);
-    vkDestroyPipeline(v->device, v->pipeline, NULL);
-    vkDestroyPipelineLayout(v->device, v->layout, NULL);
-    vkDestroyDescriptorSetLayout(v->device, v->set_layout, NULL);
+    vk_kit_pipeline_destroy(v->device, v->pipeline, v->layout, v->set_layout);
     vkDestroySampler(v->device, v->sampler, NULL);
     ifd_vk_importer_destroy(v->importer);
     vkDestroyDevice(v->device, NULL);
@@ -263,16 +261,8 @@ int bench_vk_calibrate(bench_vk *v, int64_t *offset, uint64_t *spread) {
 /* ------------------------------------------------------------------ recording */
 
 static void write_set(bench_vk *v, uint32_t s, VkImageView view, VkImageLayout layout) {
-  VkDescriptorImageInfo ii = {v->sampler, view, layout};
-  VkDescriptorBufferInfo bi = {v->io, (VkDeviceSize)IO_STRIDE * s, IO_POS_BYTES + IO_TEXEL_BYTES};
-  VkWriteDescriptorSet w[2] = {
-      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = v->sets[s], .dstBinding = 0,
-       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
-       .pImageInfo = &ii},
-      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = v->sets[s], .dstBinding = 1,
-       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-       .pBufferInfo = &bi}};
-  vkUpdateDescriptorSets(v->device, 2, w, 0, NULL);
+  vk_kit_write_sample_set(v->device, v->sets[s], v->sampler, view, layout, v->io,
+                          (VkDeviceSize)IO_STRIDE * s, IO_POS_BYTES + IO_TEXEL_BYTES);
 }
 
 static void put_positions(bench_vk *v, uint32_t s, const uint32_t pos[2 * BENCH_SAMPLES]) {

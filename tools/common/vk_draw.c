@@ -242,3 +242,25 @@ void vk_kit_cmd_target_readback(VkCommandBuffer cmd, const vk_kit_target *t) {
   vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0,
                        NULL, 0, NULL);
 }
+
+void vk_kit_pipeline_destroy(VkDevice device, VkPipeline pipeline, VkPipelineLayout layout,
+                             VkDescriptorSetLayout set_layout) {
+  if (pipeline) vkDestroyPipeline(device, pipeline, NULL);
+  if (layout) vkDestroyPipelineLayout(device, layout, NULL);
+  if (set_layout) vkDestroyDescriptorSetLayout(device, set_layout, NULL);
+}
+
+void vk_kit_write_sample_set(VkDevice device, VkDescriptorSet set, VkSampler sampler,
+                             VkImageView view, VkImageLayout layout, VkBuffer buffer,
+                             VkDeviceSize offset, VkDeviceSize range) {
+  VkDescriptorImageInfo ii = {sampler, view, layout};
+  VkDescriptorBufferInfo bi = {buffer, offset, range};
+  VkWriteDescriptorSet w[2] = {
+      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 0,
+       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+       .pImageInfo = &ii},
+      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 1,
+       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+       .pBufferInfo = &bi}};
+  vkUpdateDescriptorSets(device, 2, w, 0, NULL);
+}

@@ -267,9 +267,7 @@ static void vk_destroy(presenter *base) {
     destroy_swapchain_images(p);
     if (p->swapchain) vkDestroySwapchainKHR(p->device, p->swapchain, NULL);
     vk_kit_target_destroy(p->device, &p->target);
-    if (p->pipeline) vkDestroyPipeline(p->device, p->pipeline, NULL);
-    if (p->layout) vkDestroyPipelineLayout(p->device, p->layout, NULL);
-    if (p->set_layout) vkDestroyDescriptorSetLayout(p->device, p->set_layout, NULL);
+    vk_kit_pipeline_destroy(p->device, p->pipeline, p->layout, p->set_layout);
     if (p->desc_pool) vkDestroyDescriptorPool(p->device, p->desc_pool, NULL);
     if (p->sampler) vkDestroySampler(p->device, p->sampler, NULL);
     for (int i = 0; i < SLOTS; i++) {

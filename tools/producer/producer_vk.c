@@ -195,9 +195,7 @@ static void vk_destroy(producer *base) {
     if (p->slots[i].pool) vkDestroyDescriptorPool(p->device, p->slots[i].pool, NULL);
   }
   if (p->cmd_pool) vkDestroyCommandPool(p->device, p->cmd_pool, NULL);
-  if (p->pipeline) vkDestroyPipeline(p->device, p->pipeline, NULL);
-  if (p->layout) vkDestroyPipelineLayout(p->device, p->layout, NULL);
-  if (p->set_layout) vkDestroyDescriptorSetLayout(p->device, p->set_layout, NULL);
+  vk_kit_pipeline_destroy(p->device, p->pipeline, p->layout, p->set_layout);
   if (p->params_buffer) vkDestroyBuffer(p->device, p->params_buffer, NULL);
   if (p->params_memory) vkFreeMemory(p->device, p->params_memory, NULL);
 }
