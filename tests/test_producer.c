@@ -80,6 +80,12 @@ static int failures;
     }                                                                    \
   } while (0)
 
+/* A mode's last check: no fd is open that was not open at its start. */
+static void check_no_new_fds(int fds_before) {
+  int fds_after = test_count_fds();
+  CHECK(fds_before == fds_after, "open fds: %d before, %d after", fds_before, fds_after);
+}
+
 /* ------------------------------------------------------------------ decoding */
 
 /* Channels of one pixel's bytes, in stored order; returns their number. */
@@ -456,8 +462,7 @@ static int run_backend(ifd_backend backend) {
 
   producer_destroy(p);
   ifd_context_destroy(ctx);
-  int fds_after = test_count_fds();
-  CHECK(fds_before == fds_after, "open fds: %d before, %d after", fds_before, fds_after);
+  check_no_new_fds(fds_before);
   return 0;
 }
 
@@ -532,8 +537,7 @@ static int run_agree(void) {
   producer_destroy(vp);
   ifd_context_destroy(cctx);
   ifd_context_destroy(vctx);
-  int fds_after = test_count_fds();
-  CHECK(fds_before == fds_after, "open fds: %d before, %d after", fds_before, fds_after);
+  check_no_new_fds(fds_before);
   return 0;
 }
 
