@@ -42,6 +42,7 @@
  * from each other by at most the same tolerances (checked as such). */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,12 +61,23 @@
 
 static int failures;
 
+/* Prints "<file>:<line>: <kind> failed: <cond>: <message>" for a failed
+ * CHECK (counted, the test goes on) or REQUIRE (the test stops). */
+__attribute__((format(printf, 5, 6))) static void failed(const char *file, int line,
+                                                        const char *kind, const char *cond,
+                                                        const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s:%d: %s failed: %s: ", file, line, kind, cond);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+}
+
 #define CHECK(cond, ...)                                                 \
   do {                                                                   \
     if (!(cond)) {                                                       \
-      fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                      \
-      fprintf(stderr, "\n");                                             \
+      failed(__FILE__, __LINE__, "CHECK", #cond, __VA_ARGS__);           \
       failures++;                                                        \
     }                                                                    \
   } while (0)
@@ -73,9 +85,7 @@ static int failures;
 #define REQUIRE(cond, ...)                                               \
   do {                                                                   \
     if (!(cond)) {                                                       \
-      fprintf(stderr, "%s:%d: REQUIRE failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                      \
-      fprintf(stderr, "\n");                                             \
+      failed(__FILE__, __LINE__, "REQUIRE", #cond, __VA_ARGS__);         \
       exit(1);                                                           \
     }                                                                    \
   } while (0)
