@@ -458,12 +458,8 @@ static int vk_finish(presenter *base) {
   return 0;
 }
 
-static const present_ops vk_ops = {vk_destroy, vk_import, vk_draw, vk_finish};
-
-int present_vk_create(const present_config *cfg, presenter **out) {
-  vkp *p = calloc(1, sizeof(*p));
-  if (!p) return tool_fail(-ENOMEM, "out of memory");
-  p->base.ops = &vk_ops;
+static int vk_create(presenter *base, const present_config *cfg) {
+  vkp *p = (vkp *)base;
   p->win = cfg->win;
   p->vsync = cfg->vsync;
   int rc = create_instance(p);
@@ -482,10 +478,8 @@ int present_vk_create(const present_config *cfg, presenter **out) {
     if (ifd_vk_importer_create(&info, &p->importer) != 0)
       rc = tool_fail(-ENODEV, "%s", ifd_last_error());
   }
-  if (rc != 0) {
-    vk_destroy(&p->base);
-    return rc;
-  }
-  *out = &p->base;
-  return 0;
+  return rc;
 }
+
+const present_ops present_vk_ops = {sizeof(vkp), vk_create, vk_destroy, vk_import, vk_draw,
+                                    vk_finish};
