@@ -40,9 +40,9 @@
  *    a rounding boundary.
  * In agree mode both backends differ from the reference by at most that, and
  * from each other by at most the same tolerances (checked as such). */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +52,7 @@
 #include "interop_fd/interop_fd.h"
 #include "producer/producer.h"
 #include "common/tool_error.h"
+#include "harness/fds.h"
 
 #define SKIP_CODE 77
 #define TOL_F 1e-4
@@ -60,12 +61,23 @@
 
 static int failures;
 
+/* Prints "<file>:<line>: <kind> failed: <cond>: <message>" for a failed
+ * CHECK (counted, the test goes on) or REQUIRE (the test stops). */
+__attribute__((format(printf, 5, 6))) static void failed(const char *file, int line,
+                                                        const char *kind, const char *cond,
+                                                        const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s:%d: %s failed: %s: ", file, line, kind, cond);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+}
+
 #define CHECK(cond, ...)                                                 \
   do {                                                                   \
     if (!(cond)) {                                                       \
-      fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                      \
-      fprintf(stderr, "\n");                                             \
+      failed(__FILE__, __LINE__, "CHECK", #cond, __VA_ARGS__);           \
       failures++;                                                        \
     }                                                                    \
   } while (0)
@@ -73,22 +85,15 @@ static int failures;
 #define REQUIRE(cond, ...)                                               \
   do {                                                                   \
     if (!(cond)) {                                                       \
-      fprintf(stderr, "%s:%d: REQUIRE failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                      \
-      fprintf(stderr, "\n");                                             \
+      failed(__FILE__, __LINE__, "REQUIRE", #cond, __VA_ARGS__);         \
       exit(1);                                                           \
     }                                                                    \
   } while (0)
 
-static int count_fds(void) {
-  DIR *dir = opendir("/proc/self/fd");
-  if (!dir) return -1;
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(dir)))
-    if (e->d_name[0] != '.') n++;
-  closedir(dir);
-  return n - 1; /* the directory's own fd */
+/* A mode's last check: no fd is open that was not open at its start. */
+static void check_no_new_fds(int fds_before) {
+  int fds_after = test_count_fds();
+  CHECK(fds_before == fds_after, "open fds: %d before, %d after", fds_before, fds_after);
 }
 
 /* ------------------------------------------------------------------ decoding */
@@ -348,7 +353,7 @@ static void print_stats(const char *what, const stats *st) {
 static int run_backend(ifd_backend backend) {
   const char *name = backend_name(backend);
   warm_up(backend);
-  int fds_before = count_fds();
+  int fds_before = test_count_fds();
   ifd_context *ctx;
   int rc = ifd_context_create(backend, 0, &ctx);
   REQUIRE(rc == 0, "ifd_context_create(%s): %d %s", name, rc, ifd_last_error());
@@ -467,8 +472,7 @@ static int run_backend(ifd_backend backend) {
 
   producer_destroy(p);
   ifd_context_destroy(ctx);
-  int fds_after = count_fds();
-  CHECK(fds_before == fds_after, "open fds: %d before, %d after", fds_before, fds_after);
+  check_no_new_fds(fds_before);
   return 0;
 }
 
@@ -492,7 +496,7 @@ static ifd_context *vulkan_like(const ifd_context_native *cuda) {
 static int run_agree(void) {
   warm_up(IFD_BACKEND_CUDA); /* skip without CUDA */
   warm_up(IFD_BACKEND_VULKAN);
-  int fds_before = count_fds();
+  int fds_before = test_count_fds();
   ifd_context *cctx, *vctx;
   int rc = ifd_context_create(IFD_BACKEND_CUDA, 0, &cctx);
   REQUIRE(rc == 0, "ifd_context_create(cuda): %d %s", rc, ifd_last_error());
@@ -543,8 +547,7 @@ static int run_agree(void) {
   producer_destroy(vp);
   ifd_context_destroy(cctx);
   ifd_context_destroy(vctx);
-  int fds_after = count_fds();
-  CHECK(fds_before == fds_after, "open fds: %d before, %d after", fds_before, fds_after);
+  check_no_new_fds(fds_before);
   return 0;
 }
 

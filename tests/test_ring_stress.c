@@ -106,13 +106,7 @@ static int consumer_open(consumer *c, char *why, size_t n) {
   VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
                                     .maxSets = MAX_DEPTH, .poolSizeCount = 2, .pPoolSizes = ps};
   VK_OK(vkCreateDescriptorPool(dev, &dpi, NULL, &c->desc_pool));
-  VkDescriptorSetLayout layouts[MAX_DEPTH];
-  for (int i = 0; i < MAX_DEPTH; i++) layouts[i] = c->set_layout;
-  VkDescriptorSetAllocateInfo dai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                     .descriptorPool = c->desc_pool,
-                                     .descriptorSetCount = MAX_DEPTH,
-                                     .pSetLayouts = layouts};
-  VK_OK(vkAllocateDescriptorSets(dev, &dai, c->sets));
+  REQUIRE(vk_kit_descriptor_sets(dev, c->desc_pool, c->set_layout, MAX_DEPTH, c->sets) == 0);
   VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                             .size = IO_SLOT * MAX_DEPTH,
                             .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT};
@@ -139,9 +133,7 @@ static void consumer_close(consumer *c) {
     vkDestroyBuffer(dev, c->io, NULL);
     vkFreeMemory(dev, c->io_memory, NULL);
     vkDestroyDescriptorPool(dev, c->desc_pool, NULL);
-    vkDestroyPipeline(dev, c->pipeline, NULL);
-    vkDestroyPipelineLayout(dev, c->layout, NULL);
-    vkDestroyDescriptorSetLayout(dev, c->set_layout, NULL);
+    vk_kit_pipeline_destroy(dev, c->pipeline, c->layout, c->set_layout);
     vkDestroySampler(dev, c->sampler, NULL);
   }
   vkr_close(&c->r);
@@ -151,16 +143,8 @@ static void consumer_close(consumer *c) {
 static void bind_frame(consumer *c, uint32_t s, ifd_vk_frame *f) {
   ifd_vk_frame_native n;
   REQUIRE(ifd_vk_frame_native_handles(f, &n) == 0);
-  VkDescriptorImageInfo ii = {c->sampler, n.view, n.layout};
-  VkDescriptorBufferInfo bi = {c->io, (VkDeviceSize)IO_SLOT * s, IO_TEXEL + 16 * SAMPLES};
-  VkWriteDescriptorSet w[2] = {
-      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = c->sets[s], .dstBinding = 0,
-       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
-       .pImageInfo = &ii},
-      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = c->sets[s], .dstBinding = 1,
-       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-       .pBufferInfo = &bi}};
-  vkUpdateDescriptorSets(c->r.device, 2, w, 0, NULL);
+  vk_kit_write_sample_set(c->r.device, c->sets[s], c->sampler, n.view, n.layout, c->io,
+                          (VkDeviceSize)IO_SLOT * s, IO_TEXEL + 16 * SAMPLES);
 }
 
 /* The 32 texels checked in frame k: the corners, then 28 that move with k. */
@@ -200,24 +184,14 @@ static int submit_use(consumer *c, uint32_t s, ifd_vk_frame *f, uint64_t k, uint
   vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
                        &mb, 0, NULL, 0, NULL);
   VK_OK(vkEndCommandBuffer(cmd));
-  VkSemaphore wait = ifd_vk_timeline_semaphore(ready), signal = ifd_vk_timeline_semaphore(release);
-  VkPipelineStageFlags stage = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
-  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-                                      .waitSemaphoreValueCount = wait ? 1 : 0,
-                                      .pWaitSemaphoreValues = &k,
-                                      .signalSemaphoreValueCount = signal ? 1 : 0,
-                                      .pSignalSemaphoreValues = &k};
-  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                     .pNext = &ts,
-                     .waitSemaphoreCount = wait ? 1 : 0,
-                     .pWaitSemaphores = &wait,
-                     .pWaitDstStageMask = &stage,
-                     .commandBufferCount = 1,
-                     .pCommandBuffers = &cmd,
-                     .signalSemaphoreCount = signal ? 1 : 0,
-                     .pSignalSemaphores = &signal};
-  VK_OK(vkResetFences(c->r.device, 1, &c->fence[s]));
-  VK_OK(vkQueueSubmit(c->r.queue, 1, &si, c->fence[s]));
+  vk_kit_submission sub = {
+      .cmd = cmd,
+      .wait = ifd_vk_timeline_semaphore(ready),
+      .wait_value = k,
+      .wait_stage = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+      .signal = ifd_vk_timeline_semaphore(release),
+      .signal_value = k};
+  REQUIRE(vk_kit_submit(c->r.device, c->r.queue, &sub, c->fence[s]) == 0);
   return 0;
 }
 

@@ -103,12 +103,10 @@ static int readback_begin(vkc *c, uint64_t size, readback *rb) {
   VK_KIT_CHECK(vkCreateBuffer(c->device, &bci, NULL, &rb->buffer));
   VkMemoryRequirements req;
   vkGetBufferMemoryRequirements(c->device, rb->buffer, &req);
-  int type = find_type(c, req.memoryTypeBits,
-                       VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-  VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                             .allocationSize = req.size,
-                             .memoryTypeIndex = (uint32_t)type};
-  VK_KIT_CHECK(vkAllocateMemory(c->device, &ai, NULL, &rb->memory));
+  rc = vk_kit_allocate(c->physical, c->device, &req,
+                       VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                       &rb->memory);
+  if (rc != 0) goto out;
   VK_KIT_CHECK(vkBindBufferMemory(c->device, rb->buffer, rb->memory, 0));
   VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
                                      .commandPool = c->pool,
@@ -132,10 +130,8 @@ static int readback_end(vkc *c, readback *rb, uint64_t size, void *out_bytes) {
   vkCmdPipelineBarrier(rb->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
                        &mb, 0, NULL, 0, NULL);
   VK_KIT_CHECK(vkEndCommandBuffer(rb->cmd));
-  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                     .commandBufferCount = 1,
-                     .pCommandBuffers = &rb->cmd};
-  VK_KIT_CHECK(vkQueueSubmit(c->queue, 1, &si, VK_NULL_HANDLE));
+  vk_kit_submission s = {.cmd = rb->cmd};
+  if ((rc = vk_kit_submit(c->device, c->queue, &s, VK_NULL_HANDLE)) != 0) goto out;
   VK_KIT_CHECK(vkQueueWaitIdle(c->queue));
   VK_KIT_CHECK(vkMapMemory(c->device, rb->memory, 0, VK_WHOLE_SIZE, 0, &map));
   memcpy(out_bytes, map, size);
@@ -185,18 +181,9 @@ int vkc_read_via_linear_image(vkc *c, int fd, uint64_t size, uint32_t w, uint32_
   VkExternalMemoryImageCreateInfo ext = {
       .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
       .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
-  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                           .pNext = &ext,
-                           .imageType = VK_IMAGE_TYPE_2D,
-                           .format = vk_format,
-                           .extent = {w, h, 1},
-                           .mipLevels = 1,
-                           .arrayLayers = 1,
-                           .samples = VK_SAMPLE_COUNT_1_BIT,
-                           .tiling = VK_IMAGE_TILING_LINEAR,
-                           .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                           .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED}; /* external memory */
-  VK_KIT_CHECK(vkCreateImage(c->device, &ici, NULL, &img));
+  rc = vk_kit_image_2d(c->device, &ext, vk_format, w, h, VK_IMAGE_TILING_LINEAR,
+                       VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT, &img);
+  if (rc != 0) goto out;
   VkMemoryRequirements req;
   vkGetImageMemoryRequirements(c->device, img, &req);
   if (req.size > size || import_memory(c, fd, size, req.memoryTypeBits, true, &mem) != 0) {

@@ -72,16 +72,12 @@ int vkr_open(vkr *r, PFN_vkGetInstanceProcAddr importer_gipa, char *why, size_t 
   r->timelines = ne_enable == req_n;
 
   KIT_CHECK(vk_kit_queue_family(r->physical, VK_QUEUE_GRAPHICS_BIT, &r->family));
-  VkPhysicalDeviceVulkan13Features f13 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
-                                          .dynamicRendering = VK_TRUE};
-  VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
-                                          .pNext = &f13,
-                                          .timelineSemaphore = VK_TRUE};
   vk_kit_device_config dc = {.physical = r->physical,
                              .family = r->family,
                              .extensions = enable,
                              .extension_count = ne_enable,
-                             .features = &f12};
+                             .timelines = true,
+                             .dynamic_rendering = true};
   KIT_CHECK(vk_kit_create_device(&dc, &r->device, &r->queue));
   KIT_CHECK(vk_kit_commands(r->device, r->family, 1, &r->pool, &r->cmd, &r->fence, false));
   KIT_CHECK(make_pipeline(r));
@@ -113,9 +109,7 @@ void vkr_close(vkr *r) {
   if (r->device) {
     vkDeviceWaitIdle(r->device);
     free_target(r);
-    if (r->pipeline) vkDestroyPipeline(r->device, r->pipeline, NULL);
-    if (r->layout) vkDestroyPipelineLayout(r->device, r->layout, NULL);
-    if (r->set_layout) vkDestroyDescriptorSetLayout(r->device, r->set_layout, NULL);
+    vk_kit_pipeline_destroy(r->device, r->pipeline, r->layout, r->set_layout);
     if (r->desc_pool) vkDestroyDescriptorPool(r->device, r->desc_pool, NULL);
     if (r->sampler) vkDestroySampler(r->device, r->sampler, NULL);
     if (r->fence) vkDestroyFence(r->device, r->fence, NULL);
@@ -175,23 +169,13 @@ int vkr_draw(vkr *r, ifd_vk_frame *frame, VkSemaphore wait, uint64_t wait_value,
   ifd_vk_frame_cmd_release(frame, r->cmd, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
   vk_kit_cmd_target_readback(r->cmd, &r->target);
   VK_KIT_CHECK(vkEndCommandBuffer(r->cmd));
-  VkPipelineStageFlags wait_stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
-  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-                                      .waitSemaphoreValueCount = wait ? 1 : 0,
-                                      .pWaitSemaphoreValues = &wait_value,
-                                      .signalSemaphoreValueCount = signal ? 1 : 0,
-                                      .pSignalSemaphoreValues = &signal_value};
-  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                     .pNext = &ts,
-                     .waitSemaphoreCount = wait ? 1 : 0,
-                     .pWaitSemaphores = &wait,
-                     .pWaitDstStageMask = &wait_stage,
-                     .commandBufferCount = 1,
-                     .pCommandBuffers = &r->cmd,
-                     .signalSemaphoreCount = signal ? 1 : 0,
-                     .pSignalSemaphores = &signal};
-  VK_KIT_CHECK(vkResetFences(r->device, 1, &r->fence));
-  VK_KIT_CHECK(vkQueueSubmit(r->queue, 1, &si, r->fence));
+  vk_kit_submission s = {.cmd = r->cmd,
+                         .wait = wait,
+                         .wait_value = wait_value,
+                         .wait_stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                         .signal = signal,
+                         .signal_value = signal_value};
+  if ((rc = vk_kit_submit(r->device, r->queue, &s, r->fence)) != 0) goto out;
   /* Poll: a host wait in the driver may sleep in coarse steps
    * (docs/platform-facts.md). */
   for (long spins = 0;; spins++) {

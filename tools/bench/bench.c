@@ -279,6 +279,23 @@ static int run_zero_copy(bench *b) {
 
 /* ------------------------------------------------------------------ cpu round trip */
 
+/* The paths that stage frames through slots (cpu-roundtrip: Vulkan uploads;
+ * cuda-gl-interop: GL pixel buffers): slot s's previous frame, if it holds
+ * one, collected from the path's consumer, checked and timed against its CUDA
+ * stamp; the slot is free afterwards. */
+static int retire_slot(bench *b, uint32_t s, uint64_t *in_slot) {
+  if (!in_slot[s]) return 0;
+  bench_seen seen;
+  int rc = b->r->path == BENCH_CUDA_GL_INTEROP ? bench_gl_collect(b->gl, s, &seen)
+                                               : bench_vk_upload_collect(b->vk, s, &seen);
+  if (rc != 0) return rc;
+  check_frame(b, in_slot[s], &seen);
+  record_times(b, in_slot[s], bench_cuda_stamp(b->cu, (uint32_t)in_slot[s]), seen.start_ns,
+               seen.end_ns, false, 0);
+  in_slot[s] = 0;
+  return 0;
+}
+
 static int run_cpu_roundtrip(bench *b) {
   bool latency = b->r->mode == BENCH_LATENCY;
   const uint32_t slots = latency ? 1 : 2;
@@ -291,15 +308,8 @@ static int run_cpu_roundtrip(bench *b) {
   uint64_t in_slot[2] = {0, 0};
   for (uint64_t k = 1; k <= b->frames + slots && rc == 0; k++) {
     uint32_t s = (uint32_t)((k - 1) % slots);
-    if (in_slot[s]) { /* the slot's previous frame */
-      bench_seen seen;
-      rc = bench_vk_upload_collect(b->vk, s, &seen);
-      if (rc != 0) break;
-      check_frame(b, in_slot[s], &seen);
-      record_times(b, in_slot[s], bench_cuda_stamp(b->cu, (uint32_t)in_slot[s]), seen.start_ns,
-                   seen.end_ns, false, 0);
-      in_slot[s] = 0;
-    }
+    rc = retire_slot(b, s, in_slot);
+    if (rc != 0) break;
     if (k > b->frames) continue;
     rc = bench_cuda_pattern(b->cu, src, (uint32_t)pitch, b->r->width, b->r->height, b->fmt_code,
                             (uint32_t)k + (broken(b) ? 1 : 0));
@@ -384,15 +394,8 @@ static int run_cuda_gl(bench *b) {
   uint32_t pitch = b->r->width * b->bpp;
   for (uint64_t k = 1; k <= b->frames + slots && rc == 0; k++) {
     uint32_t s = (uint32_t)((k - 1) % slots);
-    if (in_slot[s]) {
-      bench_seen seen;
-      rc = bench_gl_collect(b->gl, s, &seen);
-      if (rc != 0) break;
-      check_frame(b, in_slot[s], &seen);
-      record_times(b, in_slot[s], bench_cuda_stamp(b->cu, (uint32_t)in_slot[s]), seen.start_ns,
-                   seen.end_ns, false, 0);
-      in_slot[s] = 0;
-    }
+    rc = retire_slot(b, s, in_slot);
+    if (rc != 0) break;
     if (k > b->frames) continue;
     uint64_t dptr = 0;
     size_t size = 0;

@@ -130,13 +130,11 @@ static int create_device(bench_vk *v, const uint8_t uuid[16]) {
   uint32_t bits = qf[v->family].timestampValidBits;
   v->ts_mask = bits >= 64 ? UINT64_MAX : (1ull << bits) - 1;
 
-  VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
-                                          .timelineSemaphore = VK_TRUE};
   vk_kit_device_config dc = {.physical = v->physical,
                              .family = v->family,
                              .extensions = enable,
                              .extension_count = en,
-                             .features = &f12};
+                             .timelines = true};
   if ((rc = vk_kit_create_device(&dc, &v->device, &v->queue)) != 0)
     return tool_fail(rc, "bench consumer: %s", tool_last_error());
   if (calibrated)
@@ -175,13 +173,8 @@ static int create_pipeline(bench_vk *v) {
                                     .poolSizeCount = 2,
                                     .pPoolSizes = ps};
   VK_TRY(vkCreateDescriptorPool(v->device, &dpi, NULL, &v->desc_pool));
-  VkDescriptorSetLayout layouts[SLOTS];
-  for (int i = 0; i < SLOTS; i++) layouts[i] = v->set_layout;
-  VkDescriptorSetAllocateInfo dai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                     .descriptorPool = v->desc_pool,
-                                     .descriptorSetCount = SLOTS,
-                                     .pSetLayouts = layouts};
-  VK_TRY(vkAllocateDescriptorSets(v->device, &dai, v->sets));
+  rc = vk_kit_descriptor_sets(v->device, v->desc_pool, v->set_layout, SLOTS, v->sets);
+  if (rc != 0) return rc;
 
   VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                             .size = (VkDeviceSize)IO_STRIDE * SLOTS,
@@ -231,9 +224,7 @@ void bench_vk_destroy(bench_vk *v) {
     vkDestroyBuffer(v->device, v->io, NULL);
     vkFreeMemory(v->device, v->io_memory, NULL);
     vkDestroyDescriptorPool(v->device, v->desc_pool, NULL);
-    vkDestroyPipeline(v->device, v->pipeline, NULL);
-    vkDestroyPipelineLayout(v->device, v->layout, NULL);
-    vkDestroyDescriptorSetLayout(v->device, v->set_layout, NULL);
+    vk_kit_pipeline_destroy(v->device, v->pipeline, v->layout, v->set_layout);
     vkDestroySampler(v->device, v->sampler, NULL);
     ifd_vk_importer_destroy(v->importer);
     vkDestroyDevice(v->device, NULL);
@@ -270,16 +261,8 @@ int bench_vk_calibrate(bench_vk *v, int64_t *offset, uint64_t *spread) {
 /* ------------------------------------------------------------------ recording */
 
 static void write_set(bench_vk *v, uint32_t s, VkImageView view, VkImageLayout layout) {
-  VkDescriptorImageInfo ii = {v->sampler, view, layout};
-  VkDescriptorBufferInfo bi = {v->io, (VkDeviceSize)IO_STRIDE * s, IO_POS_BYTES + IO_TEXEL_BYTES};
-  VkWriteDescriptorSet w[2] = {
-      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = v->sets[s], .dstBinding = 0,
-       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
-       .pImageInfo = &ii},
-      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = v->sets[s], .dstBinding = 1,
-       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-       .pBufferInfo = &bi}};
-  vkUpdateDescriptorSets(v->device, 2, w, 0, NULL);
+  vk_kit_write_sample_set(v->device, v->sets[s], v->sampler, view, layout, v->io,
+                          (VkDeviceSize)IO_STRIDE * s, IO_POS_BYTES + IO_TEXEL_BYTES);
 }
 
 static void put_positions(bench_vk *v, uint32_t s, const uint32_t pos[2 * BENCH_SAMPLES]) {
@@ -384,26 +367,14 @@ int bench_vk_ring_wait_ready(bench_vk *v, uint64_t k) {
 
 int bench_vk_ring_submit(bench_vk *v, uint64_t k, bool gpu_wait) {
   uint32_t s = (uint32_t)((k - 1) % v->count);
-  VkSemaphore ready = ifd_vk_timeline_semaphore(ifd_vk_ring_ready(v->ring));
-  VkSemaphore release = ifd_vk_timeline_semaphore(ifd_vk_ring_release(v->ring));
-  VkPipelineStageFlags stage = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
-  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-                                      .waitSemaphoreValueCount = gpu_wait ? 1 : 0,
-                                      .pWaitSemaphoreValues = &k,
-                                      .signalSemaphoreValueCount = 1,
-                                      .pSignalSemaphoreValues = &k};
-  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                     .pNext = &ts,
-                     .waitSemaphoreCount = gpu_wait ? 1 : 0,
-                     .pWaitSemaphores = &ready,
-                     .pWaitDstStageMask = &stage,
-                     .commandBufferCount = 1,
-                     .pCommandBuffers = &v->cmd[s],
-                     .signalSemaphoreCount = 1,
-                     .pSignalSemaphores = &release};
-  VK_TRY(vkResetFences(v->device, 1, &v->fence[s]));
-  VK_TRY(vkQueueSubmit(v->queue, 1, &si, v->fence[s]));
-  return 0;
+  vk_kit_submission sub = {
+      .cmd = v->cmd[s],
+      .wait = gpu_wait ? ifd_vk_timeline_semaphore(ifd_vk_ring_ready(v->ring)) : VK_NULL_HANDLE,
+      .wait_value = k,
+      .wait_stage = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+      .signal = ifd_vk_timeline_semaphore(ifd_vk_ring_release(v->ring)),
+      .signal_value = k};
+  return vk_kit_submit(v->device, v->queue, &sub, v->fence[s]);
 }
 
 int bench_vk_ring_collect(bench_vk *v, uint64_t k, bench_seen *seen) {
@@ -437,17 +408,10 @@ int bench_vk_upload_setup(bench_vk *v, uint32_t slots, uint32_t width, uint32_t 
     if (rc != 0) return rc;
     VK_TRY(vkBindBufferMemory(v->device, u->staging, u->staging_memory, 0));
     VK_TRY(vkMapMemory(v->device, u->staging_memory, 0, VK_WHOLE_SIZE, 0, &u->mapped));
-    VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                             .imageType = VK_IMAGE_TYPE_2D,
-                             .format = (VkFormat)fi.vk_format,
-                             .extent = {width, height, 1},
-                             .mipLevels = 1,
-                             .arrayLayers = 1,
-                             .samples = VK_SAMPLE_COUNT_1_BIT,
-                             .tiling = VK_IMAGE_TILING_OPTIMAL,
-                             .usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_SAMPLED_BIT,
-                             .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
-    VK_TRY(vkCreateImage(v->device, &ici, NULL, &u->image));
+    rc = vk_kit_image_2d(v->device, NULL, (VkFormat)fi.vk_format, width, height,
+                         VK_IMAGE_TILING_OPTIMAL,
+                         VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_SAMPLED_BIT, &u->image);
+    if (rc != 0) return rc;
     vkGetImageMemoryRequirements(v->device, u->image, &req);
     rc = alloc_bind(v, req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &u->image_memory);
     if (rc != 0) return rc;
@@ -500,12 +464,7 @@ int bench_vk_upload_submit(bench_vk *v, uint32_t s, const uint32_t pos[2 * BENCH
   sample(v, s);
   rc = end(v, s);
   if (rc != 0) return rc;
-  VK_TRY(vkResetFences(v->device, 1, &v->fence[s]));
-  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                     .commandBufferCount = 1,
-                     .pCommandBuffers = &cmd};
-  VK_TRY(vkQueueSubmit(v->queue, 1, &si, v->fence[s]));
-  return 0;
+  return vk_kit_submit(v->device, v->queue, &(vk_kit_submission){.cmd = cmd}, v->fence[s]);
 }
 
 int bench_vk_upload_collect(bench_vk *v, uint32_t s, bench_seen *seen) {

@@ -175,20 +175,13 @@ void vk_kit_cmd_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout 
 }
 
 static int target_make(VkPhysicalDevice physical, VkDevice device, vk_kit_target *t) {
-  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                           .imageType = VK_IMAGE_TYPE_2D,
-                           .format = t->format,
-                           .extent = {t->width, t->height, 1},
-                           .mipLevels = 1,
-                           .arrayLayers = 1,
-                           .samples = VK_SAMPLE_COUNT_1_BIT,
-                           .tiling = VK_IMAGE_TILING_OPTIMAL,
-                           .usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
-                                    VK_IMAGE_USAGE_TRANSFER_SRC_BIT};
-  VK_KIT_TRY(vkCreateImage(device, &ici, NULL, &t->image));
+  int rc = vk_kit_image_2d(device, NULL, t->format, t->width, t->height, VK_IMAGE_TILING_OPTIMAL,
+                           VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                           &t->image);
+  if (rc != 0) return rc;
   VkMemoryRequirements req;
   vkGetImageMemoryRequirements(device, t->image, &req);
-  int rc = vk_kit_allocate(physical, device, &req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &t->memory);
+  rc = vk_kit_allocate(physical, device, &req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &t->memory);
   if (rc != 0) return rc;
   VK_KIT_TRY(vkBindImageMemory(device, t->image, t->memory, 0));
   VkImageViewCreateInfo vci = {.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
@@ -248,4 +241,26 @@ void vk_kit_cmd_target_readback(VkCommandBuffer cmd, const vk_kit_target *t) {
                         .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
   vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0,
                        NULL, 0, NULL);
+}
+
+void vk_kit_pipeline_destroy(VkDevice device, VkPipeline pipeline, VkPipelineLayout layout,
+                             VkDescriptorSetLayout set_layout) {
+  if (pipeline) vkDestroyPipeline(device, pipeline, NULL);
+  if (layout) vkDestroyPipelineLayout(device, layout, NULL);
+  if (set_layout) vkDestroyDescriptorSetLayout(device, set_layout, NULL);
+}
+
+void vk_kit_write_sample_set(VkDevice device, VkDescriptorSet set, VkSampler sampler,
+                             VkImageView view, VkImageLayout layout, VkBuffer buffer,
+                             VkDeviceSize offset, VkDeviceSize range) {
+  VkDescriptorImageInfo ii = {sampler, view, layout};
+  VkDescriptorBufferInfo bi = {buffer, offset, range};
+  VkWriteDescriptorSet w[2] = {
+      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 0,
+       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+       .pImageInfo = &ii},
+      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 1,
+       .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+       .pBufferInfo = &bi}};
+  vkUpdateDescriptorSets(device, 2, w, 0, NULL);
 }

@@ -45,6 +45,18 @@ void vk_kit_cmd_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout 
                               VkAccessFlags src_access, VkPipelineStageFlags dst_stage,
                               VkAccessFlags dst_access);
 
+/* Destroys a pipeline, its layout and its set layout; VK_NULL_HANDLEs are
+ * skipped. */
+void vk_kit_pipeline_destroy(VkDevice device, VkPipeline pipeline, VkPipelineLayout layout,
+                             VkDescriptorSetLayout set_layout);
+
+/* Writes the set of a compute pass that samples an image into a buffer:
+ * binding 0 the combined image sampler (sampler, view in `layout`), binding 1
+ * the storage buffer range [offset, offset + range) of buffer. */
+void vk_kit_write_sample_set(VkDevice device, VkDescriptorSet set, VkSampler sampler,
+                             VkImageView view, VkImageLayout layout, VkBuffer buffer,
+                             VkDeviceSize offset, VkDeviceSize range);
+
 /* An offscreen colour target (optimal tiling, device-local) and a mapped,
  * host-coherent buffer it is copied into: width * height * bpp bytes, row 0
  * first, tightly packed. */

@@ -235,8 +235,18 @@ int vk_kit_create_device(const vk_kit_device_config *cfg, VkDevice *device, VkQu
                                  .queueFamilyIndex = cfg->family,
                                  .queueCount = 1,
                                  .pQueuePriorities = &prio};
+  /* The feature chain: 1.2's, 1.3's (each if asked for), then the caller's. */
+  const void *chain = cfg->features;
+  VkPhysicalDeviceVulkan13Features f13 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
+                                          .pNext = (void *)chain,
+                                          .dynamicRendering = VK_TRUE};
+  if (cfg->dynamic_rendering) chain = &f13;
+  VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+                                          .pNext = (void *)chain,
+                                          .timelineSemaphore = VK_TRUE};
+  if (cfg->timelines) chain = &f12;
   VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                            .pNext = cfg->features,
+                            .pNext = chain,
                             .queueCreateInfoCount = 1,
                             .pQueueCreateInfos = &qci,
                             .enabledExtensionCount = cfg->extension_count,
@@ -287,4 +297,57 @@ int vk_kit_allocate(VkPhysicalDevice physical, VkDevice device, const VkMemoryRe
                              .memoryTypeIndex = (uint32_t)type};
   VkResult r = vkAllocateMemory(device, &ai, NULL, out);
   return r == VK_SUCCESS ? 0 : vk_kit_fail(r, "vkAllocateMemory");
+}
+
+int vk_kit_descriptor_sets(VkDevice device, VkDescriptorPool pool, VkDescriptorSetLayout layout,
+                           uint32_t count, VkDescriptorSet *sets) {
+  VkDescriptorSetLayout layouts[VK_KIT_MAX_SETS];
+  if (count > VK_KIT_MAX_SETS)
+    return tool_fail(-EINVAL, "%u descriptor sets asked for, at most %u", count, VK_KIT_MAX_SETS);
+  for (uint32_t i = 0; i < count; i++) layouts[i] = layout;
+  VkDescriptorSetAllocateInfo dai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                     .descriptorPool = pool,
+                                     .descriptorSetCount = count,
+                                     .pSetLayouts = layouts};
+  VK_KIT_TRY(vkAllocateDescriptorSets(device, &dai, sets));
+  return 0;
+}
+
+int vk_kit_submit(VkDevice device, VkQueue queue, const vk_kit_submission *s, VkFence fence) {
+  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+                                      .waitSemaphoreValueCount = s->wait ? 1 : 0,
+                                      .pWaitSemaphoreValues = &s->wait_value,
+                                      .signalSemaphoreValueCount = s->signal ? 1 : 0,
+                                      .pSignalSemaphoreValues = &s->signal_value};
+  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                     .pNext = s->wait || s->signal ? &ts : NULL,
+                     .waitSemaphoreCount = s->wait ? 1 : 0,
+                     .pWaitSemaphores = &s->wait,
+                     .pWaitDstStageMask = &s->wait_stage,
+                     .commandBufferCount = s->cmd ? 1 : 0,
+                     .pCommandBuffers = &s->cmd,
+                     .signalSemaphoreCount = s->signal ? 1 : 0,
+                     .pSignalSemaphores = &s->signal};
+  if (fence) VK_KIT_TRY(vkResetFences(device, 1, &fence));
+  VK_KIT_TRY(vkQueueSubmit(queue, 1, &si, fence));
+  return 0;
+}
+
+int vk_kit_image_2d(VkDevice device, const void *next, VkFormat format, uint32_t width,
+                    uint32_t height, VkImageTiling tiling, VkImageUsageFlags usage, VkImage *out) {
+  VkImageCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                           .pNext = next,
+                           .imageType = VK_IMAGE_TYPE_2D,
+                           .format = format,
+                           .extent = {width, height, 1},
+                           .mipLevels = 1,
+                           .arrayLayers = 1,
+                           .samples = VK_SAMPLE_COUNT_1_BIT,
+                           .tiling = tiling,
+                           .usage = usage,
+                           .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+  VkResult r = vkCreateImage(device, &ici, NULL, out);
+  if (r == VK_SUCCESS) return 0;
+  *out = VK_NULL_HANDLE;
+  return vk_kit_fail(r, "vkCreateImage");
 }

@@ -237,11 +237,15 @@ typedef struct {
   uint32_t family; /* one queue of it is created */
   const char *const *extensions;
   uint32_t extension_count;
-  const void *features; /* VkDeviceCreateInfo's pNext (feature structs), or NULL */
+  bool timelines;         /* Vulkan 1.2's timelineSemaphore */
+  bool dynamic_rendering; /* Vulkan 1.3's dynamicRendering */
+  const void *features; /* further feature structs (not Vulkan 1.2's or 1.3's
+                         * when the flags above ask for them), or NULL */
 } vk_kit_device_config;
 
-/* vkCreateDevice with one queue, then vk_kit_load_device and
- * vkGetDeviceQueue. Errors: vk_kit_errno of vkCreateDevice's result. */
+/* vkCreateDevice with one queue and the features asked for, then
+ * vk_kit_load_device and vkGetDeviceQueue. Errors: vk_kit_errno of
+ * vkCreateDevice's result. */
 int vk_kit_create_device(const vk_kit_device_config *cfg, VkDevice *device, VkQueue *queue);
 
 /* A command pool of `family` whose buffers are reset one by one, count
@@ -260,5 +264,37 @@ int vk_kit_memory_type(VkPhysicalDevice physical, uint32_t bits, VkMemoryPropert
  * `want`. Errors: -ENOENT (no such type), vk_kit_errno of vkAllocateMemory. */
 int vk_kit_allocate(VkPhysicalDevice physical, VkDevice device, const VkMemoryRequirements *req,
                     VkMemoryPropertyFlags want, VkDeviceMemory *out);
+
+/* A 2D image of one level and one layer, one sample, in layout UNDEFINED;
+ * next is the create info's pNext (an external-memory struct) or NULL.
+ * Error: vk_kit_errno of vkCreateImage (*out is then VK_NULL_HANDLE). */
+int vk_kit_image_2d(VkDevice device, const void *next, VkFormat format, uint32_t width,
+                    uint32_t height, VkImageTiling tiling, VkImageUsageFlags usage, VkImage *out);
+
+/* The most descriptor sets vk_kit_descriptor_sets allocates in one call. */
+#define VK_KIT_MAX_SETS 16
+
+/* count (at most VK_KIT_MAX_SETS) descriptor sets of one layout from pool
+ * into sets[]. Errors: -EINVAL (too many), vk_kit_errno of
+ * vkAllocateDescriptorSets. */
+int vk_kit_descriptor_sets(VkDevice device, VkDescriptorPool pool, VkDescriptorSetLayout layout,
+                           uint32_t count, VkDescriptorSet *sets);
+
+/* One submission: cmd (VK_NULL_HANDLE: none, only the semaphores), after
+ * timeline semaphore `wait` reaches wait_value (at wait_stage), signalling
+ * timeline semaphore `signal` = signal_value when done; either semaphore may
+ * be VK_NULL_HANDLE (no timeline info is chained when both are). */
+typedef struct {
+  VkCommandBuffer cmd;
+  VkSemaphore wait;
+  uint64_t wait_value;
+  VkPipelineStageFlags wait_stage;
+  VkSemaphore signal;
+  uint64_t signal_value;
+} vk_kit_submission;
+
+/* Resets fence (if not VK_NULL_HANDLE) and submits *s to queue with it. Does
+ * not block. Errors: vk_kit_errno of vkResetFences or vkQueueSubmit. */
+int vk_kit_submit(VkDevice device, VkQueue queue, const vk_kit_submission *s, VkFence fence);
 
 #endif

@@ -79,13 +79,11 @@ static void producer_open(info_state *s, producer *p) {
     info_text(p->timeline_why, sizeof(p->timeline_why), "%s", ifd_last_error());
 }
 
+/* Each producer is closed once, at the end of its answers. */
 static void producer_close(producer *p) {
   ifd_timeline_destroy(p->timeline);
   ifd_image_destroy(p->image);
   ifd_context_destroy(p->ctx);
-  p->timeline = NULL;
-  p->image = NULL;
-  p->ctx = NULL;
 }
 
 void info_pair_print(info_state *s, const producer *p, const char *consumer, const pair_answer *a) {

@@ -1,16 +1,26 @@
 #include "present/present.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 #include "common/tool_error.h"
 
 int presenter_create(const present_config *cfg, presenter **out) {
   *out = NULL;
-  switch (cfg->api) {
-  case CONSUMER_VK: return present_vk_create(cfg, out);
-  case CONSUMER_GL: return present_gl_create(cfg, out);
+  const present_ops *ops = cfg->api == CONSUMER_VK   ? &present_vk_ops
+                           : cfg->api == CONSUMER_GL ? &present_gl_ops
+                                                     : NULL;
+  if (!ops) return tool_fail(-EINVAL, "unknown consumer %d", (int)cfg->api);
+  presenter *p = calloc(1, ops->size);
+  if (!p) return tool_fail(-ENOMEM, "out of memory");
+  p->ops = ops;
+  int rc = ops->create(p, cfg);
+  if (rc != 0) {
+    ops->destroy(p);
+    return rc;
   }
-  return tool_fail(-EINVAL, "unknown consumer %d", (int)cfg->api);
+  *out = p;
+  return 0;
 }
 
 void presenter_destroy(presenter *p) {

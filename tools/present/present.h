@@ -50,8 +50,13 @@ int presenter_draw(presenter *p, uint64_t k, uint8_t *rgba);
 /* Blocks until every draw is done. */
 int presenter_finish(presenter *p);
 
-/* Implementations. */
+/* Implementations: presenter_create allocates `size` bytes (the backend's
+ * struct, a presenter first), zeroed, sets ops and calls create; on failure
+ * it calls destroy, which must take a presenter that create left half made.
+ * destroy frees the presenter. */
 typedef struct {
+  size_t size;
+  int (*create)(presenter *p, const present_config *cfg);
   void (*destroy)(presenter *p);
   int (*import)(presenter *p, ifd_ring_desc *desc);
   int (*draw)(presenter *p, uint64_t k, uint8_t *rgba);
@@ -67,7 +72,7 @@ struct presenter {
   uint32_t width, height;
 };
 
-int present_vk_create(const present_config *cfg, presenter **out);
-int present_gl_create(const present_config *cfg, presenter **out);
+extern const present_ops present_vk_ops;
+extern const present_ops present_gl_ops;
 
 #endif

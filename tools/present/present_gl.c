@@ -154,12 +154,8 @@ static int gl_finish(presenter *base) {
   return 0;
 }
 
-static const present_ops gl_ops = {gl_destroy, gl_import, gl_draw, gl_finish};
-
-int present_gl_create(const present_config *cfg, presenter **out) {
-  glp *p = calloc(1, sizeof(*p));
-  if (!p) return tool_fail(-ENOMEM, "out of memory");
-  p->base.ops = &gl_ops;
+static int gl_create(presenter *base, const present_config *cfg) {
+  glp *p = (glp *)base;
   p->win = cfg->win;
   p->vsync = cfg->vsync;
   int rc = 0;
@@ -179,10 +175,8 @@ int present_gl_create(const present_config *cfg, presenter **out) {
       rc = tool_fail(-ENODEV, "%s", ifd_last_error());
   }
   if (rc == 0) rc = make_program(p);
-  if (rc != 0) {
-    gl_destroy(&p->base);
-    return rc;
-  }
-  *out = &p->base;
-  return 0;
+  return rc;
 }
+
+const present_ops present_gl_ops = {sizeof(glp), gl_create, gl_destroy, gl_import, gl_draw,
+                                    gl_finish};

@@ -111,16 +111,12 @@ static int create_device(vkp *p) {
   if (p->family == UINT32_MAX)
     return tool_fail(-ENODEV, "%s has no graphics queue%s", p->base.device_name,
                      p->win ? " that can present to the window" : "");
-  VkPhysicalDeviceVulkan13Features f13 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
-                                          .dynamicRendering = VK_TRUE};
-  VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
-                                          .pNext = &f13,
-                                          .timelineSemaphore = VK_TRUE};
   vk_kit_device_config dc = {.physical = p->physical,
                              .family = p->family,
                              .extensions = enable,
                              .extension_count = n,
-                             .features = &f12};
+                             .timelines = true,
+                             .dynamic_rendering = true};
   return vk_kit_create_device(&dc, &p->device, &p->queue);
 }
 
@@ -271,9 +267,7 @@ static void vk_destroy(presenter *base) {
     destroy_swapchain_images(p);
     if (p->swapchain) vkDestroySwapchainKHR(p->device, p->swapchain, NULL);
     vk_kit_target_destroy(p->device, &p->target);
-    if (p->pipeline) vkDestroyPipeline(p->device, p->pipeline, NULL);
-    if (p->layout) vkDestroyPipelineLayout(p->device, p->layout, NULL);
-    if (p->set_layout) vkDestroyDescriptorSetLayout(p->device, p->set_layout, NULL);
+    vk_kit_pipeline_destroy(p->device, p->pipeline, p->layout, p->set_layout);
     if (p->desc_pool) vkDestroyDescriptorPool(p->device, p->desc_pool, NULL);
     if (p->sampler) vkDestroySampler(p->device, p->sampler, NULL);
     for (int i = 0; i < SLOTS; i++) {
@@ -299,13 +293,8 @@ static int vk_import(presenter *base, ifd_ring_desc *desc) {
   if (rc != 0) return tool_fail(rc, "%s", ifd_last_error());
   p->base.timelines = ifd_vk_ring_ready(p->ring) != NULL;
   uint32_t n = ifd_vk_ring_count(p->ring);
-  VkDescriptorSetLayout layouts[IFD_RING_MAX_FRAMES];
-  for (uint32_t i = 0; i < n; i++) layouts[i] = p->set_layout;
-  VkDescriptorSetAllocateInfo da = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                    .descriptorPool = p->desc_pool,
-                                    .descriptorSetCount = n,
-                                    .pSetLayouts = layouts};
-  VK_TRY(vkAllocateDescriptorSets(p->device, &da, p->sets));
+  rc = vk_kit_descriptor_sets(p->device, p->desc_pool, p->set_layout, n, p->sets);
+  if (rc != 0) return rc;
   for (uint32_t i = 0; i < n; i++) {
     ifd_vk_frame_native fh;
     ifd_vk_frame_native_handles(ifd_vk_ring_frame(p->ring, i + 1), &fh);
@@ -357,24 +346,12 @@ static int wait_fence(vkp *p, uint32_t slot) {
  * signal release = k, no commands. */
 static int skip_frame(vkp *p, uint64_t k, uint32_t slot) {
   if (!p->base.timelines) return 0;
-  VkSemaphore wait = ifd_vk_timeline_semaphore(ifd_vk_ring_ready(p->ring));
-  VkSemaphore signal = ifd_vk_timeline_semaphore(ifd_vk_ring_release(p->ring));
-  VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
-  VkTimelineSemaphoreSubmitInfo ts = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-                                      .waitSemaphoreValueCount = 1,
-                                      .pWaitSemaphoreValues = &k,
-                                      .signalSemaphoreValueCount = 1,
-                                      .pSignalSemaphoreValues = &k};
-  VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                     .pNext = &ts,
-                     .waitSemaphoreCount = 1,
-                     .pWaitSemaphores = &wait,
-                     .pWaitDstStageMask = &stage,
-                     .signalSemaphoreCount = 1,
-                     .pSignalSemaphores = &signal};
-  VK_TRY(vkResetFences(p->device, 1, &p->fence[slot]));
-  VK_TRY(vkQueueSubmit(p->queue, 1, &si, p->fence[slot]));
-  return 0;
+  vk_kit_submission s = {.wait = ifd_vk_timeline_semaphore(ifd_vk_ring_ready(p->ring)),
+                         .wait_value = k,
+                         .wait_stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                         .signal = ifd_vk_timeline_semaphore(ifd_vk_ring_release(p->ring)),
+                         .signal_value = k};
+  return vk_kit_submit(p->device, p->queue, &s, p->fence[slot]);
 }
 
 static int vk_draw(presenter *base, uint64_t k, uint8_t *rgba) {
@@ -481,12 +458,8 @@ static int vk_finish(presenter *base) {
   return 0;
 }
 
-static const present_ops vk_ops = {vk_destroy, vk_import, vk_draw, vk_finish};
-
-int present_vk_create(const present_config *cfg, presenter **out) {
-  vkp *p = calloc(1, sizeof(*p));
-  if (!p) return tool_fail(-ENOMEM, "out of memory");
-  p->base.ops = &vk_ops;
+static int vk_create(presenter *base, const present_config *cfg) {
+  vkp *p = (vkp *)base;
   p->win = cfg->win;
   p->vsync = cfg->vsync;
   int rc = create_instance(p);
@@ -505,10 +478,8 @@ int present_vk_create(const present_config *cfg, presenter **out) {
     if (ifd_vk_importer_create(&info, &p->importer) != 0)
       rc = tool_fail(-ENODEV, "%s", ifd_last_error());
   }
-  if (rc != 0) {
-    vk_destroy(&p->base);
-    return rc;
-  }
-  *out = &p->base;
-  return 0;
+  return rc;
 }
+
+const present_ops present_vk_ops = {sizeof(vkp), vk_create, vk_destroy, vk_import, vk_draw,
+                                    vk_finish};

@@ -47,6 +47,16 @@ void cppn_frame_args_init(cppn_frame_args *args, uint32_t w, uint32_t h, uint32_
   args->time_cos = (float)cos(0.7 * t);
 }
 
+/* One layer's pre-activations: out[i] = b[i] + sum over j of w[i * n_in + j]
+ * * in[j], summed in order of j (the order the backends sum in). */
+static void dense(const float *b, const float *w, const float *in, int n_in, float *out, int n_out) {
+  for (int i = 0; i < n_out; i++) {
+    float a = b[i];
+    for (int j = 0; j < n_in; j++) a += w[i * n_in + j] * in[j];
+    out[i] = a;
+  }
+}
+
 void cppn_pixel(const cppn_params *p, const cppn_frame_args *args, uint32_t px, uint32_t py,
                 float rgba[4]) {
   if (args->mode == CPPN_MODE_SOLID) {
@@ -60,27 +70,15 @@ void cppn_pixel(const cppn_params *p, const cppn_frame_args *args, uint32_t px, 
   float x = CPPN_ZOOM * u * fmaxf(1.0f, w / h);
   float y = CPPN_ZOOM * t * fmaxf(1.0f, h / w);
   float in[CPPN_IN] = {x, y, sqrtf(x * x + y * y), args->time_sin, args->time_cos};
-  float h1[CPPN_HIDDEN], h2[CPPN_HIDDEN], h3[CPPN_HIDDEN];
-  for (int i = 0; i < CPPN_HIDDEN; i++) {
-    float a = v[CPPN_B1 + i];
-    for (int j = 0; j < CPPN_IN; j++) a += v[CPPN_W1 + i * CPPN_IN + j] * in[j];
-    h1[i] = tanhf(a);
-  }
-  for (int i = 0; i < CPPN_HIDDEN; i++) {
-    float a = v[CPPN_B2 + i];
-    for (int j = 0; j < CPPN_HIDDEN; j++) a += v[CPPN_W2 + i * CPPN_HIDDEN + j] * h1[j];
-    h2[i] = sinf(a);
-  }
-  for (int i = 0; i < CPPN_HIDDEN; i++) {
-    float a = v[CPPN_B3 + i];
-    for (int j = 0; j < CPPN_HIDDEN; j++) a += v[CPPN_W3 + i * CPPN_HIDDEN + j] * h2[j];
-    h3[i] = tanhf(a);
-  }
-  for (int i = 0; i < CPPN_OUT; i++) {
-    float a = v[CPPN_B4 + i];
-    for (int j = 0; j < CPPN_HIDDEN; j++) a += v[CPPN_W4 + i * CPPN_HIDDEN + j] * h3[j];
-    rgba[i] = 1.0f / (1.0f + expf(-a));
-  }
+  float h1[CPPN_HIDDEN], h2[CPPN_HIDDEN], h3[CPPN_HIDDEN], out[CPPN_OUT];
+  dense(v + CPPN_B1, v + CPPN_W1, in, CPPN_IN, h1, CPPN_HIDDEN);
+  for (int i = 0; i < CPPN_HIDDEN; i++) h1[i] = tanhf(h1[i]);
+  dense(v + CPPN_B2, v + CPPN_W2, h1, CPPN_HIDDEN, h2, CPPN_HIDDEN);
+  for (int i = 0; i < CPPN_HIDDEN; i++) h2[i] = sinf(h2[i]);
+  dense(v + CPPN_B3, v + CPPN_W3, h2, CPPN_HIDDEN, h3, CPPN_HIDDEN);
+  for (int i = 0; i < CPPN_HIDDEN; i++) h3[i] = tanhf(h3[i]);
+  dense(v + CPPN_B4, v + CPPN_W4, h3, CPPN_HIDDEN, out, CPPN_OUT);
+  for (int i = 0; i < CPPN_OUT; i++) rgba[i] = 1.0f / (1.0f + expf(-out[i]));
   rgba[3] = 1.0f;
 }
 

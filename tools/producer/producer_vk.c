@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/tool_error.h"
-#include "common/vk_kit.h"
+#include "common/vk_draw.h"
 #include "producer/producer_backend.h"
 
 /* Generated at build time from the compiled tools/producer/shaders/cppn.comp
@@ -97,12 +97,6 @@ static int vk_params_buffer(vk_producer *p, const cppn_params *params) {
 }
 
 static int vk_pipeline(vk_producer *p) {
-  VkShaderModuleCreateInfo smci = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-                                   .codeSize = ifd_tool_cppn_comp_spv_size,
-                                   .pCode = (const uint32_t *)(const void *)ifd_tool_cppn_comp_spv};
-  VkShaderModule module;
-  VkResult r = vkCreateShaderModule(p->device, &smci, NULL, &module);
-  if (r != VK_SUCCESS) return vk_fail(r, "vkCreateShaderModule(cppn.comp)");
   VkDescriptorSetLayoutBinding bindings[2] = {
       {.binding = 0,
        .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
@@ -116,7 +110,7 @@ static int vk_pipeline(vk_producer *p) {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
       .bindingCount = 2,
       .pBindings = bindings};
-  r = vkCreateDescriptorSetLayout(p->device, &dslci, NULL, &p->set_layout);
+  VkResult r = vkCreateDescriptorSetLayout(p->device, &dslci, NULL, &p->set_layout);
   VkPushConstantRange pcr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = PUSH_SIZE};
   VkPipelineLayoutCreateInfo plci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
                                      .setLayoutCount = 1,
@@ -124,17 +118,10 @@ static int vk_pipeline(vk_producer *p) {
                                      .pushConstantRangeCount = 1,
                                      .pPushConstantRanges = &pcr};
   if (r == VK_SUCCESS) r = vkCreatePipelineLayout(p->device, &plci, NULL, &p->layout);
-  VkComputePipelineCreateInfo cpci = {
-      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-      .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                .module = module,
-                .pName = "main"},
-      .layout = p->layout};
-  if (r == VK_SUCCESS)
-    r = vkCreateComputePipelines(p->device, VK_NULL_HANDLE, 1, &cpci, NULL, &p->pipeline);
-  vkDestroyShaderModule(p->device, module, NULL);
-  return r == VK_SUCCESS ? 0 : vk_fail(r, "creating the cppn compute pipeline");
+  if (r != VK_SUCCESS) return vk_fail(r, "creating the cppn pipeline layout");
+  int rc = vk_kit_compute_pipeline(p->device, ifd_tool_cppn_comp_spv, ifd_tool_cppn_comp_spv_size,
+                                   p->layout, &p->pipeline);
+  return rc == 0 ? 0 : tool_fail(rc, "producer: cppn.comp: %s", tool_last_error());
 }
 
 static int vk_commands(vk_producer *p) {
@@ -208,9 +195,7 @@ static void vk_destroy(producer *base) {
     if (p->slots[i].pool) vkDestroyDescriptorPool(p->device, p->slots[i].pool, NULL);
   }
   if (p->cmd_pool) vkDestroyCommandPool(p->device, p->cmd_pool, NULL);
-  if (p->pipeline) vkDestroyPipeline(p->device, p->pipeline, NULL);
-  if (p->layout) vkDestroyPipelineLayout(p->device, p->layout, NULL);
-  if (p->set_layout) vkDestroyDescriptorSetLayout(p->device, p->set_layout, NULL);
+  vk_kit_pipeline_destroy(p->device, p->pipeline, p->layout, p->set_layout);
   if (p->params_buffer) vkDestroyBuffer(p->device, p->params_buffer, NULL);
   if (p->params_memory) vkFreeMemory(p->device, p->params_memory, NULL);
 }

@@ -12,7 +12,7 @@
 #include <cuda_fp16.h>
 
 #include "../cppn.h"
-#include "../../include/interop_fd/asyncrt.h"
+#include "../../../include/interop_fd/asyncrt.h"
 
 /* Display colour -> 8-bit: round-to-nearest-even of clamp(c, 0, 1) * 255, as
  * cppn_encode's lrintf does. */
@@ -27,6 +27,20 @@ __device__ __forceinline__ static unsigned short half_bits(float c) {
 
 /* cppn_pixel(), operation for operation. Inlined into the kernel so the
  * weights are read straight from the kernel's parameter space. */
+/* One layer's pre-activations: out[i] = b[i] + sum over j of w[i * N_IN + j]
+ * * in[j], summed in order of j, as the C reference (cppn.c) sums. */
+template <int N_IN, int N_OUT>
+__device__ __forceinline__ static void dense(const float *b, const float *w, const float *in,
+                                             float *out) {
+#pragma unroll
+  for (int i = 0; i < N_OUT; i++) {
+    float s = b[i];
+#pragma unroll
+    for (int j = 0; j < N_IN; j++) s += w[i * N_IN + j] * in[j];
+    out[i] = s;
+  }
+}
+
 __device__ __forceinline__ static void network(const cppn_params &p, const cppn_frame_args &a,
                                                unsigned px, unsigned py, float rgba[4]) {
   const float *v = p.v;
@@ -36,35 +50,19 @@ __device__ __forceinline__ static void network(const cppn_params &p, const cppn_
   float x = CPPN_ZOOM * u * fmaxf(1.0f, w / h);
   float y = CPPN_ZOOM * t * fmaxf(1.0f, h / w);
   float in[CPPN_IN] = {x, y, sqrtf(x * x + y * y), a.time_sin, a.time_cos};
-  float h1[CPPN_HIDDEN], h2[CPPN_HIDDEN], h3[CPPN_HIDDEN];
+  float h1[CPPN_HIDDEN], h2[CPPN_HIDDEN], h3[CPPN_HIDDEN], out[CPPN_OUT];
+  dense<CPPN_IN, CPPN_HIDDEN>(v + CPPN_B1, v + CPPN_W1, in, h1);
 #pragma unroll
-  for (int i = 0; i < CPPN_HIDDEN; i++) {
-    float s = v[CPPN_B1 + i];
+  for (int i = 0; i < CPPN_HIDDEN; i++) h1[i] = tanhf(h1[i]);
+  dense<CPPN_HIDDEN, CPPN_HIDDEN>(v + CPPN_B2, v + CPPN_W2, h1, h2);
 #pragma unroll
-    for (int j = 0; j < CPPN_IN; j++) s += v[CPPN_W1 + i * CPPN_IN + j] * in[j];
-    h1[i] = tanhf(s);
-  }
+  for (int i = 0; i < CPPN_HIDDEN; i++) h2[i] = sinf(h2[i]);
+  dense<CPPN_HIDDEN, CPPN_HIDDEN>(v + CPPN_B3, v + CPPN_W3, h2, h3);
 #pragma unroll
-  for (int i = 0; i < CPPN_HIDDEN; i++) {
-    float s = v[CPPN_B2 + i];
+  for (int i = 0; i < CPPN_HIDDEN; i++) h3[i] = tanhf(h3[i]);
+  dense<CPPN_HIDDEN, CPPN_OUT>(v + CPPN_B4, v + CPPN_W4, h3, out);
 #pragma unroll
-    for (int j = 0; j < CPPN_HIDDEN; j++) s += v[CPPN_W2 + i * CPPN_HIDDEN + j] * h1[j];
-    h2[i] = sinf(s);
-  }
-#pragma unroll
-  for (int i = 0; i < CPPN_HIDDEN; i++) {
-    float s = v[CPPN_B3 + i];
-#pragma unroll
-    for (int j = 0; j < CPPN_HIDDEN; j++) s += v[CPPN_W3 + i * CPPN_HIDDEN + j] * h2[j];
-    h3[i] = tanhf(s);
-  }
-#pragma unroll
-  for (int i = 0; i < CPPN_OUT; i++) {
-    float s = v[CPPN_B4 + i];
-#pragma unroll
-    for (int j = 0; j < CPPN_HIDDEN; j++) s += v[CPPN_W4 + i * CPPN_HIDDEN + j] * h3[j];
-    rgba[i] = 1.0f / (1.0f + expf(-s));
-  }
+  for (int i = 0; i < CPPN_OUT; i++) rgba[i] = 1.0f / (1.0f + expf(-out[i]));
   rgba[3] = 1.0f;
 }
 
