@@ -255,14 +255,9 @@ int ifd_vkc_import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path
   rc = ifd_check_frame_desc(desc, imp->uuid, imp->device_name, &info);
   if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
 
-  /* Work on a dup, so the caller's fd is consumed only on full success. */
-  int fd = fcntl(desc->memory_fd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) return ifd_fail(-errno, "%s: cannot duplicate memory_fd: %s", fn, strerror(errno));
-  ifd_vk_frame *f = calloc(1, sizeof(*f));
-  if (!f) {
-    close(fd);
-    return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
-  }
+  int fd = -1;
+  ifd_vk_frame *f = NULL;
+  if ((rc = ifd_import_begin(desc->memory_fd, sizeof(*f), fn, &fd, (void **)&f)) != 0) return rc;
   f->imp = imp;
   f->info = info;
   f->row_pitch = desc->row_pitch;

@@ -12,17 +12,11 @@ static int import_timeline(ifd_vk_importer *imp, int *fd, ifd_vk_timeline **out,
   if (!imp->timelines)
     return ifd_fail(-EOPNOTSUPP, "%s: the device has no vkImportSemaphoreFdKHR: enable "
                                  "VK_KHR_external_semaphore_fd", fn);
-  /* Refuse what is never a semaphore rather than hand the driver an fd its
-   * valid usage forbids (-EIO: what a driver refusing the fd gives). */
-  rc = ifd_fd_check_kind(*fd, "fd", "a timeline semaphore fd", -EIO);
-  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
-  int dup_fd = fcntl(*fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) return ifd_fail(-errno, "%s: cannot duplicate fd: %s", fn, strerror(errno));
-  ifd_vk_timeline *t = calloc(1, sizeof(*t));
-  if (!t) {
-    close(dup_fd);
-    return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
-  }
+  int dup_fd = -1;
+  ifd_vk_timeline *t = NULL;
+  if ((rc = ifd_check_semaphore_fd(fd, fn)) != 0 ||
+      (rc = ifd_import_begin(*fd, sizeof(*t), fn, &dup_fd, (void **)&t)) != 0)
+    return rc;
   t->imp = imp;
   VkSemaphoreTypeCreateInfo type = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
                                     .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE};
