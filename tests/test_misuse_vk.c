@@ -78,6 +78,22 @@ static ifd_context *open_context(void) {
   return ctx;
 }
 
+/* An importer on the app's device, as every case but queue_family makes one. */
+static ifd_vk_importer *open_importer(app *a) {
+  ifd_vk_device_info info = app_info(a);
+  ifd_vk_importer *imp = NULL;
+  REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
+  return imp;
+}
+
+/* A 2-frame 32x16 ring of the given format, exported into *d. */
+static ifd_ring *open_exported_ring(ifd_context *ctx, MAX_Format format, ifd_ring_desc *d) {
+  ifd_ring *ring = NULL;
+  REQUIRE(ifd_ring_create(ctx, 2, 32, 16, format, &ring) == 0);
+  REQUIRE(ifd_ring_export(ring, d) == 0);
+  return ring;
+}
+
 static void queue_family(app *a) {
   ifd_vk_device_info info = app_info(a);
   ifd_vk_importer *imp = NULL;
@@ -95,13 +111,9 @@ static void queue_family(app *a) {
 }
 
 static void importer_destroyed_first(app *a, ifd_context *ctx) {
-  ifd_vk_device_info info = app_info(a);
-  ifd_vk_importer *imp = NULL;
-  REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
-  ifd_ring *ring = NULL;
-  REQUIRE(ifd_ring_create(ctx, 2, 32, 16, MAX_FMT_RGBA8, &ring) == 0);
+  ifd_vk_importer *imp = open_importer(a);
   ifd_ring_desc d;
-  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  ifd_ring *ring = open_exported_ring(ctx, MAX_FMT_RGBA8, &d);
   ifd_vk_ring *vr = NULL;
   CHECK_RC(ifd_vk_ring_import(imp, &d, IFD_VK_PATH_COPY, &vr), 0);
   ifd_frame_desc fd;
@@ -151,13 +163,9 @@ static void importer_destroyed_first(app *a, ifd_context *ctx) {
 }
 
 static void never_produced(app *a, ifd_context *ctx) {
-  ifd_vk_device_info info = app_info(a);
-  ifd_vk_importer *imp = NULL;
-  REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
-  ifd_ring *ring = NULL;
-  REQUIRE(ifd_ring_create(ctx, 2, 32, 16, MAX_FMT_RGBA8, &ring) == 0);
+  ifd_vk_importer *imp = open_importer(a);
   ifd_ring_desc d;
-  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  ifd_ring *ring = open_exported_ring(ctx, MAX_FMT_RGBA8, &d);
   ifd_vk_ring *vr = NULL;
   int rc = ifd_vk_ring_import(imp, &d, IFD_VK_PATH_AUTO, &vr);
   if (rc == -EOPNOTSUPP) { /* timelines the consumer device cannot import */
@@ -198,15 +206,10 @@ static void never_produced(app *a, ifd_context *ctx) {
 }
 
 static void stale_descriptions(app *a, ifd_context *ctx) {
-  ifd_vk_device_info info = app_info(a);
-  ifd_vk_importer *imp = NULL;
-  REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
-  ifd_ring *ring = NULL;
-  REQUIRE(ifd_ring_create(ctx, 2, 32, 16, MAX_FMT_R8, &ring) == 0);
-
+  ifd_vk_importer *imp = open_importer(a);
   /* The same description twice: the first import consumed its fds. */
   ifd_ring_desc d;
-  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  ifd_ring *ring = open_exported_ring(ctx, MAX_FMT_R8, &d);
   ifd_vk_ring *vr = NULL, *again = NULL;
   int rc = ifd_vk_ring_import(imp, &d, IFD_VK_PATH_COPY, &vr);
   if (rc == -EOPNOTSUPP) {
@@ -258,9 +261,7 @@ static void stale_descriptions(app *a, ifd_context *ctx) {
  * invalid usage that drivers need not report). The memory is a real 256x256
  * RGBA8 image, described as one row of 65,536 pixels. */
 static void larger_than_device(app *a, ifd_context *ctx) {
-  ifd_vk_device_info info = app_info(a);
-  ifd_vk_importer *imp = NULL;
-  REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
+  ifd_vk_importer *imp = open_importer(a);
   ifd_image *img = NULL;
   REQUIRE(ifd_image_create(ctx, 256, 256, MAX_FMT_RGBA8, &img) == 0);
   ifd_frame_desc f;
@@ -300,9 +301,7 @@ static void lower_values(app *a, ifd_context *ctx) {
   test_check_message("AsyncRT_Signal_timeline_semaphore_fd", "not above 10");
   CHECK_RC(AsyncRT_Signal_timeline_semaphore_fd(sem, 11), 0);
 
-  ifd_vk_device_info info = app_info(a);
-  ifd_vk_importer *imp = NULL;
-  REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
+  ifd_vk_importer *imp = open_importer(a);
   int efd = -1;
   REQUIRE(ifd_timeline_export_fd(tl, &efd) == 0);
   ifd_vk_timeline *vt = NULL;
