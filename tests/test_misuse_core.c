@@ -11,17 +11,9 @@
 
 #include "test_util.h"
 
-static ifd_context *open_context(void) {
-  ifd_context *ctx = NULL;
-  int rc = ifd_context_create(test_backend_from_env(), 0, &ctx);
-  if (rc == -ENODEV || rc == -EOPNOTSUPP) SKIP("no producer device: %s", ifd_last_error());
-  REQUIRE(rc == 0);
-  return ctx;
-}
-
 static void context_destroyed_first(void) {
   int fds_before = test_count_fds();
-  ifd_context *ctx = open_context();
+  ifd_context *ctx = test_producer_context_or_skip();
   ifd_ring *ring = NULL;
   REQUIRE(ifd_ring_create(ctx, 2, 64, 32, MAX_FMT_RGBA8, &ring) == 0);
   uint64_t k = 0;
@@ -57,7 +49,7 @@ static void context_destroyed_first(void) {
   CHECK(test_count_fds() == fds_before);
 
   /* Two rings, one destroyed before the context, one after: both fine. */
-  ctx = open_context();
+  ctx = test_producer_context_or_skip();
   ifd_ring *a = NULL, *b = NULL;
   REQUIRE(ifd_ring_create(ctx, 1, 16, 16, MAX_FMT_R8, &a) == 0);
   REQUIRE(ifd_ring_create(ctx, 3, 16, 16, MAX_FMT_R8, &b) == 0);
@@ -69,7 +61,7 @@ static void context_destroyed_first(void) {
 }
 
 static void last_error_is_the_last_call(void) {
-  ifd_context *ctx = open_context();
+  ifd_context *ctx = test_producer_context_or_skip();
   ifd_ring *ring = NULL;
   /* A first failure with a message of its own... */
   CHECK_RC(ifd_ring_create(ctx, 99, 64, 32, MAX_FMT_RGBA8, &ring), -EINVAL);
@@ -131,7 +123,7 @@ static void last_error_is_the_last_call(void) {
 int main(void) {
   /* Count fds from after one context: the CUDA driver keeps the fds it opens
    * for the first context (/dev/nvidia*) until the process exits. */
-  ifd_context_destroy(open_context());
+  ifd_context_destroy(test_producer_context_or_skip());
   context_destroyed_first();
   last_error_is_the_last_call();
   return test_finish("misuse_core");

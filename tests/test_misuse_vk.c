@@ -70,14 +70,6 @@ static ifd_vk_device_info app_info(const app *a) {
                               .queue_family_index = a->family};
 }
 
-static ifd_context *open_context(void) {
-  ifd_context *ctx = NULL;
-  int rc = ifd_context_create(test_backend_from_env(), 0, &ctx);
-  if (rc == -ENODEV || rc == -EOPNOTSUPP) SKIP("no producer device: %s", ifd_last_error());
-  REQUIRE(rc == 0);
-  return ctx;
-}
-
 /* An importer on the app's device, as every case but queue_family makes one. */
 static ifd_vk_importer *open_importer(app *a) {
   ifd_vk_device_info info = app_info(a);
@@ -326,11 +318,11 @@ int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "cpu";
   /* Count fds from after one context: the CUDA driver keeps the fds it opens
    * for the first context (/dev/nvidia*) until the process exits. */
-  ifd_context_destroy(open_context());
+  ifd_context_destroy(test_producer_context_or_skip());
   int fds_before = test_count_fds();
   app a;
   app_open(&a);
-  ifd_context *ctx = open_context();
+  ifd_context *ctx = test_producer_context_or_skip();
   if (strcmp(mode, "timeline") == 0) {
     lower_values(&a, ctx);
   } else {

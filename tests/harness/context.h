@@ -26,6 +26,17 @@ static inline ifd_context *test_context_or_skip(ifd_backend backend) {
   return ctx;
 }
 
+/* A context of the backend IFD_TEST_BACKEND names, as a producer: a skip
+ * where there is no device (-ENODEV) or the device cannot export
+ * (-EOPNOTSUPP); any other failure stops the test. */
+static inline ifd_context *test_producer_context_or_skip(void) {
+  ifd_context *ctx = NULL;
+  int rc = ifd_context_create(test_backend_from_env(), 0, &ctx);
+  if (rc == -ENODEV || rc == -EOPNOTSUPP) SKIP("no producer device: %s", ifd_last_error());
+  REQUIRE(rc == 0);
+  return ctx;
+}
+
 /* Creates a first context and destroys it (drivers keep fds open from their
  * first initialisation to process exit, CUDA's cuInit), counts the open fds,
  * creates the context `run` gets and runs it, destroys the context unless
