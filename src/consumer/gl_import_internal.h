@@ -106,7 +106,6 @@ struct ifd_gl_ring {
   ifd_gl_timeline *ready, *release;
   ifd_gl_importer *imp;
   ifd_gl_path path;            /* while importing */
-  const char *fn;              /* while importing: the public function */
   ifd_gl_ring *next;           /* in imp->rings */
   ifd_ring_progress *progress; /* the producer's ring, when it is in this process */
 };

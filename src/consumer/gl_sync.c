@@ -108,14 +108,14 @@ static void ring_free(ifd_gl_ring *ring) {
   free(ring);
 }
 
-static int ring_frame(void *ring, uint32_t i, ifd_frame_desc *d) {
+static int ring_frame(void *ring, uint32_t i, ifd_frame_desc *d, const char *fn) {
   ifd_gl_ring *r = ring;
-  return ifd_glc_import_frame(r->imp, d, r->path, &r->frames[i], r->fn);
+  return ifd_glc_import_frame(r->imp, d, r->path, &r->frames[i], fn);
 }
 
-static int ring_timeline(void *ring, bool release, int *fd) {
+static int ring_timeline(void *ring, bool release, int *fd, const char *fn) {
   ifd_gl_ring *r = ring;
-  return import_timeline(r->imp, fd, release ? &r->release : &r->ready, r->fn);
+  return import_timeline(r->imp, fd, release ? &r->release : &r->ready, fn);
 }
 
 int ifd_gl_ring_import(ifd_gl_importer *imp, ifd_ring_desc *desc, ifd_gl_path path,
@@ -130,7 +130,6 @@ int ifd_gl_ring_import(ifd_gl_importer *imp, ifd_ring_desc *desc, ifd_gl_path pa
   if (!ring) return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
   ring->imp = imp;
   ring->path = path;
-  ring->fn = fn;
   rc = ifd_ring_import_common(&ops, ring, desc, &ring->count, &ring->progress);
   if (rc == 0) rc = ifd_handle_add(ring, IFD_HANDLE_GL_RING);
   if (rc != 0) {

@@ -105,9 +105,10 @@ int ifd_ring_import_common(const ifd_ring_import_ops *ops, void *ring, ifd_ring_
   if (rc != 0) return ifd_fail_prefix(rc, "%s", ops->fn);
   *count = copy.count;
   *progress = ifd_ring_progress_find(&copy);
-  for (uint32_t i = 0; i < copy.count && rc == 0; i++) rc = ops->frame(ring, i, &copy.frames[i]);
-  if (rc == 0 && copy.ready_fd >= 0) rc = ops->timeline(ring, false, &copy.ready_fd);
-  if (rc == 0 && copy.release_fd >= 0) rc = ops->timeline(ring, true, &copy.release_fd);
+  for (uint32_t i = 0; i < copy.count && rc == 0; i++)
+    rc = ops->frame(ring, i, &copy.frames[i], ops->fn);
+  if (rc == 0 && copy.ready_fd >= 0) rc = ops->timeline(ring, false, &copy.ready_fd, ops->fn);
+  if (rc == 0 && copy.release_fd >= 0) rc = ops->timeline(ring, true, &copy.release_fd, ops->fn);
   ifd_ring_desc_close(&copy);
   if (rc == 0) ifd_ring_desc_close(desc);
   return rc;

@@ -38,11 +38,12 @@ int ifd_check_semaphore_fd(const int *fd, const char *fn);
  * own steps, given the ring being filled. */
 typedef struct {
   const char *fn; /* the public function, for messages */
-  /* Imports d (whose memory_fd is a dup, consumed on success) into slot i. */
-  int (*frame)(void *ring, uint32_t i, ifd_frame_desc *d);
+  /* Imports d (whose memory_fd is a dup, consumed on success) into slot i;
+   * fn is the public function above, for messages. */
+  int (*frame)(void *ring, uint32_t i, ifd_frame_desc *d, const char *fn);
   /* Imports *fd (a dup) as the ring's ready (release == false) or release
    * timeline; sets *fd to -1 once consumed. */
-  int (*timeline)(void *ring, bool release, int *fd);
+  int (*timeline)(void *ring, bool release, int *fd, const char *fn);
 } ifd_ring_import_ops;
 
 /* Validates desc, then imports its frames and timelines into `ring` through

@@ -96,10 +96,9 @@ struct ifd_vk_ring {
   ifd_vk_frame *frames[IFD_RING_MAX_FRAMES];
   ifd_vk_timeline *ready, *release;
   ifd_vk_importer *imp;
-  ifd_vk_path path;           /* while importing */
-  const char *fn;             /* while importing: the public function */
-  ifd_vk_ring *next;            /* in imp->rings */
-  ifd_ring_progress *progress;  /* the producer's ring, when it is in this process */
+  ifd_vk_path path;            /* while importing */
+  ifd_vk_ring *next;           /* in imp->rings */
+  ifd_ring_progress *progress; /* the producer's ring, when it is in this process */
 };
 
 /* vk_frame.c */

@@ -137,14 +137,14 @@ static void ring_free(ifd_vk_ring *ring) {
   free(ring);
 }
 
-static int ring_frame(void *ring, uint32_t i, ifd_frame_desc *d) {
+static int ring_frame(void *ring, uint32_t i, ifd_frame_desc *d, const char *fn) {
   ifd_vk_ring *r = ring;
-  return ifd_vkc_import_frame(r->imp, d, r->path, &r->frames[i], r->fn);
+  return ifd_vkc_import_frame(r->imp, d, r->path, &r->frames[i], fn);
 }
 
-static int ring_timeline(void *ring, bool release, int *fd) {
+static int ring_timeline(void *ring, bool release, int *fd, const char *fn) {
   ifd_vk_ring *r = ring;
-  return import_timeline(r->imp, fd, release ? &r->release : &r->ready, r->fn);
+  return import_timeline(r->imp, fd, release ? &r->release : &r->ready, fn);
 }
 
 int ifd_vk_ring_import(ifd_vk_importer *imp, ifd_ring_desc *desc, ifd_vk_path path,
@@ -158,7 +158,6 @@ int ifd_vk_ring_import(ifd_vk_importer *imp, ifd_ring_desc *desc, ifd_vk_path pa
   if (!ring) return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
   ring->imp = imp;
   ring->path = path;
-  ring->fn = fn;
   rc = ifd_ring_import_common(&ops, ring, desc, &ring->count, &ring->progress);
   if (rc == 0) rc = ifd_handle_add(ring, IFD_HANDLE_VK_RING);
   if (rc != 0) {
