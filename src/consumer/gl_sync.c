@@ -13,11 +13,10 @@ static int import_timeline(ifd_gl_importer *imp, int *fd, ifd_gl_timeline **out,
   if (!imp->timelines)
     return ifd_fail(-EOPNOTSUPP, "%s: %s lacks GL_EXT_semaphore_fd or GL_NV_timeline_semaphore",
                     fn, imp->renderer);
+  if ((rc = ifd_check_semaphore_fd(*fd, fn)) != 0) return rc;
   int dup_fd = -1;
-  ifd_gl_timeline *t = NULL;
-  if ((rc = ifd_check_semaphore_fd(fd, fn)) != 0 ||
-      (rc = ifd_import_begin(*fd, sizeof(*t), fn, &dup_fd, (void **)&t)) != 0)
-    return rc;
+  ifd_gl_timeline *t = ifd_import_begin(*fd, sizeof(*t), fn, &dup_fd, &rc);
+  if (!t) return rc;
   t->imp = imp;
   ifd_glc_error(imp);
   imp->glCreateSemaphoresNV(1, &t->semaphore);

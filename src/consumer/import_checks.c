@@ -114,19 +114,21 @@ int ifd_ring_import_common(const ifd_ring_import_ops *ops, void *ring, ifd_ring_
   return rc;
 }
 
-int ifd_import_begin(int fd, size_t size, const char *fn, int *dup_fd, void **obj) {
+void *ifd_import_begin(int fd, size_t size, const char *fn, int *dup_fd, int *rc) {
   *dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (*dup_fd < 0)
-    return ifd_fail(-errno, "%s: cannot duplicate fd %d: %s", fn, fd, strerror(errno));
-  *obj = calloc(1, size);
-  if (*obj) return 0;
+  if (*dup_fd < 0) {
+    *rc = ifd_fail(-errno, "%s: cannot duplicate fd %d: %s", fn, fd, strerror(errno));
+    return NULL;
+  }
+  void *obj = calloc(1, size);
+  if (obj) return obj;
   close(*dup_fd);
   *dup_fd = -1;
-  return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  *rc = ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  return NULL;
 }
 
-int ifd_check_semaphore_fd(const int *fd, const char *fn) {
-  if (*fd < 0 || fcntl(*fd, F_GETFD) < 0) return ifd_fail(-EBADF, "%s: fd %d is not open", fn, *fd);
-  int rc = ifd_fd_check_kind(*fd, "fd", "a timeline semaphore fd", -EIO);
+int ifd_check_semaphore_fd(int fd, const char *fn) {
+  int rc = ifd_fd_check_kind(fd, "fd", "a timeline semaphore fd", -EIO);
   return rc == 0 ? 0 : ifd_fail_prefix(rc, "%s", fn);
 }

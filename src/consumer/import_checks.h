@@ -22,17 +22,16 @@ int ifd_check_ring_desc(const ifd_ring_desc *desc);
  * like. */
 int ifd_ring_desc_dup(const ifd_ring_desc *desc, ifd_ring_desc *copy);
 
-/* The start of every import: a close-on-exec dup of fd (so the caller's fd
- * is consumed only on full success) and a zeroed object of `size` bytes. On
- * failure nothing stays open or allocated. Errors: -EMFILE and the like,
- * -ENOMEM. */
-int ifd_import_begin(int fd, size_t size, const char *fn, int *dup_fd, void **obj);
+/* The start of every import: a close-on-exec dup of fd (*dup_fd, so the
+ * caller's fd is consumed only on full success) and a zeroed object of `size`
+ * bytes, returned. On failure returns NULL with *rc set (-EMFILE and the
+ * like, -ENOMEM) and nothing stays open or allocated. */
+void *ifd_import_begin(int fd, size_t size, const char *fn, int *dup_fd, int *rc);
 
-/* Checks a timeline semaphore fd before import: *fd open (-EBADF) and of a
- * kind a driver could export as a semaphore (-EIO otherwise: what a driver
- * refusing the fd gives, rather than an fd the driver's valid usage
- * forbids). */
-int ifd_check_semaphore_fd(const int *fd, const char *fn);
+/* Refuses a timeline semaphore fd (already known to be open) of a kind no
+ * driver exports as a semaphore, with -EIO: what a driver refusing the fd
+ * gives, rather than an fd the driver's valid usage forbids. */
+int ifd_check_semaphore_fd(int fd, const char *fn);
 
 /* The consumer side of a ring import, the same for Vulkan and GL: the API's
  * own steps, given the ring being filled. */

@@ -256,8 +256,8 @@ int ifd_vkc_import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path
   if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
 
   int fd = -1;
-  ifd_vk_frame *f = NULL;
-  if ((rc = ifd_import_begin(desc->memory_fd, sizeof(*f), fn, &fd, (void **)&f)) != 0) return rc;
+  ifd_vk_frame *f = ifd_import_begin(desc->memory_fd, sizeof(*f), fn, &fd, &rc);
+  if (!f) return rc;
   f->imp = imp;
   f->info = info;
   f->row_pitch = desc->row_pitch;

@@ -12,11 +12,10 @@ static int import_timeline(ifd_vk_importer *imp, int *fd, ifd_vk_timeline **out,
   if (!imp->timelines)
     return ifd_fail(-EOPNOTSUPP, "%s: the device has no vkImportSemaphoreFdKHR: enable "
                                  "VK_KHR_external_semaphore_fd", fn);
+  if ((rc = ifd_check_semaphore_fd(*fd, fn)) != 0) return rc;
   int dup_fd = -1;
-  ifd_vk_timeline *t = NULL;
-  if ((rc = ifd_check_semaphore_fd(fd, fn)) != 0 ||
-      (rc = ifd_import_begin(*fd, sizeof(*t), fn, &dup_fd, (void **)&t)) != 0)
-    return rc;
+  ifd_vk_timeline *t = ifd_import_begin(*fd, sizeof(*t), fn, &dup_fd, &rc);
+  if (!t) return rc;
   t->imp = imp;
   VkSemaphoreTypeCreateInfo type = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
                                     .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE};
