@@ -54,10 +54,6 @@ void vk_kit_load_instance(VkInstance instance) {
   VK_KIT_DEVICE_COMMANDS(LOAD_)
 #undef LOAD_
   pthread_mutex_unlock(&lock);
-  /* Keep Mesa's lavapipe loaded until exit (a no-op elsewhere): unloaded at
-   * vkDestroyInstance, it leaves two 56-byte blocks that only its own globals
-   * pointed to, which LeakSanitizer then reports as leaks of no module. */
-  (void)dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
 void vk_kit_load_device(VkDevice device) {

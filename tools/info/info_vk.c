@@ -46,10 +46,6 @@ static bool vk_load(info_state *s, uint32_t *loader_version) {
               r == VK_ERROR_INCOMPATIBLE_DRIVER ? ": no Vulkan driver (ICD) found" : "");
     return false;
   }
-  /* Keep Mesa's lavapipe loaded until exit (a no-op elsewhere; the handle is
-   * never closed, on purpose): unloaded at vkDestroyInstance, it leaves blocks
-   * that LeakSanitizer reports. */
-  (void)dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   const char *missing = NULL;
 #define INFO_VK_LOAD(name)                                                  \
   s->vk.name = (PFN_##name)s->gipa(s->instance, #name);                     \
