@@ -36,17 +36,12 @@
 #include "bench/bench_pattern.h"
 #include "bench/bench_report.h"
 #include "bench/bench_vk.h"
+#include "common/clock.h"
 #include "common/out_dir.h"
 #include "common/tool_error.h"
 
 #define WAIT_NS (10ull * 1000 * 1000 * 1000)
 #define MAX_RUNS (2 * 2 * BENCH_PATH_COUNT * BENCH_MODE_COUNT)
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ------------------------------------------------------------------ state */
 
@@ -154,9 +149,9 @@ static void *producer_main(void *arg) {
   bool latency = b->r->mode == BENCH_LATENCY;
   for (uint64_t k = 1; k <= b->frames && p->rc == 0 && !atomic_load(&p->stop); k++) {
     if (latency) { /* start frame k only once the consumer is waiting for it */
-      uint64_t t0 = now_ns();
+      uint64_t t0 = tool_now_ns();
       while (atomic_load(&p->go) < k && !atomic_load(&p->stop))
-        if (now_ns() - t0 > WAIT_NS) {
+        if (tool_now_ns() - t0 > WAIT_NS) {
           p->rc = tool_fail(-ETIMEDOUT, "the consumer stopped asking for frames");
           break;
         }
@@ -171,7 +166,7 @@ static void *producer_main(void *arg) {
     }
     ifd_image_native n;
     ifd_image_native_handles(img, &n);
-    atomic_store(&b->launch_at[frame % BENCH_STAMP_SLOTS], now_ns());
+    atomic_store(&b->launch_at[frame % BENCH_STAMP_SLOTS], tool_now_ns());
     rc = bench_cuda_pattern(b->cu, n.cu_device_ptr, n.row_pitch, b->r->width, b->r->height,
                             b->fmt_code, (uint32_t)frame + (broken(b) ? 1 : 0));
     if (rc == 0) {
@@ -188,7 +183,7 @@ static int zc_collect(bench *b, uint64_t k, const uint64_t *wake) {
   bench_seen seen;
   int rc = bench_vk_ring_collect(b->vk, k, &seen);
   if (rc != 0) return rc;
-  uint64_t seen_at = now_ns();
+  uint64_t seen_at = tool_now_ns();
   check_frame(b, k, &seen);
   uint64_t stamp = bench_cuda_stamp(b->cu, (uint32_t)k);
   record_times(b, k, stamp, seen.start_ns, seen.end_ns, false, wake[k % BENCH_STAMP_SLOTS]);
@@ -252,19 +247,19 @@ static int run_zero_copy(bench *b) {
     uint32_t i = k % BENCH_STAMP_SLOTS;
     wake[i] = 0;
     if (!b->o->host_wait) {
-      b->submit_at[i] = now_ns();
+      b->submit_at[i] = tool_now_ns();
       rc = bench_vk_ring_submit(b->vk, k, true);
-      b->submitted_at[i] = now_ns();
+      b->submitted_at[i] = tool_now_ns();
       if (latency) atomic_store(&p.go, k); /* the producer starts only now */
     }
     if (rc == 0) {
       rc = bench_vk_ring_wait_ready(b->vk, k);
-      wake[i] = now_ns();
+      wake[i] = tool_now_ns();
     }
     if (rc == 0 && b->o->host_wait) {
-      b->submit_at[i] = now_ns();
+      b->submit_at[i] = tool_now_ns();
       rc = bench_vk_ring_submit(b->vk, k, false);
-      b->submitted_at[i] = now_ns();
+      b->submitted_at[i] = tool_now_ns();
     }
     if (rc == 0 && latency) rc = zc_collect(b, ++collected, wake);
   }

@@ -5,8 +5,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/cuda_kit.h"
 #include "common/tool_error.h"
 
@@ -64,12 +64,6 @@ static void pop(const bench_cuda *b) {
     pop(b);                                                     \
     if (r_ != CUDA_SUCCESS) return cu_fail(b, r_, what);        \
   } while (0)
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int create_objects(bench_cuda *b) {
   const cuda_kit *cu = b->cu;
@@ -164,18 +158,18 @@ int bench_cuda_calibrate(bench_cuda *b, int64_t *offset, uint64_t *spread) {
   uint64_t best = UINT64_MAX;
   int64_t best_offset = 0;
   for (unsigned i = 0; i < rounds && rc == 0; i++) {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = tool_now_ns();
     atomic_thread_fence(memory_order_seq_cst);
     *flag = i + 1;
     atomic_thread_fence(memory_order_seq_cst);
     while (*ack != i + 1) {
-      if (now_ns() - t0 > 1000000000ull) {
+      if (tool_now_ns() - t0 > 1000000000ull) {
         *flag = 0xffffffffu;
         rc = tool_fail(-ETIMEDOUT, "bench: the clock calibration kernel did not answer");
         break;
       }
     }
-    uint64_t t1 = now_ns();
+    uint64_t t1 = tool_now_ns();
     if (rc == 0 && t1 - t0 < best) {
       best = t1 - t0;
       best_offset = (int64_t)(t0 + (t1 - t0) / 2) - (int64_t)h->times[i];

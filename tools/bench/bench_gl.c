@@ -5,8 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/egl_kit.h"
 #include "common/gl_kit.h"
 #include "common/tool_error.h"
@@ -40,12 +40,6 @@ static const char *sample_cs =
     "  uint i = gl_LocalInvocationID.x;\n"
     "  io.texel[i] = texelFetch(frame, ivec2(io.pos[i]), 0);\n"
     "}\n";
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int gl_check(const char *what) {
   GLenum e = glGetError();
@@ -106,9 +100,9 @@ int bench_gl_calibrate(bench_gl *g, int64_t *offset, uint64_t *spread) {
   uint64_t best = UINT64_MAX;
   for (int i = 0; i < 50; i++) {
     GLint64 t = 0;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = tool_now_ns();
     glGetInteger64v(GL_TIMESTAMP, &t);
-    uint64_t t1 = now_ns();
+    uint64_t t1 = tool_now_ns();
     if (t1 - t0 < best) {
       best = t1 - t0;
       *offset = (int64_t)(t0 + (t1 - t0) / 2) - (int64_t)t;
@@ -178,10 +172,10 @@ int bench_gl_submit(bench_gl *g, uint32_t s, const uint32_t pos[2 * BENCH_SAMPLE
 
 int bench_gl_collect(bench_gl *g, uint32_t s, bench_seen *seen) {
   if (!g->fence[s]) return tool_fail(-EINVAL, "bench GL consumer: slot %u was not submitted", s);
-  uint64_t t0 = now_ns();
+  uint64_t t0 = tool_now_ns();
   GLenum r;
   while ((r = glClientWaitSync(g->fence[s], GL_SYNC_FLUSH_COMMANDS_BIT, 0)) == GL_TIMEOUT_EXPIRED)
-    if (now_ns() - t0 > WAIT_NS) return tool_fail(-ETIMEDOUT, "bench GL consumer: timed out");
+    if (tool_now_ns() - t0 > WAIT_NS) return tool_fail(-ETIMEDOUT, "bench GL consumer: timed out");
   if (r == GL_WAIT_FAILED) return tool_fail(-EIO, "bench GL consumer: glClientWaitSync failed");
   glDeleteSync(g->fence[s]);
   g->fence[s] = NULL;

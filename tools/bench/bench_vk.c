@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/tool_error.h"
 #include "common/vk_draw.h"
 
@@ -70,12 +71,6 @@ struct bench_vk {
   uint32_t up_count;
   VkDeviceSize up_bytes;
 };
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int lib_fail(int rc, const char *what) {
   return tool_fail(rc, "bench consumer: %s: %s", what, ifd_last_error());
@@ -469,10 +464,10 @@ int bench_vk_upload_submit(bench_vk *v, uint32_t s, const uint32_t pos[2 * BENCH
 
 int bench_vk_upload_collect(bench_vk *v, uint32_t s, bench_seen *seen) {
   /* Poll the fence: vkWaitForFences may sleep far longer than the frame. */
-  uint64_t t0 = now_ns();
+  uint64_t t0 = tool_now_ns();
   VkResult r;
   while ((r = vkGetFenceStatus(v->device, v->fence[s])) == VK_NOT_READY)
-    if (now_ns() - t0 > WAIT_NS) return tool_fail(-ETIMEDOUT, "bench consumer: upload timed out");
+    if (tool_now_ns() - t0 > WAIT_NS) return tool_fail(-ETIMEDOUT, "bench consumer: upload timed out");
   if (r != VK_SUCCESS) return tool_fail(-EIO, "bench consumer: vkGetFenceStatus: %s", vk_kit_result_name(r));
   return read_seen(v, s, seen);
 }

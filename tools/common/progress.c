@@ -3,25 +3,20 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "common/clock.h"
 
 void progress_begin(progress *p) {
   memset(p, 0, sizeof(*p));
   p->tty = isatty(STDOUT_FILENO) == 1;
   p->period_s = p->tty ? PROGRESS_TTY_PERIOD_S : PROGRESS_LOG_PERIOD_S;
-  p->start_s = p->last_s = now_s();
+  p->start_s = p->last_s = tool_now_s();
 }
 
-double progress_elapsed(const progress *p) { return now_s() - p->start_s; }
+double progress_elapsed(const progress *p) { return tool_now_s() - p->start_s; }
 
-bool progress_due(const progress *p) { return now_s() - p->last_s >= p->period_s; }
+bool progress_due(const progress *p) { return tool_now_s() - p->last_s >= p->period_s; }
 
 void progress_print(progress *p, const char *fmt, ...) {
   char line[256];
@@ -40,7 +35,7 @@ void progress_print(progress *p, const char *fmt, ...) {
     printf("%s\n", line);
   }
   fflush(stdout);
-  p->last_s = now_s();
+  p->last_s = tool_now_s();
 }
 
 void progress_end(progress *p, bool keep) {

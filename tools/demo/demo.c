@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pipeline/pipeline.h"
+#include "common/clock.h"
 #include "common/png_write.h"
 #include "common/out_dir.h"
 #include "common/progress.h"
@@ -28,12 +28,6 @@
 #define DEFAULT_HEADLESS_FRAMES_CPU 120u /* lavapipe draws 480x270 at 10-30 frames/s */
 #define DEFAULT_OUT_DIR "interop-fd-frames"
 #define TIMES_CAP ((size_t)1 << 20) /* frame times kept for percentiles */
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* mkdir -p, then a probe file: an unwritable folder is refused before any
  * GPU work. */
@@ -124,7 +118,7 @@ static void show_progress(demo_run *d, uint64_t k, bool final) {
 }
 
 static int run_frames(demo_run *d) {
-  double last_title = now_s(), prev = last_title;
+  double last_title = tool_now_s(), prev = last_title;
   uint64_t k = 0;
   progress_begin(&d->prog);
   for (uint64_t i = 0; d->frames == 0 || i < d->frames; i++) {
@@ -140,7 +134,7 @@ static int run_frames(demo_run *d) {
       progress_end(&d->prog, true);
       return rc;
     }
-    double t = now_s();
+    double t = tool_now_s();
     if (i == 0) {
       d->first_s = t - prev;
       d->first_saved = save;
@@ -154,7 +148,7 @@ static int run_frames(demo_run *d) {
       progress_end(&d->prog, true);
       return rc;
     }
-    prev = now_s(); /* PNG encoding is not frame time */
+    prev = tool_now_s(); /* PNG encoding is not frame time */
     if (prev - last_title >= 0.5 || progress_due(&d->prog)) {
       show_progress(d, k, false);
       last_title = prev;
