@@ -29,8 +29,6 @@
 #define DEFAULT_OUT_DIR "interop-fd-frames"
 #define TIMES_CAP ((size_t)1 << 20) /* frame times kept for percentiles */
 
-/* mkdir -p, then a probe file: an unwritable folder is refused before any
- * GPU work. */
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
