@@ -28,8 +28,10 @@ typedef struct {
   size_t px_size;
 } consumer;
 
-/* "auto", "copy" or "linear" for path 0/1/2. */
+/* "auto", "copy", "linear" or "copy-transfer" for path 0/1/2/3. */
 const char *path_name(int p);
+/* Vulkan frames run_case drew that the COPY path copied by compute. */
+extern int copies_by_compute;
 bool fd_open(int fd);
 
 /* Opens a Vulkan (vk_gipa, NULL for the loader's) or GL (gl_get_proc) consumer;
@@ -37,7 +39,8 @@ bool fd_open(int fd);
 int consumer_open(consumer *c, bool gl, PFN_vkGetInstanceProcAddr vk_gipa,
                   ifd_gl_get_proc_address gl_get_proc, char *why, size_t n);
 void consumer_close(consumer *c);
-/* Imports desc as a frame (Vulkan or GL), path 0/1/2 = auto/copy/linear. */
+/* Imports desc as a frame (Vulkan or GL), path 0/1/2 = auto/copy/linear,
+ * 3 = Vulkan's copy-transfer. */
 int consumer_import(consumer *c, ifd_frame_desc *d, int path, void **out);
 void consumer_destroy(consumer *c, void *frame);
 /* The path the frame took, or -1. */

@@ -72,10 +72,25 @@ typedef struct ifd_vk_timeline ifd_vk_timeline;
 typedef struct ifd_vk_ring ifd_vk_ring;
 
 typedef enum {
-  IFD_VK_PATH_AUTO = 0,   /* LINEAR where the driver allows it, else COPY */
-  IFD_VK_PATH_COPY = 1,   /* VkBuffer on the memory, copied into an OPTIMAL image */
-  IFD_VK_PATH_LINEAR = 2  /* LINEAR VkImage on the memory, no copy */
+  IFD_VK_PATH_AUTO = 0,   /* LINEAR where verified for this driver and
+                             exporter, else COPY */
+  IFD_VK_PATH_COPY = 1,   /* VkBuffer on the memory, copied into an OPTIMAL
+                             image: by a compute shader where the device can
+                             (below), else as COPY_TRANSFER */
+  IFD_VK_PATH_LINEAR = 2, /* LINEAR VkImage on the memory, no copy */
+  IFD_VK_PATH_COPY_TRANSFER = 3 /* COPY with vkCmdCopyBufferToImage, even
+                                   where the compute copy could run */
 } ifd_vk_path;
+/* The COPY path's compute copy moves the frame at memory speed (on an H200,
+ * 4K RGBA8 in ~20 us, against ~360 us for vkCmdCopyBufferToImage). COPY
+ * takes it when the importer's device reports all of: Vulkan 1.3 (the
+ * instance's apiVersion and the device's; it writes storage images without a
+ * format), compute on queue_family_index, storage without a format for the
+ * integer format of the texel's size (R8/R16/R32/R32G32/R32G32B32A32 _UINT)
+ * on optimal images, a MUTABLE_FORMAT image of the frame's size, and
+ * maxStorageBufferRange covering the frame. Otherwise COPY copies with
+ * vkCmdCopyBufferToImage; ifd_vk_frame_native's `path` says which ran
+ * (COPY or COPY_TRANSFER). The bytes are copied unchanged either way. */
 
 /* Every device extension the importer uses, and whether it is required. */
 typedef struct {
@@ -157,13 +172,15 @@ IFD_API int ifd_vk_frame_import(ifd_vk_importer *importer, ifd_frame_desc *desc,
 IFD_API void ifd_vk_frame_destroy(ifd_vk_frame *frame);
 
 typedef struct {
-  ifd_vk_path path;           /* COPY or LINEAR, never AUTO */
+  ifd_vk_path path;           /* COPY (by compute), COPY_TRANSFER or LINEAR,
+                                 never AUTO */
   VkImage image;              /* what to sample */
   VkImageView view;           /* with the format's swizzle: R8 samples as
                                  (r,r,r,1), RG8 as (r,g,0,1), BGRA8 as RGBA */
   VkFormat format;            /* e.g. VK_FORMAT_R8G8B8A8_SRGB for SRGBA8 */
   VkImageLayout layout;       /* the layout after ifd_vk_frame_cmd_acquire:
-                                 SHADER_READ_ONLY_OPTIMAL (COPY), GENERAL (LINEAR) */
+                                 SHADER_READ_ONLY_OPTIMAL (COPY, COPY_TRANSFER),
+                                 GENERAL (LINEAR) */
   VkBuffer buffer;            /* COPY: the buffer on the imported memory */
   VkDeviceMemory memory;      /* the imported memory */
   uint32_t width, height;
@@ -172,13 +189,17 @@ typedef struct {
 
 IFD_API int ifd_vk_frame_native_handles(const ifd_vk_frame *frame, ifd_vk_frame_native *out);
 
-/* Records into cmd (recording, on the importer's queue family) what makes
- * the producer's latest contents readable by stages dst_stages with
- * dst_access:
+/* Records into cmd (recording, on the importer's queue family, outside a
+ * render pass) what makes the producer's latest contents readable by stages
+ * dst_stages with dst_access:
  *  COPY:   acquire the buffer from VK_QUEUE_FAMILY_EXTERNAL, copy it into the
  *          OPTIMAL image, release the buffer back to VK_QUEUE_FAMILY_EXTERNAL,
  *          transition the image to SHADER_READ_ONLY_OPTIMAL. Once this command
  *          buffer completes, the producer may overwrite the memory.
+ *          The compute copy (path COPY in ifd_vk_frame_native) binds its own
+ *          compute pipeline, descriptor set 0 and push constants in cmd: bind
+ *          your compute state again after this call if you dispatch later in
+ *          the same command buffer (graphics state is untouched).
  *  LINEAR: acquire the image from VK_QUEUE_FAMILY_EXTERNAL in GENERAL layout
  *          (the layout of memory the producer writes as a linear buffer; the
  *          image is created UNDEFINED, as external memory requires, and

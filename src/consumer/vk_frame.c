@@ -39,10 +39,16 @@ static VkComponentSwizzle vk_swizzle(uint8_t s) {
   }
 }
 
-static int create_view(ifd_vk_frame *f) {
+static int create_view(ifd_vk_frame *f, VkImageUsageFlags usage) {
   ifd_vk_importer *imp = f->imp;
+  /* The sampled view of an image that also has an integer storage view
+   * (COPY by compute) leaves storage out: its own format may not allow it. */
+  VkImageViewUsageCreateInfo view_usage = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_USAGE_CREATE_INFO,
+      .usage = usage & ~(VkImageUsageFlags)VK_IMAGE_USAGE_STORAGE_BIT};
   VkImageViewCreateInfo vci = {
       .sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
+      .pNext = &view_usage,
       .image = f->h.image,
       .viewType = VK_IMAGE_VIEW_TYPE_2D,
       .format = f->h.format,
@@ -55,6 +61,7 @@ static int create_view(ifd_vk_frame *f) {
 
 void ifd_vkc_frame_free(ifd_vk_frame *f) {
   ifd_vk_importer *imp = f->imp;
+  ifd_vkc_copy_free(f);
   if (f->h.view) imp->vkDestroyImageView(imp->device, f->h.view, NULL);
   if (f->h.image) imp->vkDestroyImage(imp->device, f->h.image, NULL);
   if (f->h.buffer) imp->vkDestroyBuffer(imp->device, f->h.buffer, NULL);
@@ -79,10 +86,10 @@ static int linear_verdict(const ifd_vk_importer *imp, ifd_backend exporter) {
  * tiling and usage (its imageCreateMaxExtent): an image past it is invalid
  * usage, not an error the driver must report. */
 static bool image_fits(ifd_vk_importer *imp, const ifd_frame_desc *d, VkFormat format,
-                       VkImageTiling tiling, VkImageUsageFlags usage) {
+                       VkImageTiling tiling, VkImageUsageFlags usage, VkImageCreateFlags flags) {
   VkImageFormatProperties p;
   if (imp->vkGetPhysicalDeviceImageFormatProperties(imp->physical, format, VK_IMAGE_TYPE_2D,
-                                                    tiling, usage, 0, &p) != VK_SUCCESS)
+                                                    tiling, usage, flags, &p) != VK_SUCCESS)
     return false;
   return d->width <= p.maxExtent.width && d->height <= p.maxExtent.height;
 }
@@ -90,10 +97,12 @@ static bool image_fits(ifd_vk_importer *imp, const ifd_frame_desc *d, VkFormat f
 /* A linear image of d's size in `format` on external memory, as the LINEAR
  * path binds and as the Vulkan backend's exporter probes.
  * VK_ERROR_FORMAT_NOT_SUPPORTED where the device cannot make one that large. */
+static const VkImageUsageFlags linear_usage =
+    VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
+
 static VkResult create_linear_image(ifd_vk_importer *imp, const ifd_frame_desc *d,
                                     VkFormat format, VkImage *out) {
-  const VkImageUsageFlags usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
-  if (!image_fits(imp, d, format, VK_IMAGE_TILING_LINEAR, usage))
+  if (!image_fits(imp, d, format, VK_IMAGE_TILING_LINEAR, linear_usage, 0))
     return VK_ERROR_FORMAT_NOT_SUPPORTED;
   VkExternalMemoryImageCreateInfo ext = {
       .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
@@ -102,7 +111,7 @@ static VkResult create_linear_image(ifd_vk_importer *imp, const ifd_frame_desc *
    * placeholder; the true layout is the one the acquire from
    * VK_QUEUE_FAMILY_EXTERNAL names. */
   VkImageCreateInfo ici =
-      ifd_vk_image_2d(&ext, format, d->width, d->height, VK_IMAGE_TILING_LINEAR, usage);
+      ifd_vk_image_2d(&ext, format, d->width, d->height, VK_IMAGE_TILING_LINEAR, linear_usage);
   return imp->vkCreateImage(imp->device, &ici, NULL, out);
 }
 
@@ -191,11 +200,13 @@ static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   r = imp->vkBindImageMemory(imp->device, f->h.image, f->h.memory, 0);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkBindImageMemory");
   f->h.layout = VK_IMAGE_LAYOUT_GENERAL;
-  return create_view(f);
+  return create_view(f, linear_usage);
 }
 
-/* COPY: a buffer on the memory and an OPTIMAL image of our own. */
-static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
+/* COPY: a buffer on the memory and an OPTIMAL image of our own, filled by
+ * the compute copy (vk_copy.c) where `compute` and the device allows it,
+ * else by vkCmdCopyBufferToImage (f->h.path says which). */
+static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd, bool compute) {
   ifd_vk_importer *imp = f->imp;
   VkFormatProperties fp;
   imp->vkGetPhysicalDeviceFormatProperties(imp->physical, f->h.format, &fp);
@@ -203,9 +214,19 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   if ((fp.optimalTilingFeatures & need) != need)
     return ifd_fail(-EOPNOTSUPP, "%s cannot sample and copy into an optimal %s image",
                     imp->device_name, f->info->name);
-  const VkImageUsageFlags usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT |
-                                  VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
-  if (!image_fits(imp, d, f->h.format, VK_IMAGE_TILING_OPTIMAL, usage))
+  VkImageUsageFlags usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT |
+                            VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
+  /* The compute copy writes through an integer view: the image is
+   * MUTABLE_FORMAT, and EXTENDED_USAGE lets storage be a usage of that view
+   * only (sRGB formats have no storage). */
+  const VkImageCreateFlags mutable = VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT |
+                                     VK_IMAGE_CREATE_EXTENDED_USAGE_BIT;
+  compute = compute && ifd_vkc_copy_compute_usable(imp, d, f->info) &&
+            image_fits(imp, d, f->h.format, VK_IMAGE_TILING_OPTIMAL,
+                       usage | VK_IMAGE_USAGE_STORAGE_BIT, mutable);
+  if (compute) usage |= VK_IMAGE_USAGE_STORAGE_BIT;
+  f->h.path = compute ? IFD_VK_PATH_COPY : IFD_VK_PATH_COPY_TRANSFER;
+  if (!image_fits(imp, d, f->h.format, VK_IMAGE_TILING_OPTIMAL, usage, compute ? mutable : 0))
     return ifd_fail(-EOPNOTSUPP, "%s cannot make a %ux%u optimal %s image (past its largest "
                                  "image extent)",
                     imp->device_name, d->width, d->height, f->info->name);
@@ -215,7 +236,8 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                             .pNext = &ext,
                             .size = d->size,
-                            .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT};
+                            .usage = compute ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
+                                             : VK_BUFFER_USAGE_TRANSFER_SRC_BIT};
   VkResult r = imp->vkCreateBuffer(imp->device, &bci, NULL, &f->h.buffer);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateBuffer(external)");
   VkMemoryRequirements req;
@@ -226,8 +248,14 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   r = imp->vkBindBufferMemory(imp->device, f->h.buffer, f->h.memory, 0);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkBindBufferMemory");
 
-  VkImageCreateInfo ici =
-      ifd_vk_image_2d(NULL, f->h.format, d->width, d->height, VK_IMAGE_TILING_OPTIMAL, usage);
+  uint32_t view_index;
+  const VkFormat formats[] = {f->h.format, ifd_vkc_copy_view_format(f->info, &view_index)};
+  VkImageFormatListCreateInfo list = {.sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_LIST_CREATE_INFO,
+                                      .viewFormatCount = IFD_ARRAY_LEN(formats),
+                                      .pViewFormats = formats};
+  VkImageCreateInfo ici = ifd_vk_image_2d(compute ? &list : NULL, f->h.format, d->width,
+                                          d->height, VK_IMAGE_TILING_OPTIMAL, usage);
+  if (compute) ici.flags = mutable;
   r = imp->vkCreateImage(imp->device, &ici, NULL, &f->h.image);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateImage(OPTIMAL)");
   imp->vkGetImageMemoryRequirements(imp->device, f->h.image, &req);
@@ -241,7 +269,18 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
   r = imp->vkBindImageMemory(imp->device, f->h.image, f->image_memory, 0);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkBindImageMemory");
   f->h.layout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
-  return create_view(f);
+  rc = create_view(f, usage);
+  if (rc == 0 && compute) rc = ifd_vkc_copy_setup(f);
+  return rc;
+}
+
+static const char *path_name(ifd_vk_path path) {
+  switch (path) {
+    case IFD_VK_PATH_COPY: return "copy";
+    case IFD_VK_PATH_LINEAR: return "linear";
+    case IFD_VK_PATH_COPY_TRANSFER: return "copy-transfer";
+    default: return "auto";
+  }
 }
 
 int ifd_vkc_import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path path,
@@ -249,7 +288,8 @@ int ifd_vkc_import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path
   int rc = ifd_check_handle(imp, IFD_HANDLE_VK_IMPORTER, "importer", fn);
   if (rc != 0) return rc;
   if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
-  if (path != IFD_VK_PATH_AUTO && path != IFD_VK_PATH_COPY && path != IFD_VK_PATH_LINEAR)
+  if (path != IFD_VK_PATH_AUTO && path != IFD_VK_PATH_COPY && path != IFD_VK_PATH_LINEAR &&
+      path != IFD_VK_PATH_COPY_TRANSFER)
     return ifd_fail(-EINVAL, "%s: unknown path %d", fn, (int)path);
   const ifd_format_info *info = NULL;
   rc = ifd_check_frame_desc(desc, imp->uuid, imp->device_name, &info);
@@ -269,7 +309,7 @@ int ifd_vkc_import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path
   rc = -EOPNOTSUPP;
   if (path == IFD_VK_PATH_AUTO && !linear_verdict(imp, desc->exporter))
     path = IFD_VK_PATH_COPY; /* AUTO aliases only where verified */
-  if (path != IFD_VK_PATH_COPY) {
+  if (path == IFD_VK_PATH_AUTO || path == IFD_VK_PATH_LINEAR) {
     f->h.path = IFD_VK_PATH_LINEAR;
     rc = setup_linear(f, desc, fd);
     if (rc != 0 && path == IFD_VK_PATH_AUTO && !f->h.memory) {
@@ -278,12 +318,10 @@ int ifd_vkc_import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path
       if (f->h.image) imp->vkDestroyImage(imp->device, f->h.image, NULL);
       f->h.view = VK_NULL_HANDLE;
       f->h.image = VK_NULL_HANDLE;
-      f->h.path = IFD_VK_PATH_COPY;
-      rc = setup_copy(f, desc, fd);
+      rc = setup_copy(f, desc, fd, true);
     }
   } else {
-    f->h.path = IFD_VK_PATH_COPY;
-    rc = setup_copy(f, desc, fd);
+    rc = setup_copy(f, desc, fd, path == IFD_VK_PATH_COPY);
   }
   if (f->h.memory) fd = -1; /* the driver owns the dup now */
   if (rc == 0) rc = ifd_handle_add(f, IFD_HANDLE_VK_FRAME);
@@ -291,9 +329,7 @@ int ifd_vkc_import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path
     if (fd >= 0) close(fd);
     ifd_vkc_frame_free(f);
     return ifd_fail_prefix(rc, "%s(%ux%u %s, %s path)", fn, desc->width, desc->height,
-                           info->name, path == IFD_VK_PATH_COPY     ? "copy"
-                                       : path == IFD_VK_PATH_LINEAR ? "linear"
-                                                                    : "auto");
+                           info->name, path_name(path));
   }
   ifd_fd_close(&desc->memory_fd);
   IFD_LIST_ADD(imp, frames, f);
@@ -332,6 +368,10 @@ int ifd_vk_frame_cmd_acquire(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineSta
   if (!cmd) return ifd_fail(-EINVAL, "%s: cmd is NULL", fn);
   if (!dst_stages) dst_stages = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
   ifd_vk_importer *imp = f->imp;
+  if (f->copy_pipeline) {
+    ifd_vkc_copy_record(f, cmd, dst_stages, dst_access);
+    return 0;
+  }
   if (f->h.path == IFD_VK_PATH_LINEAR) {
     /* The producer writes the memory as a linear buffer, with no layout: for
      * a linear image that is GENERAL, and the external side keeps it so. The

@@ -132,6 +132,10 @@ int ifd_vk_importer_create(const ifd_vk_device_info *info, ifd_vk_importer **out
   imp->driver = drv.driverID;
   snprintf(imp->device_name, sizeof(imp->device_name), "%s", p2.properties.deviceName);
   imp->vkGetPhysicalDeviceMemoryProperties(imp->physical, &imp->memory);
+  imp->max_storage_buffer_range = p2.properties.limits.maxStorageBufferRange;
+  imp->max_group_count[0] = p2.properties.limits.maxComputeWorkGroupCount[0];
+  imp->max_group_count[1] = p2.properties.limits.maxComputeWorkGroupCount[1];
+  ifd_vkc_copy_init(imp);
   rc = ifd_handle_add(imp, IFD_HANDLE_VK_IMPORTER);
   if (rc != 0) goto fail;
   *out = imp;
@@ -173,6 +177,7 @@ void ifd_vk_importer_destroy(ifd_vk_importer *imp) {
     free(t);
   }
   pthread_mutex_unlock(&imp->lock);
+  ifd_vkc_copy_fini(imp);
   pthread_mutex_destroy(&imp->lock);
   if (imp->loader) dlclose(imp->loader);
   free(imp);

@@ -1,5 +1,6 @@
 /* What the Vulkan consumer's files share (vk_import.c: the importer,
- * vk_frame.c: frames, vk_sync.c: timelines and rings): the entry points each
+ * vk_frame.c: frames, vk_copy.c: the COPY path's compute copy, vk_sync.c:
+ * timelines and rings): the entry points each
  * importer resolves and the objects' layouts. Private to the library. */
 #ifndef IFD_VK_IMPORT_INTERNAL_H
 #define IFD_VK_IMPORT_INTERNAL_H
@@ -25,6 +26,7 @@
   X(vkGetPhysicalDeviceProperties2)            \
   X(vkGetPhysicalDeviceMemoryProperties)       \
   X(vkGetPhysicalDeviceFormatProperties)       \
+  X(vkGetPhysicalDeviceFormatProperties2)      \
   X(vkGetPhysicalDeviceImageFormatProperties)  \
   X(vkGetPhysicalDeviceQueueFamilyProperties)  \
   X(vkGetDeviceProcAddr)
@@ -45,6 +47,22 @@
   X(vkDestroyImageView)               \
   X(vkCmdPipelineBarrier)             \
   X(vkCmdCopyBufferToImage)           \
+  X(vkCreateDescriptorSetLayout)      \
+  X(vkDestroyDescriptorSetLayout)     \
+  X(vkCreatePipelineLayout)           \
+  X(vkDestroyPipelineLayout)          \
+  X(vkCreateShaderModule)             \
+  X(vkDestroyShaderModule)            \
+  X(vkCreateComputePipelines)         \
+  X(vkDestroyPipeline)                \
+  X(vkCreateDescriptorPool)           \
+  X(vkDestroyDescriptorPool)          \
+  X(vkAllocateDescriptorSets)         \
+  X(vkUpdateDescriptorSets)           \
+  X(vkCmdBindPipeline)                \
+  X(vkCmdBindDescriptorSets)          \
+  X(vkCmdPushConstants)               \
+  X(vkCmdDispatch)                    \
   X(vkCreateSemaphore)                \
   X(vkDestroySemaphore)               \
   X(vkGetSemaphoreCounterValue)       \
@@ -70,6 +88,14 @@ struct ifd_vk_importer {
   char device_name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
   VkDriverId driver;
   bool timelines; /* VK_KHR_external_semaphore_fd and Vulkan 1.2 entry points */
+  /* The COPY path's compute copy (vk_copy.c): whether the device can run it,
+   * its limits, and the objects made on first use (under `lock`). */
+  bool compute_copy;
+  uint64_t max_storage_buffer_range;
+  uint32_t max_group_count[2];
+  VkDescriptorSetLayout copy_set_layout;
+  VkPipelineLayout copy_layout;
+  VkPipeline copy_pipelines[5]; /* by texel size: 1, 2, 4, 8, 16 bytes */
   pthread_mutex_t lock; /* guards the lists of children below */
   ifd_vk_frame *frames; /* live frames (those of rings included), through next */
   ifd_vk_timeline *timelines_alive;
@@ -82,6 +108,11 @@ struct ifd_vk_frame {
   const ifd_format_info *info;
   uint32_t row_pitch;
   VkDeviceMemory image_memory; /* COPY: the OPTIMAL image's own memory */
+  /* COPY by compute (vk_copy.c); all null on the transfer copy. */
+  VkImageView copy_view;       /* the image as R8..R32G32B32A32 _UINT, for storage */
+  VkDescriptorPool copy_pool;
+  VkDescriptorSet copy_set;
+  VkPipeline copy_pipeline;    /* the importer's, for this texel size */
   ifd_vk_frame *next;          /* in imp->frames */
 };
 
@@ -108,5 +139,24 @@ int ifd_vkc_import_frame(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path
                          ifd_vk_frame **out, const char *fn);
 /* Frees a frame's Vulkan objects and memory (not its handle entry). */
 void ifd_vkc_frame_free(ifd_vk_frame *f);
+
+/* vk_copy.c: the COPY path's compute copy. */
+/* Works out whether the importer's device and queue family can run it. */
+void ifd_vkc_copy_init(ifd_vk_importer *imp);
+/* Destroys the importer's copy pipelines and layouts. */
+void ifd_vkc_copy_fini(ifd_vk_importer *imp);
+/* The integer format of the storage view for info's texel size, and the
+ * index of its pipeline in copy_pipelines. */
+VkFormat ifd_vkc_copy_view_format(const ifd_format_info *info, uint32_t *index);
+/* Whether a frame of d can take it (format, size, device limits). */
+bool ifd_vkc_copy_compute_usable(ifd_vk_importer *imp, const ifd_frame_desc *d,
+                                 const ifd_format_info *info);
+/* Makes f's storage view and descriptor set (f->h.buffer and f->h.image,
+ * created MUTABLE_FORMAT with storage usage, must exist). */
+int ifd_vkc_copy_setup(ifd_vk_frame *f);
+void ifd_vkc_copy_free(ifd_vk_frame *f);
+/* Records the acquire, the copy and the hand-over to dst_stages. */
+void ifd_vkc_copy_record(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineStageFlags dst_stages,
+                         VkAccessFlags dst_access);
 
 #endif

@@ -1,0 +1,232 @@
+/* The Vulkan COPY path's compute copy: a compute shader (shaders/copy.comp)
+ * reads the producer's rows from a storage buffer on the imported memory and
+ * writes the OPTIMAL image through an unsigned-integer view of the texel's
+ * size, so the bytes land unchanged for every format (sRGB included: the view
+ * is not sRGB). On an H200 vkCmdCopyBufferToImage moves a 4K RGBA8 frame at
+ * about 93 GB/s, a shader at memory speed (docs/platform-facts.md).
+ *
+ * What the route needs, all asked of the device, never of its name:
+ *  - Vulkan 1.3 on the device (the importer finds vkCmdPipelineBarrier2):
+ *    the shader writes a storage image without a format qualifier
+ *    (StorageImageWriteWithoutFormat), which 1.3 allows for every format
+ *    that reports VK_FORMAT_FEATURE_2_STORAGE_WRITE_WITHOUT_FORMAT_BIT;
+ *  - a queue family with compute;
+ *  - for the frame's format, an integer format of its size that optimal
+ *    images can store to without a format, a MUTABLE_FORMAT image that large,
+ *    and a storage buffer range covering the frame's rows.
+ * Where one is missing the frame takes vkCmdCopyBufferToImage, as before. */
+#include "vk_import_internal.h"
+
+/* shaders/copy.comp.spv, embedded by CMake (cmake/embed.cmake). */
+extern const char ifd_vk_copy_comp_spv[];
+extern const unsigned long ifd_vk_copy_comp_spv_size;
+
+/* The unsigned view format of each texel size (1, 2, 4, 8 or 16 bytes: every
+ * format's), and its pipeline's index. */
+static VkFormat uint_format(uint32_t bytes, uint32_t *index) {
+  switch (bytes) {
+    case 1: *index = 0; return VK_FORMAT_R8_UINT;
+    case 2: *index = 1; return VK_FORMAT_R16_UINT;
+    case 4: *index = 2; return VK_FORMAT_R32_UINT;
+    case 8: *index = 3; return VK_FORMAT_R32G32_UINT;
+    default: *index = 4; return VK_FORMAT_R32G32B32A32_UINT; /* 16 */
+  }
+}
+
+VkFormat ifd_vkc_copy_view_format(const ifd_format_info *info, uint32_t *index) {
+  return uint_format(info->bytes_per_pixel, index);
+}
+
+void ifd_vkc_copy_init(ifd_vk_importer *imp) {
+  uint32_t families = 0;
+  imp->vkGetPhysicalDeviceQueueFamilyProperties(imp->physical, &families, NULL);
+  VkQueueFamilyProperties *props = calloc(families ? families : 1, sizeof(*props));
+  if (!props) return; /* the transfer copy serves */
+  imp->vkGetPhysicalDeviceQueueFamilyProperties(imp->physical, &families, props);
+  bool compute = imp->family < families && (props[imp->family].queueFlags & VK_QUEUE_COMPUTE_BIT);
+  free(props);
+  /* vkGetDeviceProcAddr gives no core command of a version above the
+   * device's (the lower of the instance's apiVersion and the device's). */
+  imp->compute_copy = compute && imp->vkGetDeviceProcAddr(imp->device, "vkCmdPipelineBarrier2");
+}
+
+void ifd_vkc_copy_fini(ifd_vk_importer *imp) {
+  for (size_t i = 0; i < IFD_ARRAY_LEN(imp->copy_pipelines); i++)
+    if (imp->copy_pipelines[i]) imp->vkDestroyPipeline(imp->device, imp->copy_pipelines[i], NULL);
+  if (imp->copy_layout) imp->vkDestroyPipelineLayout(imp->device, imp->copy_layout, NULL);
+  if (imp->copy_set_layout)
+    imp->vkDestroyDescriptorSetLayout(imp->device, imp->copy_set_layout, NULL);
+}
+
+/* The importer's pipeline for `index` (texel size 1 << index), made on first
+ * use. Called with imp->lock held. */
+static int copy_pipeline(ifd_vk_importer *imp, uint32_t index, uint32_t texel_bytes) {
+  VkResult r;
+  if (!imp->copy_set_layout) {
+    const VkDescriptorSetLayoutBinding b[] = {
+        {0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
+        {1, VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL}};
+    VkDescriptorSetLayoutCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                          .bindingCount = IFD_ARRAY_LEN(b),
+                                          .pBindings = b};
+    r = imp->vkCreateDescriptorSetLayout(imp->device, &ci, NULL, &imp->copy_set_layout);
+    if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateDescriptorSetLayout(copy)");
+  }
+  if (!imp->copy_layout) {
+    VkPushConstantRange push = {VK_SHADER_STAGE_COMPUTE_BIT, 0, 3 * sizeof(uint32_t)};
+    VkPipelineLayoutCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                     .setLayoutCount = 1,
+                                     .pSetLayouts = &imp->copy_set_layout,
+                                     .pushConstantRangeCount = 1,
+                                     .pPushConstantRanges = &push};
+    r = imp->vkCreatePipelineLayout(imp->device, &ci, NULL, &imp->copy_layout);
+    if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreatePipelineLayout(copy)");
+  }
+  if (imp->copy_pipelines[index]) return 0;
+  VkShaderModuleCreateInfo mci = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                  .codeSize = ifd_vk_copy_comp_spv_size,
+                                  .pCode = (const uint32_t *)(const void *)ifd_vk_copy_comp_spv};
+  VkShaderModule module;
+  r = imp->vkCreateShaderModule(imp->device, &mci, NULL, &module);
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateShaderModule(copy)");
+  VkSpecializationMapEntry entry = {0, 0, sizeof(uint32_t)};
+  VkSpecializationInfo spec = {1, &entry, sizeof(texel_bytes), &texel_bytes};
+  VkComputePipelineCreateInfo ci = {
+      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                .module = module,
+                .pName = "main",
+                .pSpecializationInfo = &spec},
+      .layout = imp->copy_layout};
+  r = imp->vkCreateComputePipelines(imp->device, VK_NULL_HANDLE, 1, &ci, NULL,
+                                    &imp->copy_pipelines[index]);
+  imp->vkDestroyShaderModule(imp->device, module, NULL);
+  return r == VK_SUCCESS ? 0 : ifd_vk_fail(r, "vkCreateComputePipelines(copy)");
+}
+
+bool ifd_vkc_copy_compute_usable(ifd_vk_importer *imp, const ifd_frame_desc *d,
+                                 const ifd_format_info *info) {
+  if (!imp->compute_copy) return false;
+  uint32_t index;
+  VkFormat view = uint_format(info->bytes_per_pixel, &index);
+  VkFormatProperties3 p3 = {.sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_3};
+  VkFormatProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &p3};
+  imp->vkGetPhysicalDeviceFormatProperties2(imp->physical, view, &p2);
+  const VkFormatFeatureFlags2 need =
+      VK_FORMAT_FEATURE_2_STORAGE_IMAGE_BIT | VK_FORMAT_FEATURE_2_STORAGE_WRITE_WITHOUT_FORMAT_BIT;
+  if ((p3.optimalTilingFeatures & need) != need) return false;
+  /* The shader reads whole 32-bit words: the last texel's word must lie in
+   * the memory, and the rows in one storage buffer range. */
+  uint64_t end = (uint64_t)(d->height - 1) * d->row_pitch +
+                 (uint64_t)d->width * info->bytes_per_pixel;
+  if (((end + 3) & ~(uint64_t)3) > d->size || d->size > imp->max_storage_buffer_range)
+    return false;
+  /* The dispatch is 16x16 invocations a group, and offsets stay in 32 bits. */
+  return end <= UINT32_MAX && (d->width + 15) / 16 <= imp->max_group_count[0] &&
+         (d->height + 15) / 16 <= imp->max_group_count[1];
+}
+
+int ifd_vkc_copy_setup(ifd_vk_frame *f) {
+  ifd_vk_importer *imp = f->imp;
+  uint32_t index;
+  VkFormat format = uint_format(f->info->bytes_per_pixel, &index);
+  VkImageViewUsageCreateInfo usage = {.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_USAGE_CREATE_INFO,
+                                      .usage = VK_IMAGE_USAGE_STORAGE_BIT};
+  VkImageViewCreateInfo vci = {.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
+                               .pNext = &usage,
+                               .image = f->h.image,
+                               .viewType = VK_IMAGE_VIEW_TYPE_2D,
+                               .format = format,
+                               .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
+  VkResult r = imp->vkCreateImageView(imp->device, &vci, NULL, &f->copy_view);
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateImageView(copy)");
+
+  const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1},
+                                        {VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, 1}};
+  VkDescriptorPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                    .maxSets = 1,
+                                    .poolSizeCount = IFD_ARRAY_LEN(sizes),
+                                    .pPoolSizes = sizes};
+  r = imp->vkCreateDescriptorPool(imp->device, &pci, NULL, &f->copy_pool);
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateDescriptorPool(copy)");
+
+  pthread_mutex_lock(&imp->lock);
+  int rc = copy_pipeline(imp, index, f->info->bytes_per_pixel);
+  pthread_mutex_unlock(&imp->lock);
+  if (rc != 0) return rc;
+  f->copy_pipeline = imp->copy_pipelines[index];
+
+  VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                    .descriptorPool = f->copy_pool,
+                                    .descriptorSetCount = 1,
+                                    .pSetLayouts = &imp->copy_set_layout};
+  r = imp->vkAllocateDescriptorSets(imp->device, &ai, &f->copy_set);
+  if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkAllocateDescriptorSets(copy)");
+  VkDescriptorBufferInfo bi = {f->h.buffer, 0, VK_WHOLE_SIZE};
+  VkDescriptorImageInfo ii = {VK_NULL_HANDLE, f->copy_view, VK_IMAGE_LAYOUT_GENERAL};
+  const VkWriteDescriptorSet w[] = {
+      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+       .dstSet = f->copy_set,
+       .dstBinding = 0,
+       .descriptorCount = 1,
+       .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+       .pBufferInfo = &bi},
+      {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+       .dstSet = f->copy_set,
+       .dstBinding = 1,
+       .descriptorCount = 1,
+       .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
+       .pImageInfo = &ii}};
+  imp->vkUpdateDescriptorSets(imp->device, IFD_ARRAY_LEN(w), w, 0, NULL);
+  return 0;
+}
+
+void ifd_vkc_copy_free(ifd_vk_frame *f) {
+  ifd_vk_importer *imp = f->imp;
+  if (f->copy_pool) imp->vkDestroyDescriptorPool(imp->device, f->copy_pool, NULL);
+  if (f->copy_view) imp->vkDestroyImageView(imp->device, f->copy_view, NULL);
+}
+
+void ifd_vkc_copy_record(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineStageFlags dst_stages,
+                         VkAccessFlags dst_access) {
+  ifd_vk_importer *imp = f->imp;
+  const VkImageSubresourceRange whole = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+  /* Acquire the buffer from the producer; the image's old contents are
+   * discarded after every earlier read of it (an execution dependency). */
+  VkBufferMemoryBarrier bb = {.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+                              .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
+                              .srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
+                              .dstQueueFamilyIndex = imp->family,
+                              .buffer = f->h.buffer,
+                              .size = VK_WHOLE_SIZE};
+  VkImageMemoryBarrier ib = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                             .dstAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                             .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+                             .newLayout = VK_IMAGE_LAYOUT_GENERAL,
+                             .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                             .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                             .image = f->h.image,
+                             .subresourceRange = whole};
+  imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 1, &bb, 1, &ib);
+  const uint32_t push[3] = {f->h.width, f->h.height, f->row_pitch};
+  imp->vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, f->copy_pipeline);
+  imp->vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, imp->copy_layout, 0, 1,
+                               &f->copy_set, 0, NULL);
+  imp->vkCmdPushConstants(cmd, imp->copy_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push),
+                          push);
+  imp->vkCmdDispatch(cmd, (f->h.width + 15) / 16, (f->h.height + 15) / 16, 1);
+  /* Release the buffer back to the producer; the image to its readers. */
+  bb.srcAccessMask = VK_ACCESS_SHADER_READ_BIT;
+  bb.dstAccessMask = 0;
+  bb.srcQueueFamilyIndex = imp->family;
+  bb.dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL;
+  ib.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  ib.dstAccessMask = dst_access;
+  ib.oldLayout = VK_IMAGE_LAYOUT_GENERAL;
+  ib.newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
+  imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                            dst_stages | VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL, 1, &bb,
+                            1, &ib);
+}
