@@ -83,9 +83,9 @@ typedef enum {
 } ifd_vk_path;
 /* The COPY path's compute copy moves the frame at memory speed (on an H200,
  * 4K RGBA8 in ~20 us, against ~360 us for vkCmdCopyBufferToImage). COPY
- * takes it when the importer's device reports all of: Vulkan 1.3 (the
- * instance's apiVersion and the device's; it writes storage images without a
- * format), compute on queue_family_index, storage without a format for the
+ * takes it when the importer's device reports all of: Vulkan 1.3 (its
+ * apiVersion; the shader writes storage images without a format), compute on
+ * queue_family_index, storage without a format for the
  * integer format of the texel's size (R8/R16/R32/R32G32/R32G32B32A32 _UINT)
  * on optimal images, a MUTABLE_FORMAT image of the frame's size, and
  * maxStorageBufferRange covering the frame. Otherwise COPY copies with

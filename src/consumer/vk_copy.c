@@ -6,10 +6,10 @@
  * about 93 GB/s, a shader at memory speed (docs/platform-facts.md).
  *
  * What the route needs, all asked of the device, never of its name:
- *  - Vulkan 1.3 on the device (the importer finds vkCmdPipelineBarrier2):
- *    the shader writes a storage image without a format qualifier
- *    (StorageImageWriteWithoutFormat), which 1.3 allows for every format
- *    that reports VK_FORMAT_FEATURE_2_STORAGE_WRITE_WITHOUT_FORMAT_BIT;
+ *  - Vulkan 1.3 on the physical device (its apiVersion): the shader writes a
+ *    storage image without a format qualifier (StorageImageWriteWithoutFormat),
+ *    which 1.3 allows for every format that reports
+ *    VK_FORMAT_FEATURE_2_STORAGE_WRITE_WITHOUT_FORMAT_BIT;
  *  - a queue family with compute;
  *  - for the frame's format, an integer format of its size that optimal
  *    images can store to without a format, a MUTABLE_FORMAT image that large,
@@ -45,9 +45,14 @@ void ifd_vkc_copy_init(ifd_vk_importer *imp) {
   imp->vkGetPhysicalDeviceQueueFamilyProperties(imp->physical, &families, props);
   bool compute = imp->family < families && (props[imp->family].queueFlags & VK_QUEUE_COMPUTE_BIT);
   free(props);
-  /* vkGetDeviceProcAddr gives no core command of a version above the
-   * device's (the lower of the instance's apiVersion and the device's). */
-  imp->compute_copy = compute && imp->vkGetDeviceProcAddr(imp->device, "vkCmdPipelineBarrier2");
+  /* SPIR-V may use a capability of a core version the physical device
+   * supports (its VkPhysicalDeviceProperties::apiVersion), whatever the
+   * instance's apiVersion: StorageImageWriteWithoutFormat is 1.3's. */
+  VkPhysicalDeviceProperties p;
+  imp->vkGetPhysicalDeviceProperties(imp->physical, &p);
+  uint32_t v = VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(p.apiVersion),
+                                   VK_API_VERSION_MINOR(p.apiVersion), 0);
+  imp->compute_copy = compute && v >= VK_API_VERSION_1_3;
 }
 
 void ifd_vkc_copy_fini(ifd_vk_importer *imp) {

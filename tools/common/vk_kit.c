@@ -146,7 +146,7 @@ int vk_kit_create_instance(const char *app_name, uint32_t api_version,
   if (rc != 0) return rc;
   VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
                            .pApplicationName = app_name,
-                           .apiVersion = api_version ? api_version : VK_API_VERSION_1_3};
+                           .apiVersion = api_version ? api_version : VK_API_VERSION_1_2};
   VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
                               .pApplicationInfo = &app,
                               .enabledExtensionCount = extension_count,

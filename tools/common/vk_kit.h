@@ -207,7 +207,7 @@ int vk_kit_fail(VkResult r, const char *what);
 
 /* ------------------------------------------------------------------ set-up */
 
-/* vk_kit_load, then an instance with apiVersion api_version (0: 1.3) and
+/* vk_kit_load, then an instance with apiVersion api_version (0: 1.2) and
  * the given instance extensions, then vk_kit_load_instance. app_name may be
  * NULL. Errors: -ENOENT (no loader), -ENODEV (no instance: no driver). */
 int vk_kit_create_instance(const char *app_name, uint32_t api_version,
