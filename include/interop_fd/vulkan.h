@@ -81,16 +81,15 @@ typedef enum {
   IFD_VK_PATH_COPY_TRANSFER = 3 /* COPY with vkCmdCopyBufferToImage, even
                                    where the compute copy could run */
 } ifd_vk_path;
-/* The COPY path's compute copy moves the frame at memory speed (on an H200,
- * 4K RGBA8 in ~20 us, against ~360 us for vkCmdCopyBufferToImage). COPY
- * takes it when the importer's device reports all of: Vulkan 1.3 (its
- * apiVersion; the shader writes storage images without a format), compute on
- * queue_family_index, storage without a format for the
- * integer format of the texel's size (R8/R16/R32/R32G32/R32G32B32A32 _UINT)
- * on optimal images, a MUTABLE_FORMAT image of the frame's size, and
- * maxStorageBufferRange covering the frame. Otherwise COPY copies with
- * vkCmdCopyBufferToImage; ifd_vk_frame_native's `path` says which ran
- * (COPY or COPY_TRANSFER). The bytes are copied unchanged either way. */
+/* The COPY path's compute copy moves the frame near memory speed (on an H200,
+ * 4K RGBA8 in ~28 us, against ~360 us for vkCmdCopyBufferToImage). COPY
+ * takes it when the importer's device reports all of: compute on
+ * queue_family_index, storage images (optimal tiling) of the integer format
+ * of the texel's size (R8/R16/R32/R32G32/R32G32B32A32 _UINT), a
+ * MUTABLE_FORMAT image of the frame's size, and maxStorageBufferRange
+ * covering the frame. Otherwise COPY copies with vkCmdCopyBufferToImage;
+ * ifd_vk_frame_native's `path` says which ran (COPY or COPY_TRANSFER). The
+ * bytes are copied unchanged either way. */
 
 /* Every device extension the importer uses, and whether it is required. */
 typedef struct {

@@ -26,7 +26,6 @@
   X(vkGetPhysicalDeviceProperties2)            \
   X(vkGetPhysicalDeviceMemoryProperties)       \
   X(vkGetPhysicalDeviceFormatProperties)       \
-  X(vkGetPhysicalDeviceFormatProperties2)      \
   X(vkGetPhysicalDeviceImageFormatProperties)  \
   X(vkGetPhysicalDeviceQueueFamilyProperties)  \
   X(vkGetDeviceProcAddr)
