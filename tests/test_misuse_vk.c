@@ -13,66 +13,54 @@
 #include <unistd.h>
 
 #include "common/tool_error.h"
-#include "common/vk_kit.h"
-#include "interop_fd/vulkan.h"
+#include "harness/vk_device.h"
 #include "test_util.h"
 
 /* A consumer's own device: Vulkan 1.2, external memory fds, and external
  * semaphore fds with timelines where the device has them. */
 typedef struct {
-  VkInstance instance;
-  VkPhysicalDevice physical;
-  VkDevice device;
-  uint32_t family, families;
+  test_vk_device dev;
+  uint32_t families;
   bool timelines;
 } app;
 
 static void app_open(app *a) {
   memset(a, 0, sizeof(*a));
-  if (vk_kit_create_instance(NULL, VK_API_VERSION_1_2, NULL, 0, &a->instance) != 0)
+  if (vk_kit_create_instance(NULL, VK_API_VERSION_1_2, NULL, 0, &a->dev.instance) != 0)
     SKIP("no Vulkan instance: %s", tool_last_error());
-  if (vk_kit_pick_physical(a->instance, NULL, &a->physical, NULL) != 0) SKIP("no Vulkan device");
+  if (vk_kit_pick_physical(a->dev.instance, NULL, &a->dev.physical, NULL) != 0) SKIP("no Vulkan device");
   a->families = 0;
-  vkGetPhysicalDeviceQueueFamilyProperties(a->physical, &a->families, NULL);
-  REQUIRE(vk_kit_queue_family(a->physical, VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT,
-                              &a->family) == 0);
+  vkGetPhysicalDeviceQueueFamilyProperties(a->dev.physical, &a->families, NULL);
+  REQUIRE(vk_kit_queue_family(a->dev.physical, VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT,
+                              &a->dev.family) == 0);
   VkPhysicalDeviceVulkan12Features have12 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
   VkPhysicalDeviceFeatures2 have = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
                                     .pNext = &have12};
-  vkGetPhysicalDeviceFeatures2(a->physical, &have);
+  vkGetPhysicalDeviceFeatures2(a->dev.physical, &have);
   a->timelines = have12.timelineSemaphore &&
-                 vk_kit_has_device_extension(a->physical, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
+                 vk_kit_has_device_extension(a->dev.physical, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
   const char *exts[] = {VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME,
                         VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME};
   VkPhysicalDeviceVulkan12Features f12 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
       .timelineSemaphore = a->timelines};
-  vk_kit_device_config dc = {.physical = a->physical,
-                             .family = a->family,
+  vk_kit_device_config dc = {.physical = a->dev.physical,
+                             .family = a->dev.family,
                              .extensions = exts,
                              .extension_count = a->timelines ? 2 : 1,
                              .features = &f12};
-  VkQueue queue;
-  REQUIRE(vk_kit_create_device(&dc, &a->device, &queue) == 0);
+  REQUIRE(vk_kit_create_device(&dc, &a->dev.device, &a->dev.queue) == 0);
 }
 
 static void app_close(app *a) {
-  vkDeviceWaitIdle(a->device);
-  vkDestroyDevice(a->device, NULL);
-  vkDestroyInstance(a->instance, NULL);
-}
-
-static ifd_vk_device_info app_info(const app *a) {
-  return (ifd_vk_device_info){.instance = a->instance,
-                              .physical_device = a->physical,
-                              .device = a->device,
-                              .queue_family_index = a->family};
+  vkDeviceWaitIdle(a->dev.device);
+  test_vk_device_destroy(&a->dev);
 }
 
 /* An importer on the app's device, as every case but queue_family makes one. */
 static ifd_vk_importer *open_importer(app *a) {
-  ifd_vk_device_info info = app_info(a);
+  ifd_vk_device_info info = test_vk_device_info(&a->dev);
   ifd_vk_importer *imp = NULL;
   REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
   return imp;
@@ -87,7 +75,7 @@ static ifd_ring *open_exported_ring(ifd_context *ctx, MAX_Format format, ifd_rin
 }
 
 static void queue_family(app *a) {
-  ifd_vk_device_info info = app_info(a);
+  ifd_vk_device_info info = test_vk_device_info(&a->dev);
   ifd_vk_importer *imp = NULL;
   info.queue_family_index = a->families; /* one past the last */
   CHECK_RC(ifd_vk_importer_create(&info, &imp), -EINVAL);
@@ -97,7 +85,7 @@ static void queue_family(app *a) {
   CHECK_RC(ifd_vk_importer_create(&info, &imp), -EINVAL);
   test_check_message("ifd_vk_importer_create", "queue_family_index");
   CHECK(imp == NULL);
-  info.queue_family_index = a->family;
+  info.queue_family_index = a->dev.family;
   CHECK_RC(ifd_vk_importer_create(&info, &imp), 0);
   ifd_vk_importer_destroy(imp);
 }
