@@ -228,43 +228,6 @@ static uint32_t collect(consumer *c, uint32_t s, uint64_t k, MAX_Format fmt, uin
 /* ------------------------------------------------------------ one ring */
 
 typedef struct {
-  producer *p;
-  ifd_ring *ring;
-  uint64_t frames;
-  _Atomic uint64_t ended;
-  int rc;
-  char error[256];
-} producer_arg;
-
-static void *producer_main(void *v) {
-  producer_arg *a = v;
-  for (uint64_t i = 0; i < a->frames && a->rc == 0; i++) {
-    uint64_t k = 0;
-    ifd_image *img = NULL;
-    a->rc = ifd_ring_begin_frame(a->ring, 10 * SECOND, &k, &img);
-    if (a->rc == 0)
-      a->rc = tp_fill(&a->p->tp, img, (uint32_t)k);
-    if (a->rc == 0) a->rc = ifd_ring_end_frame(a->ring, k);
-    if (a->rc != 0)
-      snprintf(a->error, sizeof(a->error), "frame %llu: %s", (unsigned long long)k,
-               ifd_last_error());
-    else
-      atomic_store(&a->ended, k);
-  }
-  return NULL;
-}
-
-/* Without timelines the consumer learns from the producer that frame k was
- * ended (in this process; the ring's host hand-over). */
-static int wait_ended(producer_arg *a, uint64_t k) {
-  for (int i = 0; i < 10 * 100000 && atomic_load(&a->ended) < k; i++) {
-    if (a->rc != 0) return -1;
-    usleep(10);
-  }
-  return atomic_load(&a->ended) >= k ? 0 : -1;
-}
-
-typedef struct {
   int cases, failed, unavailable;
   uint64_t frames;
 } totals;
@@ -298,9 +261,9 @@ static void run_ring(producer *p, consumer *c, MAX_Format fmt, uint32_t w, uint3
   for (uint32_t s = 0; s < depth; s++) bind_frame(c, s, ifd_vk_ring_frame(vr, s + 1));
 
   const uint64_t frames = 3ull * depth + 2;
-  producer_arg a = {.p = p, .ring = ring, .frames = frames};
+  tp_ring_thread a = {.p = &p->tp, .ring = ring, .frames = frames};
   pthread_t thread;
-  REQUIRE(pthread_create(&thread, NULL, producer_main, &a) == 0);
+  REQUIRE(pthread_create(&thread, NULL, tp_ring_thread_main, &a) == 0);
   uint32_t bad_frames = 0, bad_slots = 0;
   char first[320] = "", msg[320];
   uint64_t collected = 0;
@@ -321,7 +284,7 @@ static void run_ring(producer *p, consumer *c, MAX_Format fmt, uint32_t w, uint3
       }
     }
     if (k > frames || rc != 0) continue;
-    if (!ready && wait_ended(&a, k) != 0) {
+    if (!ready && tp_ring_thread_wait_ended(&a, k) != 0) {
       snprintf(first, sizeof(first), "frame %llu was not ended: %s", (unsigned long long)k,
                a.error);
       rc = -1;
