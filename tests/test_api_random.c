@@ -351,14 +351,17 @@ static void op_context_destroy(void) {
   ctxs[c] = NULL;
 }
 
-/* A handle that is not a live context: NULL, a destroyed one, or an image. */
-static ifd_context *not_a_context(void) {
+/* A handle that is not a live one of kind k: a destroyed one of that kind,
+ * a live image, or NULL. */
+static void *dead_or_image(kind k) {
   for (int i = 0; i < ndead; i++)
-    if (dead[i].k == K_CTX && chance(60)) return dead[i].p;
+    if (dead[i].k == k && chance(60)) return dead[i].p;
   int s = PICK(imgs, true);
-  if (s >= 0 && chance(50)) return (ifd_context *)imgs[s].h;
+  if (s >= 0 && chance(50)) return imgs[s].h;
   return NULL;
 }
+
+static ifd_context *not_a_context(void) { return dead_or_image(K_CTX); }
 
 static void check_image(ifd_image *im, ifd_context *ctx, uint32_t w, uint32_t h, MAX_Format f) {
   uint32_t bpp = bpp_of(f);
@@ -599,13 +602,7 @@ static void op_timeline_destroy(void) {
   DESTROY_SLOT(ifd_timeline_destroy, tls[s].h, K_TL, "tl", s);
 }
 
-static ifd_timeline *not_a_timeline(void) {
-  for (int i = 0; i < ndead; i++)
-    if (dead[i].k == K_TL && chance(60)) return dead[i].p;
-  int s = PICK(imgs, true);
-  if (s >= 0 && chance(50)) return (ifd_timeline *)imgs[s].h;
-  return NULL;
-}
+static ifd_timeline *not_a_timeline(void) { return dead_or_image(K_TL); }
 
 static void op_timeline_use(void) {
   int s = PICK(tls, true);
