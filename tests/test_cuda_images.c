@@ -60,7 +60,8 @@ static void check_cuda_image(cuda_env *e, vkc *consumer, MAX_Format format, uint
   test_fill_pattern(ref, ref_pitch, w, h, format, seed);
   /* No timeline: the download is ordered after the stream's kernels. */
   CHECK_RC(ifd_image_download(image, back, ref_pitch), 0);
-  test_failures += test_compare_bytes(back, ref_pitch, ref, ref_pitch, w, h, bpp, "ifd_image_download", label);
+  test_failures += test_compare_bytes(back, ref_pitch, ref, ref_pitch, w, h,
+                                      bpp, "ifd_image_download", label);
 
   int fd = -1;
   uint64_t esize = 0;
@@ -92,7 +93,8 @@ static void check_cuda_image(cuda_env *e, vkc *consumer, MAX_Format format, uint
   test_fill_pattern(ref, ref_pitch, w, h, format, seed + 1);
   CHECK_RC(ifd_image_upload(image, ref, ref_pitch), 0);
   CHECK_RC(ifd_image_download(image, back, ref_pitch), 0);
-  test_failures += test_compare_bytes(back, ref_pitch, ref, ref_pitch, w, h, bpp, "upload + download", label);
+  test_failures += test_compare_bytes(back, ref_pitch, ref, ref_pitch, w, h,
+                                      bpp, "upload + download", label);
 
   test_image_case_end(&t, pitch, size);
   free(imported);

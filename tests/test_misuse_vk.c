@@ -28,7 +28,8 @@ static void app_open(app *a) {
   memset(a, 0, sizeof(*a));
   if (vk_kit_create_instance(NULL, VK_API_VERSION_1_2, NULL, 0, &a->dev.instance) != 0)
     SKIP("no Vulkan instance: %s", tool_last_error());
-  if (vk_kit_pick_physical(a->dev.instance, NULL, &a->dev.physical, NULL) != 0) SKIP("no Vulkan device");
+  if (vk_kit_pick_physical(a->dev.instance, NULL, &a->dev.physical, NULL) != 0)
+    SKIP("no Vulkan device");
   a->families = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(a->dev.physical, &a->families, NULL);
   REQUIRE(vk_kit_queue_family(a->dev.physical, VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT,
@@ -38,8 +39,10 @@ static void app_open(app *a) {
   VkPhysicalDeviceFeatures2 have = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
                                     .pNext = &have12};
   vkGetPhysicalDeviceFeatures2(a->dev.physical, &have);
-  a->timelines = have12.timelineSemaphore &&
-                 vk_kit_has_device_extension(a->dev.physical, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
+  a->timelines =
+      have12.timelineSemaphore &&
+      vk_kit_has_device_extension(a->dev.physical,
+                                  VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
   const char *exts[] = {VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME,
                         VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME};
   VkPhysicalDeviceVulkan12Features f12 = {

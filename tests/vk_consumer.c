@@ -19,7 +19,9 @@ static int printed(const char *fn, int rc) {
 int vkc_open(vkc *c, int index) {
   memset(c, 0, sizeof(*c));
   int rc = 0;
-  if ((rc = vk_kit_create_instance(NULL, VK_API_VERSION_1_2, NULL, 0, &c->dev.instance)) != 0) goto out;
+  if ((rc = vk_kit_create_instance(NULL, VK_API_VERSION_1_2, NULL, 0,
+                                   &c->dev.instance)) != 0)
+    goto out;
   uint32_t n = 8;
   VkPhysicalDevice list[8];
   VkResult er = vkEnumeratePhysicalDevices(c->dev.instance, &n, list);
@@ -30,7 +32,9 @@ int vkc_open(vkc *c, int index) {
   c->dev.physical = list[index];
   const char *exts[] = {VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME};
   vk_kit_device_config dc = {.physical = c->dev.physical, .extensions = exts, .extension_count = 1};
-  rc = vk_kit_queue_family(c->dev.physical, VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT, &c->dev.family);
+  rc = vk_kit_queue_family(c->dev.physical,
+                           VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT,
+                           &c->dev.family);
   dc.family = c->dev.family;
   if (rc == 0) rc = vk_kit_create_device(&dc, &c->dev.device, &c->dev.queue);
   if (rc != 0) goto out;

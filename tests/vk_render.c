@@ -64,7 +64,8 @@ int vkr_open(vkr *r, PFN_vkGetInstanceProcAddr importer_gipa, char *why, size_t 
   const char *const *req = ifd_vk_required_device_extensions(&req_n);
   const char *enable[4];
   uint32_t ne_enable = 0;
-  if (req_n > 4 || vk_kit_enable_extensions(r->dev.physical, req, req_n, 2, enable, &ne_enable) != 0) {
+  if (req_n > 4 || vk_kit_enable_extensions(r->dev.physical, req, req_n, 2,
+                                            enable, &ne_enable) != 0) {
     snprintf(why, why_size, "%s", req_n > 4 ? "too many importer extensions" : tool_last_error());
     vkr_close(r);
     return -1;
