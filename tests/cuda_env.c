@@ -7,22 +7,6 @@
 
 const cuda_kit *g_cu;
 
-int compare(const uint8_t *got, size_t pitch, const uint8_t *ref, size_t ref_pitch,
-            uint32_t w, uint32_t h, uint32_t bpp, const char *what, const char *label) {
-  for (uint32_t y = 0; y < h; y++)
-    for (uint32_t x = 0; x < w; x++) {
-      const uint8_t *g = got + y * pitch + x * bpp, *r = ref + y * ref_pitch + x * bpp;
-      if (memcmp(g, r, bpp) == 0) continue;
-      fprintf(stderr, "%s via %s: first wrong pixel (%u,%u): got", label, what, x, y);
-      for (uint32_t i = 0; i < bpp; i++) fprintf(stderr, " %02x", g[i]);
-      fprintf(stderr, ", expected");
-      for (uint32_t i = 0; i < bpp; i++) fprintf(stderr, " %02x", r[i]);
-      fprintf(stderr, "\n");
-      return 1;
-    }
-  return 0;
-}
-
 static int uuid_is_zero(const uint8_t uuid[16]) {
   for (int i = 0; i < 16; i++)
     if (uuid[i]) return 0;
@@ -82,7 +66,7 @@ void open_consumer_on(vkc *c, const ifd_context_native *cuda_nat) {
     VkPhysicalDeviceIDProperties id = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
     VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                       .pNext = &id};
-    vkGetPhysicalDeviceProperties2(c->physical, &p2);
+    vkGetPhysicalDeviceProperties2(c->dev.physical, &p2);
     if (uuid_is_zero(cuda_nat->device_uuid) ||
         memcmp(id.deviceUUID, cuda_nat->device_uuid, 16) == 0)
       return;

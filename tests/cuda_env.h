@@ -1,8 +1,8 @@
 /* Shared set-up of the CUDA backend's GPU tests (test_cuda_*.c): the
  * library's own CUDA context with the test kernels loaded, a Vulkan context or
- * device on the same GPU (matched by UUID), a byte-exact image compare, and
- * cuda_test_main, which runs one behaviour with the skip, the watchdog, a
- * warm-up and the fd check around it.
+ * device on the same GPU (matched by UUID), and cuda_test_main, which runs one
+ * behaviour with the skip, the watchdog, a warm-up and the fd check around it.
+ * Images are compared byte by byte with test_compare_bytes (harness/pattern.h).
  *
  * CUDA is driven directly (streams, host memory, traps) through the tools'
  * own libcuda table (tools/common/cuda_kit.h), not the library's. */
@@ -56,11 +56,6 @@ ifd_context *create_vulkan_ctx_on(const ifd_context_native *cuda_nat);
 /* The consumer side: a second VkDevice on the CUDA device, as another process
  * would open it. */
 void open_consumer_on(vkc *c, const ifd_context_native *cuda_nat);
-
-/* Compares image rows at `pitch` with the reference rows at `ref_pitch`;
- * prints the first wrong pixel with both byte strings. Returns 1 if any. */
-int compare(const uint8_t *got, size_t pitch, const uint8_t *ref, size_t ref_pitch, uint32_t w,
-            uint32_t h, uint32_t bpp, const char *what, const char *label);
 
 /* Runs one behaviour: line-buffered output, a watchdog under CTest's timeout,
  * a warm-up cycle (which skips where there is no CUDA device), then `run`,

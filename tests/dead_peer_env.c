@@ -18,6 +18,17 @@ void check_timed_out(const char *what, int rc, uint64_t t0, uint64_t timeout_ns)
   CHECK(waited <= timeout_ns + LATE);
 }
 
+ifd_ring *ring_with_timelines_or_skip(ifd_context *ctx, uint32_t w, uint32_t h,
+                                      const char *why_needed) {
+  ifd_ring *ring = NULL;
+  REQUIRE(ifd_ring_create(ctx, 2, w, h, MAX_FMT_RGBA8, &ring) == 0);
+  if (!ifd_ring_ready(ring)) {
+    ifd_ring_destroy(ring);
+    SKIP("the ring has no timelines on this device: %s", why_needed);
+  }
+  return ring;
+}
+
 void start_frames(ifd_context *ctx, in_flight *f) {
   uint64_t k;
   ifd_image *im;

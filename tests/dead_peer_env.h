@@ -23,6 +23,11 @@
  * message. */
 void check_timed_out(const char *what, int rc, uint64_t t0, uint64_t timeout_ns);
 
+/* A 2-frame w x h RGBA8 ring of ctx that has timelines, or a skip: "the ring
+ * has no timelines on this device: <why_needed>". */
+ifd_ring *ring_with_timelines_or_skip(ifd_context *ctx, uint32_t w, uint32_t h,
+                                      const char *why_needed);
+
 /* Frames in flight on two rings of one context. */
 typedef struct {
   ifd_ring *open;     /* frame 1 begun, not ended */

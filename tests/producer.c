@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <unistd.h>
 
 #include "test_util.h"
 
@@ -71,4 +72,29 @@ void tp_finish(tp_producer *p) {
     CUcontext dummy;
     p->cu->cuCtxPopCurrent(&dummy);
   }
+}
+
+void *tp_ring_thread_main(void *arg) {
+  tp_ring_thread *t = arg;
+  for (uint64_t i = 0; i < t->frames && t->rc == 0; i++) {
+    uint64_t k = 0;
+    ifd_image *img = NULL;
+    t->rc = ifd_ring_begin_frame(t->ring, 10 * TEST_SEC, &k, &img);
+    if (t->rc == 0) t->rc = tp_fill(t->p, img, (uint32_t)k);
+    if (t->rc == 0) t->rc = ifd_ring_end_frame(t->ring, k);
+    if (t->rc != 0)
+      snprintf(t->error, sizeof(t->error), "frame %llu: %s", (unsigned long long)k,
+               ifd_last_error());
+    else
+      atomic_store(&t->ended, k);
+  }
+  return NULL;
+}
+
+int tp_ring_thread_wait_ended(tp_ring_thread *t, uint64_t k) {
+  for (int i = 0; i < 10 * 100000 && atomic_load(&t->ended) < k; i++) {
+    if (t->rc != 0) return -1;
+    usleep(10);
+  }
+  return atomic_load(&t->ended) >= k ? 0 : -1;
 }

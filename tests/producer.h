@@ -5,6 +5,8 @@
 #ifndef IFD_TEST_PRODUCER_H
 #define IFD_TEST_PRODUCER_H
 
+#include <stdatomic.h>
+
 #include "cuda_kernels.h"
 
 typedef struct {
@@ -33,5 +35,25 @@ int tp_fill(tp_producer *p, ifd_image *img, uint32_t seed);
 
 /* Waits until the writes enqueued so far are done (CUDA; Vulkan writes block). */
 void tp_finish(tp_producer *p);
+
+/* A producer thread on a ring: frames 1..`frames`, each begun, filled with
+ * the pattern of seed k (tp_fill) and ended. It stops at the first failure,
+ * with rc and error saying which frame and why. */
+typedef struct {
+  tp_producer *p;
+  ifd_ring *ring;
+  uint64_t frames;
+  _Atomic uint64_t ended; /* the last frame ended */
+  int rc;
+  char error[512];
+} tp_ring_thread;
+
+/* The thread's function (pthread_create), given a tp_ring_thread. */
+void *tp_ring_thread_main(void *arg);
+
+/* Without timelines a consumer learns from the producer that frame k was
+ * ended (in this process; the ring's host hand-over): waits up to about 10 s
+ * for it. Returns 0, or -1 when the thread failed or the time ran out. */
+int tp_ring_thread_wait_ended(tp_ring_thread *t, uint64_t k);
 
 #endif

@@ -63,30 +63,6 @@ static void acceptance_solid(producer *p, consumer *c) {
   ifd_image_destroy(img);
 }
 
-typedef struct {
-  producer *p;
-  ifd_ring *ring;
-  uint64_t frames;
-  int rc;
-  char error[512];
-} producer_thread_arg;
-
-/* The producer: a kernel writes frame k's pattern (seed k) into the ring's
- * next image, then ready = k is signalled on the stream. */
-static void *producer_thread(void *v) {
-  producer_thread_arg *a = v;
-  for (uint64_t i = 0; i < a->frames && a->rc == 0; i++) {
-    uint64_t k = 0;
-    ifd_image *img = NULL;
-    a->rc = ifd_ring_begin_frame(a->ring, 10 * TEST_SEC, &k, &img);
-    if (a->rc == 0) a->rc = tp_fill(a->p, img, (uint32_t)k);
-    if (a->rc == 0) a->rc = ifd_ring_end_frame(a->ring, k);
-    if (a->rc != 0) snprintf(a->error, sizeof(a->error), "frame %llu: %s",
-                             (unsigned long long)k, ifd_last_error());
-  }
-  return NULL;
-}
-
 /* Checks 16 pixels of frame k's read-back against seed k. */
 static uint64_t check_sampled(const float *px, MAX_Format fmt, uint32_t w, uint32_t h,
                               uint64_t k) {
@@ -119,9 +95,9 @@ static void acceptance_animated(producer *p, consumer *c, uint64_t frames) {
   CHECK(d.ready_fd == -1 && d.release_fd == -1 && d.frames[0].memory_fd == -1);
 
   long cpu0 = copy_count_host(), gpu0 = copy_count_device();
-  producer_thread_arg arg = {.p = p, .ring = ring, .frames = frames};
+  tp_ring_thread arg = {.p = p, .ring = ring, .frames = frames};
   pthread_t thread;
-  REQUIRE(pthread_create(&thread, NULL, producer_thread, &arg) == 0);
+  REQUIRE(pthread_create(&thread, NULL, tp_ring_thread_main, &arg) == 0);
   uint64_t bad_frames = 0, bad_values = 0;
   float *px = c->gl ? malloc((size_t)w * h * 16) : NULL;
   double t0 = test_now_s();

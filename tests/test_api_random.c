@@ -214,6 +214,18 @@ static int ndead;
 static void mark_dead(void *p, kind k) {
   if (ndead < 16) dead[ndead++] = (dead_handle){p, k};
 }
+
+/* Destroys the handle of slot `name`<s> with `destroy`: logged, remembered as
+ * dead, destroyed a second time in 30% of the steps (refused quietly), and the
+ * slot emptied. */
+#define DESTROY_SLOT(destroy, handle, k, name, s) \
+  do {                                            \
+    logf_op(#destroy "(" name "%d)", s);          \
+    destroy(handle);                              \
+    mark_dead(handle, k);                         \
+    if (chance(30)) destroy(handle);              \
+    (handle) = NULL;                              \
+  } while (0)
 static void created(void) { ndead = 0; }
 
 static int pick(void *const *slots, size_t stride, int n, bool want_used) {
@@ -339,14 +351,17 @@ static void op_context_destroy(void) {
   ctxs[c] = NULL;
 }
 
-/* A handle that is not a live context: NULL, a destroyed one, or an image. */
-static ifd_context *not_a_context(void) {
+/* A handle that is not a live one of kind k: a destroyed one of that kind,
+ * a live image, or NULL. */
+static void *dead_or_image(kind k) {
   for (int i = 0; i < ndead; i++)
-    if (dead[i].k == K_CTX && chance(60)) return dead[i].p;
+    if (dead[i].k == k && chance(60)) return dead[i].p;
   int s = PICK(imgs, true);
-  if (s >= 0 && chance(50)) return (ifd_context *)imgs[s].h;
+  if (s >= 0 && chance(50)) return imgs[s].h;
   return NULL;
 }
+
+static ifd_context *not_a_context(void) { return dead_or_image(K_CTX); }
 
 static void check_image(ifd_image *im, ifd_context *ctx, uint32_t w, uint32_t h, MAX_Format f) {
   uint32_t bpp = bpp_of(f);
@@ -407,11 +422,7 @@ static void op_image_create(void) {
 static void op_image_destroy(void) {
   int s = PICK(imgs, true);
   if (s < 0) return;
-  logf_op("ifd_image_destroy(img%d)", s);
-  ifd_image_destroy(imgs[s].h);
-  mark_dead(imgs[s].h, K_IMG);
-  if (chance(30)) ifd_image_destroy(imgs[s].h); /* refused quietly */
-  imgs[s].h = NULL;
+  DESTROY_SLOT(ifd_image_destroy, imgs[s].h, K_IMG, "img", s);
 }
 
 /* A handle that is not a live image: NULL, a destroyed one, or another kind. */
@@ -588,20 +599,10 @@ static void op_timeline_create(void) {
 static void op_timeline_destroy(void) {
   int s = PICK(tls, true);
   if (s < 0) return;
-  logf_op("ifd_timeline_destroy(tl%d)", s);
-  ifd_timeline_destroy(tls[s].h);
-  mark_dead(tls[s].h, K_TL);
-  if (chance(30)) ifd_timeline_destroy(tls[s].h);
-  tls[s].h = NULL;
+  DESTROY_SLOT(ifd_timeline_destroy, tls[s].h, K_TL, "tl", s);
 }
 
-static ifd_timeline *not_a_timeline(void) {
-  for (int i = 0; i < ndead; i++)
-    if (dead[i].k == K_TL && chance(60)) return dead[i].p;
-  int s = PICK(imgs, true);
-  if (s >= 0 && chance(50)) return (ifd_timeline *)imgs[s].h;
-  return NULL;
-}
+static ifd_timeline *not_a_timeline(void) { return dead_or_image(K_TL); }
 
 static void op_timeline_use(void) {
   int s = PICK(tls, true);
@@ -1026,17 +1027,13 @@ static void op_vk_frame_import(void) {
 static void op_vk_frame_destroy(void) {
   int s = PICK(vkfs, true);
   if (s < 0) return;
-  logf_op("ifd_vk_frame_destroy(vkf%d)", s);
-  ifd_vk_frame_destroy(vkfs[s]);
-  mark_dead(vkfs[s], K_VKF);
-  if (chance(30)) ifd_vk_frame_destroy(vkfs[s]);
+  DESTROY_SLOT(ifd_vk_frame_destroy, vkfs[s], K_VKF, "vkf", s);
   for (int i = 0; i < ndead; i++)
     if (dead[i].k == K_VKF) {
       ifd_vk_frame_native n;
       CALL(M(EINVAL), ifd_vk_frame_native_handles(dead[i].p, &n));
       CALL(M(EINVAL), ifd_vk_frame_cmd_acquire(dead[i].p, VK_NULL_HANDLE, 0, 0));
     }
-  vkfs[s] = NULL;
 }
 
 /* Samples a frame on the consumer's device (acquire, draw, release, read
@@ -1083,11 +1080,7 @@ static void op_vk_timeline(void) {
       if (CALL(OK_ONLY, ifd_vk_timeline_value(vt->h, &v)) == 0 && v > sig) fail("vk timeline value above any signal");
       break;
     default:
-      logf_op("ifd_vk_timeline_destroy(vkt%d)", s);
-      ifd_vk_timeline_destroy(vt->h);
-      mark_dead(vt->h, K_VKT);
-      if (chance(30)) ifd_vk_timeline_destroy(vt->h);
-      vt->h = NULL;
+      DESTROY_SLOT(ifd_vk_timeline_destroy, vt->h, K_VKT, "vkt", s);
     }
     return;
   }
@@ -1156,11 +1149,7 @@ static void op_vk_ring(void) {
     default:
       if (ifd_vk_ring_count(vr->h) != vr->count) fail("ifd_vk_ring_count");
       if (ifd_vk_ring_frame(vr->h, 0) != NULL) fail("ifd_vk_ring_frame(0) not NULL");
-      logf_op("ifd_vk_ring_destroy(vkr%d)", s);
-      ifd_vk_ring_destroy(vr->h);
-      mark_dead(vr->h, K_VKR);
-      if (chance(30)) ifd_vk_ring_destroy(vr->h);
-      vr->h = NULL;
+      DESTROY_SLOT(ifd_vk_ring_destroy, vr->h, K_VKR, "vkr", s);
     }
     return;
   }

@@ -64,7 +64,8 @@ static void mode_adopt(void) {
   uint8_t ref[W * H * 8], back[W * H * 8];
   test_fill_pattern(ref, W * 8, W, H, MAX_FMT_RGBA16F, 7);
   CHECK_RC(ifd_image_download(img, back, W * 8), 0);
-  test_failures += compare(back, W * 8, ref, W * 8, W, H, 8, "ifd_image_download", "adopted");
+  test_failures += test_compare_bytes(back, W * 8, ref, W * 8, W, H, 8,
+                                      "ifd_image_download", "adopted");
 
   /* Destroying the ifd context leaves our context and stream alive. */
   ifd_context_destroy(ictx);

@@ -12,10 +12,10 @@
 static void mode_dmabuf(void) {
   cuda_env e;
   env_open(&e);
-  ifd_image *img = NULL;
-  REQUIRE(ifd_image_create(e.ctx, 1920, 1080, MAX_FMT_RGBA8, &img) == 0);
   ifd_format_info fi;
   REQUIRE(ifd_format_query(MAX_FMT_RGBA8, &fi) == 0);
+  ifd_image *img = NULL;
+  REQUIRE(ifd_image_create(e.ctx, 1920, 1080, MAX_FMT_RGBA8, &img) == 0);
   int fd = -1;
   uint64_t size = 0, modifier = 99;
   uint32_t stride = 0, w = 0, h = 0, fourcc = 0;

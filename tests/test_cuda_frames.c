@@ -68,7 +68,8 @@ static void mode_frames(void) {
   REQUIRE(ref && back);
   test_fill_pattern(ref, W * 4, W, H, MAX_FMT_RGBA8, FRAMES);
   CHECK_RC(ifd_image_download(img, back, W * 4), 0);
-  test_failures += compare(back, W * 4, ref, W * 4, W, H, 4, "ifd_image_download", "last frame");
+  test_failures += test_compare_bytes(back, W * 4, ref, W * 4, W, H, 4,
+                                      "ifd_image_download", "last frame");
   free(ref);
   free(back);
 

@@ -31,12 +31,10 @@ static int check_outside_pixels(const uint8_t *mem, uint64_t size, uint32_t pitc
 
 static void check_cuda_image(cuda_env *e, vkc *consumer, MAX_Format format, uint32_t w,
                              uint32_t h, uint32_t seed) {
-  ifd_format_info fi;
-  REQUIRE(ifd_format_query(format, &fi) == 0);
-  char label[64];
-  snprintf(label, sizeof(label), "%s %ux%u", fi.name, w, h);
-  int before = test_failures;
-  const uint32_t bpp = fi.bytes_per_pixel;
+  test_image_case t;
+  test_image_case_begin(&t, format, w, h);
+  const char *label = t.label;
+  const uint32_t bpp = t.fi.bytes_per_pixel;
   const uint8_t prefill = 0xA5;
 
   ifd_image *image = NULL;
@@ -62,7 +60,8 @@ static void check_cuda_image(cuda_env *e, vkc *consumer, MAX_Format format, uint
   test_fill_pattern(ref, ref_pitch, w, h, format, seed);
   /* No timeline: the download is ordered after the stream's kernels. */
   CHECK_RC(ifd_image_download(image, back, ref_pitch), 0);
-  test_failures += compare(back, ref_pitch, ref, ref_pitch, w, h, bpp, "ifd_image_download", label);
+  test_failures += test_compare_bytes(back, ref_pitch, ref, ref_pitch, w, h,
+                                      bpp, "ifd_image_download", label);
 
   int fd = -1;
   uint64_t esize = 0;
@@ -71,13 +70,12 @@ static void check_cuda_image(cuda_env *e, vkc *consumer, MAX_Format format, uint
   CHECK_RC(AsyncRT_DeviceBuffer_export_fd(image, &fd, &esize, &epitch, &ow, &oh, &of), 0);
   CHECK(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
   CHECK(ow == w && oh == h && of == format && epitch == pitch && esize == size);
-  if (fd >= 0 && vkc_read_via_buffer(consumer, fd, size, imported) == 0) {
-    test_failures += compare(imported, pitch, ref, ref_pitch, w, h, bpp, "imported buffer", label);
-    test_failures += check_outside_pixels(imported, size, pitch, w, h, bpp, prefill, label);
-  } else {
-    fprintf(stderr, "%s: buffer import failed\n", label);
+  if (vkc_read_export(consumer, VKC_BUFFER, fd, size, &t.fi, w, h, imported, label) != 0) {
     test_failures++;
-    if (fd >= 0) close(fd);
+  } else {
+    test_failures +=
+        test_compare_bytes(imported, pitch, ref, ref_pitch, w, h, bpp, "imported buffer", label);
+    test_failures += check_outside_pixels(imported, size, pitch, w, h, bpp, prefill, label);
   }
 
   /* A linear VkImage on the consumer side sees the same pixels only if the
@@ -85,24 +83,20 @@ static void check_cuda_image(cuda_env *e, vkc *consumer, MAX_Format format, uint
    * packed. */
   fd = -1;
   CHECK_RC(AsyncRT_DeviceBuffer_export_fd(image, &fd, &esize, &epitch, &ow, &oh, &of), 0);
-  if (fd >= 0 && vkc_read_via_linear_image(consumer, fd, size, w, h, (VkFormat)fi.vk_format, bpp,
-                                           imported) == 0) {
-    test_failures += compare(imported, ref_pitch, ref, ref_pitch, w, h, bpp,
-                             "imported linear image", label);
-  } else {
-    fprintf(stderr, "%s: linear image import failed\n", label);
+  if (vkc_read_export(consumer, VKC_LINEAR_IMAGE, fd, size, &t.fi, w, h, imported, label) != 0)
     test_failures++;
-    if (fd >= 0) close(fd);
-  }
+  else
+    test_failures += test_compare_bytes(imported, ref_pitch, ref, ref_pitch, w, h, bpp,
+                                        "imported linear image", label);
 
   /* The host path of the CUDA backend too: upload another pattern, read it back. */
   test_fill_pattern(ref, ref_pitch, w, h, format, seed + 1);
   CHECK_RC(ifd_image_upload(image, ref, ref_pitch), 0);
   CHECK_RC(ifd_image_download(image, back, ref_pitch), 0);
-  test_failures += compare(back, ref_pitch, ref, ref_pitch, w, h, bpp, "upload + download", label);
+  test_failures += test_compare_bytes(back, ref_pitch, ref, ref_pitch, w, h,
+                                      bpp, "upload + download", label);
 
-  printf("%-6s %-18s pitch %-6u size %-9llu\n", test_failures == before ? "PASS" : "FAIL", label,
-         pitch, (unsigned long long)size);
+  test_image_case_end(&t, pitch, size);
   free(imported);
   free(ref);
   free(back);

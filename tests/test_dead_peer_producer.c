@@ -12,14 +12,10 @@
 #include "dead_peer_env.h"
 
 static void producer_stops(ifd_context *ctx) {
-  ifd_ring *ring = NULL;
-  REQUIRE(ifd_ring_create(ctx, 2, 64, 32, MAX_FMT_RGBA8, &ring) == 0);
-  if (!ifd_ring_ready(ring)) {
-    ifd_ring_destroy(ring);
-    SKIP("the ring has no timelines on this device (%s): frames are handed over in the "
-         "producer's process by ifd_ring_end_frame, so a consumer has nothing to wait on",
-         "it cannot export semaphore fds");
-  }
+  ifd_ring *ring = ring_with_timelines_or_skip(
+      ctx, 64, 32,
+      "it cannot export semaphore fds, so frames are handed over in the producer's process by "
+      "ifd_ring_end_frame and a consumer has nothing to wait on");
   vkr consumer;
   char why[256];
   if (vkr_open(&consumer, NULL, why, sizeof(why)) != 0 || !consumer.timelines) {

@@ -16,13 +16,10 @@
  * pending. Calls that the header does not document as blocking must still
  * return: here ifd_image_destroy of an image the ring does not use. */
 static void stalled_queue(ifd_context *ctx) {
-  ifd_ring *ring = NULL;
-  REQUIRE(ifd_ring_create(ctx, 2, 32, 32, MAX_FMT_RGBA8, &ring) == 0);
-  if (!ifd_ring_ready(ring)) {
-    ifd_ring_destroy(ring);
-    SKIP("the ring has no timelines on this device: the producer waits for releases on the "
-         "host, so no queue ever waits on the device for a consumer");
-  }
+  ifd_ring *ring = ring_with_timelines_or_skip(
+      ctx, 32, 32,
+      "the producer waits for releases on the host, so no queue ever waits on the device for "
+      "a consumer");
   ifd_image *other = NULL;
   REQUIRE(ifd_image_create(ctx, 16, 16, MAX_FMT_R8, &other) == 0);
   uint64_t k;

@@ -51,6 +51,14 @@ static void check_texture(GLuint prog, GLuint tex, uint32_t seed, const char *la
   free(px);
 }
 
+/* A 2-frame ring of the test's size and format, exported into *d. */
+static ifd_ring *open_exported_ring(ifd_context *ctx, ifd_ring_desc *d) {
+  ifd_ring *ring = NULL;
+  REQUIRE(ifd_ring_create(ctx, 2, W, H, FMT, &ring) == 0);
+  REQUIRE(ifd_ring_export(ring, d) == 0);
+  return ring;
+}
+
 /* Leaves a known failure message behind. */
 static void fail_marker(ifd_context *ctx) {
   ifd_ring *r = NULL;
@@ -58,10 +66,8 @@ static void fail_marker(ifd_context *ctx) {
 }
 
 static void never_produced(ifd_context *ctx, ifd_gl_importer *imp, GLuint prog) {
-  ifd_ring *ring = NULL;
-  REQUIRE(ifd_ring_create(ctx, 2, W, H, FMT, &ring) == 0);
   ifd_ring_desc d;
-  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  ifd_ring *ring = open_exported_ring(ctx, &d);
   ifd_gl_ring *gr = NULL;
   fail_marker(ctx);
   REQUIRE(ifd_gl_ring_import(imp, &d, IFD_GL_PATH_AUTO, &gr) == 0);
@@ -124,10 +130,8 @@ static void wrong_context(ifd_context *ctx, ifd_gl_importer *imp, GLuint prog) {
   EGLContext other = eglCreateContext(dpy, EGL_NO_CONFIG_KHR, EGL_NO_CONTEXT, attrs);
   REQUIRE(other != EGL_NO_CONTEXT);
 
-  ifd_ring *ring = NULL;
-  REQUIRE(ifd_ring_create(ctx, 2, W, H, FMT, &ring) == 0);
   ifd_ring_desc d;
-  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  ifd_ring *ring = open_exported_ring(ctx, &d);
   ifd_gl_ring *gr = NULL;
   REQUIRE(ifd_gl_ring_import(imp, &d, IFD_GL_PATH_AUTO, &gr) == 0);
   produce(ring, 3);
@@ -175,10 +179,8 @@ static void wrong_context(ifd_context *ctx, ifd_gl_importer *imp, GLuint prog) {
 }
 
 static void stale_descriptions(ifd_context *ctx, ifd_gl_importer *imp) {
-  ifd_ring *ring = NULL;
-  REQUIRE(ifd_ring_create(ctx, 2, W, H, FMT, &ring) == 0);
   ifd_ring_desc d;
-  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  ifd_ring *ring = open_exported_ring(ctx, &d);
   ifd_gl_ring *gr = NULL, *again = NULL;
   REQUIRE(ifd_gl_ring_import(imp, &d, IFD_GL_PATH_AUTO, &gr) == 0);
   CHECK_RC(ifd_gl_ring_import(imp, &d, IFD_GL_PATH_AUTO, &again), -EBADF);
@@ -205,10 +207,8 @@ static void stale_descriptions(ifd_context *ctx, ifd_gl_importer *imp) {
 static void importer_destroyed_first(ifd_context *ctx) {
   ifd_gl_importer *imp = NULL;
   REQUIRE(ifd_gl_importer_create(get_proc, &imp) == 0);
-  ifd_ring *ring = NULL;
-  REQUIRE(ifd_ring_create(ctx, 2, W, H, FMT, &ring) == 0);
   ifd_ring_desc d;
-  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  ifd_ring *ring = open_exported_ring(ctx, &d);
   ifd_gl_ring *gr = NULL;
   REQUIRE(ifd_gl_ring_import(imp, &d, IFD_GL_PATH_AUTO, &gr) == 0);
   ifd_frame_desc fd;

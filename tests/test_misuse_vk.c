@@ -13,81 +13,91 @@
 #include <unistd.h>
 
 #include "common/tool_error.h"
-#include "common/vk_kit.h"
-#include "interop_fd/vulkan.h"
+#include "harness/vk_device.h"
 #include "test_util.h"
 
 /* A consumer's own device: Vulkan 1.2, external memory fds, and external
  * semaphore fds with timelines where the device has them. */
 typedef struct {
-  VkInstance instance;
-  VkPhysicalDevice physical;
-  VkDevice device;
-  uint32_t family, families;
+  test_vk_device dev;
+  uint32_t families;
   bool timelines;
 } app;
 
 static void app_open(app *a) {
   memset(a, 0, sizeof(*a));
-  if (vk_kit_create_instance(NULL, VK_API_VERSION_1_2, NULL, 0, &a->instance) != 0)
+  if (vk_kit_create_instance(NULL, VK_API_VERSION_1_2, NULL, 0, &a->dev.instance) != 0)
     SKIP("no Vulkan instance: %s", tool_last_error());
-  if (vk_kit_pick_physical(a->instance, NULL, &a->physical, NULL) != 0) SKIP("no Vulkan device");
+  if (vk_kit_pick_physical(a->dev.instance, NULL, &a->dev.physical, NULL) != 0)
+    SKIP("no Vulkan device");
   a->families = 0;
-  vkGetPhysicalDeviceQueueFamilyProperties(a->physical, &a->families, NULL);
-  REQUIRE(vk_kit_queue_family(a->physical, VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT,
-                              &a->family) == 0);
+  vkGetPhysicalDeviceQueueFamilyProperties(a->dev.physical, &a->families, NULL);
+  REQUIRE(vk_kit_queue_family(a->dev.physical, VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT,
+                              &a->dev.family) == 0);
   VkPhysicalDeviceVulkan12Features have12 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
   VkPhysicalDeviceFeatures2 have = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
                                     .pNext = &have12};
-  vkGetPhysicalDeviceFeatures2(a->physical, &have);
-  a->timelines = have12.timelineSemaphore &&
-                 vk_kit_has_device_extension(a->physical, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
+  vkGetPhysicalDeviceFeatures2(a->dev.physical, &have);
+  a->timelines =
+      have12.timelineSemaphore &&
+      vk_kit_has_device_extension(a->dev.physical,
+                                  VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
   const char *exts[] = {VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME,
                         VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME};
   VkPhysicalDeviceVulkan12Features f12 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
       .timelineSemaphore = a->timelines};
-  vk_kit_device_config dc = {.physical = a->physical,
-                             .family = a->family,
+  vk_kit_device_config dc = {.physical = a->dev.physical,
+                             .family = a->dev.family,
                              .extensions = exts,
                              .extension_count = a->timelines ? 2 : 1,
                              .features = &f12};
-  VkQueue queue;
-  REQUIRE(vk_kit_create_device(&dc, &a->device, &queue) == 0);
+  REQUIRE(vk_kit_create_device(&dc, &a->dev.device, &a->dev.queue) == 0);
 }
 
 static void app_close(app *a) {
-  vkDeviceWaitIdle(a->device);
-  vkDestroyDevice(a->device, NULL);
-  vkDestroyInstance(a->instance, NULL);
-}
-
-static ifd_vk_device_info app_info(const app *a) {
-  return (ifd_vk_device_info){.instance = a->instance,
-                              .physical_device = a->physical,
-                              .device = a->device,
-                              .queue_family_index = a->family};
+  vkDeviceWaitIdle(a->dev.device);
+  test_vk_device_destroy(&a->dev);
 }
 
 /* An importer on the app's device, as every case but queue_family makes one. */
 static ifd_vk_importer *open_importer(app *a) {
-  ifd_vk_device_info info = app_info(a);
+  ifd_vk_device_info info = test_vk_device_info(&a->dev);
   ifd_vk_importer *imp = NULL;
   REQUIRE(ifd_vk_importer_create(&info, &imp) == 0);
   return imp;
 }
 
-/* A 2-frame 32x16 ring of the given format, exported into *d. */
-static ifd_ring *open_exported_ring(ifd_context *ctx, MAX_Format format, ifd_ring_desc *d) {
-  ifd_ring *ring = NULL;
-  REQUIRE(ifd_ring_create(ctx, 2, 32, 16, format, &ring) == 0);
-  REQUIRE(ifd_ring_export(ring, d) == 0);
-  return ring;
+/* What the ring cases start from: an importer on the app's device, a 2-frame
+ * 32x16 ring of ctx exported into d, and d imported into vr through `path`.
+ * Returns the import's result (vr stays NULL where it failed). */
+typedef struct {
+  ifd_vk_importer *imp;
+  ifd_ring *ring;
+  ifd_ring_desc d;
+  ifd_vk_ring *vr;
+} imported_ring;
+
+static int imported_ring_open(imported_ring *r, app *a, ifd_context *ctx, MAX_Format format,
+                              ifd_vk_path path) {
+  r->imp = open_importer(a);
+  REQUIRE(ifd_ring_create(ctx, 2, 32, 16, format, &r->ring) == 0);
+  REQUIRE(ifd_ring_export(r->ring, &r->d) == 0);
+  r->vr = NULL;
+  return ifd_vk_ring_import(r->imp, &r->d, path, &r->vr);
+}
+
+/* Where the import failed: closes the description's fds, destroys the ring
+ * and the importer. */
+static void imported_ring_abandon(imported_ring *r) {
+  ifd_ring_desc_close(&r->d);
+  ifd_ring_destroy(r->ring);
+  ifd_vk_importer_destroy(r->imp);
 }
 
 static void queue_family(app *a) {
-  ifd_vk_device_info info = app_info(a);
+  ifd_vk_device_info info = test_vk_device_info(&a->dev);
   ifd_vk_importer *imp = NULL;
   info.queue_family_index = a->families; /* one past the last */
   CHECK_RC(ifd_vk_importer_create(&info, &imp), -EINVAL);
@@ -97,34 +107,31 @@ static void queue_family(app *a) {
   CHECK_RC(ifd_vk_importer_create(&info, &imp), -EINVAL);
   test_check_message("ifd_vk_importer_create", "queue_family_index");
   CHECK(imp == NULL);
-  info.queue_family_index = a->family;
+  info.queue_family_index = a->dev.family;
   CHECK_RC(ifd_vk_importer_create(&info, &imp), 0);
   ifd_vk_importer_destroy(imp);
 }
 
 static void importer_destroyed_first(app *a, ifd_context *ctx) {
-  ifd_vk_importer *imp = open_importer(a);
-  ifd_ring_desc d;
-  ifd_ring *ring = open_exported_ring(ctx, MAX_FMT_RGBA8, &d);
-  ifd_vk_ring *vr = NULL;
-  CHECK_RC(ifd_vk_ring_import(imp, &d, IFD_VK_PATH_COPY, &vr), 0);
+  imported_ring r;
+  CHECK_RC(imported_ring_open(&r, a, ctx, MAX_FMT_RGBA8, IFD_VK_PATH_COPY), 0);
   ifd_frame_desc fd;
-  REQUIRE(ifd_image_describe(ifd_ring_image(ring, 0), &fd) == 0);
+  REQUIRE(ifd_image_describe(ifd_ring_image(r.ring, 0), &fd) == 0);
   ifd_vk_frame *frame = NULL;
-  CHECK_RC(ifd_vk_frame_import(imp, &fd, IFD_VK_PATH_AUTO, &frame), 0);
+  CHECK_RC(ifd_vk_frame_import(r.imp, &fd, IFD_VK_PATH_AUTO, &frame), 0);
   ifd_vk_timeline *tl = NULL;
-  if (ifd_ring_ready(ring)) {
+  if (ifd_ring_ready(r.ring)) {
     int tfd = -1;
-    REQUIRE(ifd_timeline_export_fd(ifd_ring_ready(ring), &tfd) == 0);
-    CHECK_RC(ifd_vk_timeline_import(imp, &tfd, &tl), 0);
+    REQUIRE(ifd_timeline_export_fd(ifd_ring_ready(r.ring), &tfd) == 0);
+    CHECK_RC(ifd_vk_timeline_import(r.imp, &tfd, &tl), 0);
     if (tfd >= 0) close(tfd);
   }
-  ifd_vk_frame *ring_frame = ifd_vk_ring_frame(vr, 1);
+  ifd_vk_frame *ring_frame = ifd_vk_ring_frame(r.vr, 1);
   CHECK(ring_frame != NULL);
 
-  ifd_vk_importer_destroy(imp); /* the wrong order */
+  ifd_vk_importer_destroy(r.imp); /* the wrong order */
 
-  CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 1000000ull), -EINVAL);
+  CHECK_RC(ifd_vk_ring_wait_ready(r.vr, 1, 1000000ull), -EINVAL);
   test_check_message("ifd_vk_ring_wait_ready", "importer was destroyed first");
   ifd_vk_frame_native native;
   CHECK_RC(ifd_vk_frame_native_handles(frame, &native), -EINVAL);
@@ -133,8 +140,8 @@ static void importer_destroyed_first(app *a, ifd_context *ctx) {
   /* Refused before the command buffer (never used here) is looked at. */
   CHECK_RC(ifd_vk_frame_cmd_acquire(frame, (VkCommandBuffer)(uintptr_t)1, 0, 0), -EINVAL);
   test_check_message("ifd_vk_frame_cmd_acquire", "importer was destroyed first");
-  CHECK(ifd_vk_ring_frame(vr, 1) == NULL && ifd_vk_ring_count(vr) == 0);
-  CHECK(ifd_vk_ring_ready(vr) == NULL);
+  CHECK(ifd_vk_ring_frame(r.vr, 1) == NULL && ifd_vk_ring_count(r.vr) == 0);
+  CHECK(ifd_vk_ring_ready(r.vr) == NULL);
   if (tl) {
     uint64_t v;
     CHECK_RC(ifd_vk_timeline_value(tl, &v), -EINVAL);
@@ -142,99 +149,90 @@ static void importer_destroyed_first(app *a, ifd_context *ctx) {
     CHECK(ifd_vk_timeline_semaphore(tl) == VK_NULL_HANDLE);
   }
   /* Destroys after the importer only forget the handles; twice is harmless. */
-  ifd_vk_ring_destroy(vr);
+  ifd_vk_ring_destroy(r.vr);
   ifd_vk_frame_destroy(frame);
   ifd_vk_timeline_destroy(tl);
-  ifd_vk_ring_destroy(vr);
+  ifd_vk_ring_destroy(r.vr);
   ifd_vk_frame_destroy(frame);
-  CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 0), -EINVAL);
+  CHECK_RC(ifd_vk_ring_wait_ready(r.vr, 1, 0), -EINVAL);
   test_check_message("ifd_vk_ring_wait_ready", "not a live handle");
-  ifd_ring_desc_close(&d);
+  ifd_ring_desc_close(&r.d);
   ifd_frame_desc_close(&fd);
-  ifd_ring_destroy(ring);
+  ifd_ring_destroy(r.ring);
 }
 
 static void never_produced(app *a, ifd_context *ctx) {
-  ifd_vk_importer *imp = open_importer(a);
-  ifd_ring_desc d;
-  ifd_ring *ring = open_exported_ring(ctx, MAX_FMT_RGBA8, &d);
-  ifd_vk_ring *vr = NULL;
-  int rc = ifd_vk_ring_import(imp, &d, IFD_VK_PATH_AUTO, &vr);
+  imported_ring r;
+  int rc = imported_ring_open(&r, a, ctx, MAX_FMT_RGBA8, IFD_VK_PATH_AUTO);
   if (rc == -EOPNOTSUPP) { /* timelines the consumer device cannot import */
     printf("never_produced: not run: %s\n", ifd_last_error());
-    ifd_ring_desc_close(&d);
-    ifd_ring_destroy(ring);
-    ifd_vk_importer_destroy(imp);
+    imported_ring_abandon(&r);
     return;
   }
   REQUIRE(rc == 0);
-  bool timelines = ifd_vk_ring_ready(vr) != NULL;
+  bool timelines = ifd_vk_ring_ready(r.vr) != NULL;
   printf("never_produced: ring %s timelines\n", timelines ? "with" : "without");
 
   /* Frame 1 was never begun: the wait ends with -ETIMEDOUT, in time. */
   uint64_t t0 = test_now_ns();
-  CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 20000000ull), -ETIMEDOUT);
+  CHECK_RC(ifd_vk_ring_wait_ready(r.vr, 1, 20000000ull), -ETIMEDOUT);
   uint64_t waited = test_now_ns() - t0;
   CHECK(waited >= 20000000ull && waited < 2000000000ull);
   printf("never_produced: wait for frame 1: %s\n", ifd_last_error());
   uint64_t k = 0;
   ifd_image *img = NULL;
-  REQUIRE(ifd_ring_begin_frame(ring, 1000000000ull, &k, &img) == 0 && k == 1);
-  CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 0), -ETIMEDOUT); /* begun is not produced */
-  REQUIRE(ifd_ring_end_frame(ring, 1) == 0);
-  CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 5000000000ull), 0);
-  CHECK_RC(ifd_vk_ring_wait_ready(vr, 2, 1000000ull), -ETIMEDOUT);
+  REQUIRE(ifd_ring_begin_frame(r.ring, 1000000000ull, &k, &img) == 0 && k == 1);
+  CHECK_RC(ifd_vk_ring_wait_ready(r.vr, 1, 0), -ETIMEDOUT); /* begun is not produced */
+  REQUIRE(ifd_ring_end_frame(r.ring, 1) == 0);
+  CHECK_RC(ifd_vk_ring_wait_ready(r.vr, 1, 5000000000ull), 0);
+  CHECK_RC(ifd_vk_ring_wait_ready(r.vr, 2, 1000000ull), -ETIMEDOUT);
   /* A producer gone before frame 2: no one can ever produce it. */
-  ifd_ring_destroy(ring);
+  ifd_ring_destroy(r.ring);
   if (!timelines) {
     t0 = test_now_ns();
-    CHECK_RC(ifd_vk_ring_wait_ready(vr, 2, 10000000000ull), -EPIPE);
+    CHECK_RC(ifd_vk_ring_wait_ready(r.vr, 2, 10000000000ull), -EPIPE);
     test_check_message("ifd_vk_ring_wait_ready", "destroyed after frame 1");
     CHECK(test_now_ns() - t0 < 1000000000ull); /* at once, not after the timeout */
-    CHECK_RC(ifd_vk_ring_wait_ready(vr, 1, 0), 0); /* frame 1 was produced */
+    CHECK_RC(ifd_vk_ring_wait_ready(r.vr, 1, 0), 0); /* frame 1 was produced */
   }
-  ifd_vk_ring_destroy(vr);
-  ifd_vk_importer_destroy(imp);
+  ifd_vk_ring_destroy(r.vr);
+  ifd_vk_importer_destroy(r.imp);
 }
 
 static void stale_descriptions(app *a, ifd_context *ctx) {
-  ifd_vk_importer *imp = open_importer(a);
   /* The same description twice: the first import consumed its fds. */
-  ifd_ring_desc d;
-  ifd_ring *ring = open_exported_ring(ctx, MAX_FMT_R8, &d);
-  ifd_vk_ring *vr = NULL, *again = NULL;
-  int rc = ifd_vk_ring_import(imp, &d, IFD_VK_PATH_COPY, &vr);
+  imported_ring r;
+  int rc = imported_ring_open(&r, a, ctx, MAX_FMT_R8, IFD_VK_PATH_COPY);
   if (rc == -EOPNOTSUPP) {
-    ifd_ring_desc_close(&d);
-    ifd_ring_destroy(ring);
-    ifd_vk_importer_destroy(imp);
+    imported_ring_abandon(&r);
     SKIP("the consumer device cannot import the ring: %s", ifd_last_error());
   }
+  ifd_vk_ring *again = NULL;
   REQUIRE(rc == 0);
-  CHECK(d.frames[0].memory_fd == -1 && d.ready_fd == -1);
-  CHECK_RC(ifd_vk_ring_import(imp, &d, IFD_VK_PATH_COPY, &again), -EBADF);
+  CHECK(r.d.frames[0].memory_fd == -1 && r.d.ready_fd == -1);
+  CHECK_RC(ifd_vk_ring_import(r.imp, &r.d, IFD_VK_PATH_COPY, &again), -EBADF);
   test_check_message("ifd_vk_ring_import", "memory_fd -1 is not an open fd");
   CHECK(again == NULL);
   ifd_frame_desc f;
-  REQUIRE(ifd_image_describe(ifd_ring_image(ring, 0), &f) == 0);
+  REQUIRE(ifd_image_describe(ifd_ring_image(r.ring, 0), &f) == 0);
   ifd_vk_frame *frame = NULL, *frame2 = NULL;
-  CHECK_RC(ifd_vk_frame_import(imp, &f, IFD_VK_PATH_COPY, &frame), 0);
-  CHECK_RC(ifd_vk_frame_import(imp, &f, IFD_VK_PATH_COPY, &frame2), -EBADF);
+  CHECK_RC(ifd_vk_frame_import(r.imp, &f, IFD_VK_PATH_COPY, &frame), 0);
+  CHECK_RC(ifd_vk_frame_import(r.imp, &f, IFD_VK_PATH_COPY, &frame2), -EBADF);
   test_check_message("ifd_vk_frame_import", "not an open fd");
   CHECK(frame2 == NULL);
 
   /* A stale copy: its fds were closed through the original. */
   int fds_before = test_count_fds();
-  REQUIRE(ifd_ring_export(ring, &d) == 0);
-  ifd_ring_desc stale = d;
-  ifd_ring_desc_close(&d);
-  CHECK_RC(ifd_vk_ring_import(imp, &stale, IFD_VK_PATH_COPY, &again), -EBADF);
+  REQUIRE(ifd_ring_export(r.ring, &r.d) == 0);
+  ifd_ring_desc stale = r.d;
+  ifd_ring_desc_close(&r.d);
+  CHECK_RC(ifd_vk_ring_import(r.imp, &stale, IFD_VK_PATH_COPY, &again), -EBADF);
   test_check_message("ifd_vk_ring_import", "is not an open fd");
   /* ...and its numbers reused by something that is not memory. */
   int p[2];
   REQUIRE(pipe(p) == 0);
   if (p[0] == stale.frames[0].memory_fd || p[1] == stale.frames[0].memory_fd) {
-    CHECK_RC(ifd_vk_ring_import(imp, &stale, IFD_VK_PATH_COPY, &again), -EINVAL);
+    CHECK_RC(ifd_vk_ring_import(r.imp, &stale, IFD_VK_PATH_COPY, &again), -EINVAL);
     test_check_message("ifd_vk_ring_import", "pipe");
   }
   CHECK(again == NULL);
@@ -243,9 +241,9 @@ static void stale_descriptions(app *a, ifd_context *ctx) {
   CHECK(test_count_fds() == fds_before);
 
   ifd_vk_frame_destroy(frame);
-  ifd_vk_ring_destroy(vr);
-  ifd_ring_destroy(ring);
-  ifd_vk_importer_destroy(imp);
+  ifd_vk_ring_destroy(r.vr);
+  ifd_ring_destroy(r.ring);
+  ifd_vk_importer_destroy(r.imp);
 }
 
 /* A frame wider than the device's largest image: refused on both paths with

@@ -87,7 +87,7 @@ typedef struct {
 static int consumer_open(consumer *c, char *why, size_t n) {
   memset(c, 0, sizeof(*c));
   if (vkr_open(&c->r, NULL, why, n) != 0) return 1;
-  VkDevice dev = c->r.device;
+  VkDevice dev = c->r.dev.device;
   REQUIRE(vk_kit_sampler(dev, VK_FILTER_NEAREST, &c->sampler) == 0);
   VkDescriptorSetLayoutBinding b[2] = {
       {0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
@@ -113,19 +113,19 @@ static int consumer_open(consumer *c, char *why, size_t n) {
   VK_OK(vkCreateBuffer(dev, &bci, NULL, &c->io));
   VkMemoryRequirements req;
   vkGetBufferMemoryRequirements(dev, c->io, &req);
-  REQUIRE(vk_kit_allocate(c->r.physical, dev, &req,
+  REQUIRE(vk_kit_allocate(c->r.dev.physical, dev, &req,
                           VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
                           &c->io_memory) == 0);
   VK_OK(vkBindBufferMemory(dev, c->io, c->io_memory, 0));
   void *m = NULL;
   VK_OK(vkMapMemory(dev, c->io_memory, 0, VK_WHOLE_SIZE, 0, &m));
   c->io_mapped = m;
-  REQUIRE(vk_kit_commands(dev, c->r.family, MAX_DEPTH, &c->pool, c->cmd, c->fence, true) == 0);
+  REQUIRE(vk_kit_commands(dev, c->r.dev.family, MAX_DEPTH, &c->pool, c->cmd, c->fence, true) == 0);
   return 0;
 }
 
 static void consumer_close(consumer *c) {
-  VkDevice dev = c->r.device;
+  VkDevice dev = c->r.dev.device;
   if (dev) {
     vkDeviceWaitIdle(dev);
     for (int i = 0; i < MAX_DEPTH; i++) vkDestroyFence(dev, c->fence[i], NULL);
@@ -143,7 +143,7 @@ static void consumer_close(consumer *c) {
 static void bind_frame(consumer *c, uint32_t s, ifd_vk_frame *f) {
   ifd_vk_frame_native n;
   REQUIRE(ifd_vk_frame_native_handles(f, &n) == 0);
-  vk_kit_write_sample_set(c->r.device, c->sets[s], c->sampler, n.view, n.layout, c->io,
+  vk_kit_write_sample_set(c->r.dev.device, c->sets[s], c->sampler, n.view, n.layout, c->io,
                           (VkDeviceSize)IO_SLOT * s, IO_TEXEL + 16 * SAMPLES);
 }
 
@@ -191,7 +191,7 @@ static int submit_use(consumer *c, uint32_t s, ifd_vk_frame *f, uint64_t k, uint
       .wait_stage = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
       .signal = ifd_vk_timeline_semaphore(release),
       .signal_value = k};
-  REQUIRE(vk_kit_submit(c->r.device, c->r.queue, &sub, c->fence[s]) == 0);
+  REQUIRE(vk_kit_submit(c->r.dev.device, c->r.dev.queue, &sub, c->fence[s]) == 0);
   return 0;
 }
 
@@ -199,7 +199,7 @@ static int submit_use(consumer *c, uint32_t s, ifd_vk_frame *f, uint64_t k, uint
  * the pattern of seed k. */
 static uint32_t collect(consumer *c, uint32_t s, uint64_t k, MAX_Format fmt, uint32_t w,
                         uint32_t h, char *first, size_t first_size) {
-  if (vkWaitForFences(c->r.device, 1, &c->fence[s], VK_TRUE, 10 * SECOND) != VK_SUCCESS) {
+  if (vkWaitForFences(c->r.dev.device, 1, &c->fence[s], VK_TRUE, 10 * SECOND) != VK_SUCCESS) {
     snprintf(first, first_size, "frame %llu: the consumer's work did not finish in 10 s",
              (unsigned long long)k);
     return SAMPLES;
@@ -226,43 +226,6 @@ static uint32_t collect(consumer *c, uint32_t s, uint64_t k, MAX_Format fmt, uin
 }
 
 /* ------------------------------------------------------------ one ring */
-
-typedef struct {
-  producer *p;
-  ifd_ring *ring;
-  uint64_t frames;
-  _Atomic uint64_t ended;
-  int rc;
-  char error[256];
-} producer_arg;
-
-static void *producer_main(void *v) {
-  producer_arg *a = v;
-  for (uint64_t i = 0; i < a->frames && a->rc == 0; i++) {
-    uint64_t k = 0;
-    ifd_image *img = NULL;
-    a->rc = ifd_ring_begin_frame(a->ring, 10 * SECOND, &k, &img);
-    if (a->rc == 0)
-      a->rc = tp_fill(&a->p->tp, img, (uint32_t)k);
-    if (a->rc == 0) a->rc = ifd_ring_end_frame(a->ring, k);
-    if (a->rc != 0)
-      snprintf(a->error, sizeof(a->error), "frame %llu: %s", (unsigned long long)k,
-               ifd_last_error());
-    else
-      atomic_store(&a->ended, k);
-  }
-  return NULL;
-}
-
-/* Without timelines the consumer learns from the producer that frame k was
- * ended (in this process; the ring's host hand-over). */
-static int wait_ended(producer_arg *a, uint64_t k) {
-  for (int i = 0; i < 10 * 100000 && atomic_load(&a->ended) < k; i++) {
-    if (a->rc != 0) return -1;
-    usleep(10);
-  }
-  return atomic_load(&a->ended) >= k ? 0 : -1;
-}
 
 typedef struct {
   int cases, failed, unavailable;
@@ -298,9 +261,9 @@ static void run_ring(producer *p, consumer *c, MAX_Format fmt, uint32_t w, uint3
   for (uint32_t s = 0; s < depth; s++) bind_frame(c, s, ifd_vk_ring_frame(vr, s + 1));
 
   const uint64_t frames = 3ull * depth + 2;
-  producer_arg a = {.p = p, .ring = ring, .frames = frames};
+  tp_ring_thread a = {.p = &p->tp, .ring = ring, .frames = frames};
   pthread_t thread;
-  REQUIRE(pthread_create(&thread, NULL, producer_main, &a) == 0);
+  REQUIRE(pthread_create(&thread, NULL, tp_ring_thread_main, &a) == 0);
   uint32_t bad_frames = 0, bad_slots = 0;
   char first[320] = "", msg[320];
   uint64_t collected = 0;
@@ -321,7 +284,7 @@ static void run_ring(producer *p, consumer *c, MAX_Format fmt, uint32_t w, uint3
       }
     }
     if (k > frames || rc != 0) continue;
-    if (!ready && wait_ended(&a, k) != 0) {
+    if (!ready && tp_ring_thread_wait_ended(&a, k) != 0) {
       snprintf(first, sizeof(first), "frame %llu was not ended: %s", (unsigned long long)k,
                a.error);
       rc = -1;
@@ -342,7 +305,7 @@ static void run_ring(producer *p, consumer *c, MAX_Format fmt, uint32_t w, uint3
   if (rc != 0 && !release)
     for (uint64_t j = collected + 1; j <= frames; j++) (void)ifd_ring_release_frame(ring, j);
   pthread_join(thread, NULL);
-  vkDeviceWaitIdle(c->r.device);
+  vkDeviceWaitIdle(c->r.dev.device);
   ifd_vk_frame_native n;
   ifd_vk_frame_native_handles(ifd_vk_ring_frame(vr, 1), &n);
   const char *taken = path_names[n.path];
@@ -402,7 +365,7 @@ static void run_odd_pitch(producer *p, consumer *c, MAX_Format fmt, int path, co
       fprintf(stderr, "FAIL %s: %s\n", label, first[0] ? first : ifd_last_error());
       t->failed++;
     }
-    vkDeviceWaitIdle(c->r.device);
+    vkDeviceWaitIdle(c->r.dev.device);
   }
   ifd_vk_frame_destroy(f);
   ifd_frame_desc_close(&d);

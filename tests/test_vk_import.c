@@ -10,40 +10,26 @@
 
 static const struct { uint32_t w, h; } sizes[] = {{64, 64}, {61, 37}, {1, 1}, {7, 300}, {1920, 1080}};
 
-/* Compares image rows at `pitch` with the reference rows at `ref_pitch`. */
-static int compare(const uint8_t *got, size_t pitch, const uint8_t *ref, size_t ref_pitch,
-                   uint32_t w, uint32_t h, uint32_t bpp, const char *what, const char *label) {
-  for (uint32_t y = 0; y < h; y++)
-    for (uint32_t x = 0; x < w; x++)
-      if (memcmp(got + y * pitch + x * bpp, ref + y * ref_pitch + x * bpp, bpp) != 0) {
-        fprintf(stderr, "%s via %s: first wrong pixel (%u,%u)\n", label, what, x, y);
-        return 1;
-      }
-  return 0;
-}
-
 static bool linear_known_bad;
 
 static void check_image(ifd_context *ctx, vkc *consumer, MAX_Format format, uint32_t w,
                         uint32_t h, uint32_t seed) {
-  ifd_format_info fi;
-  REQUIRE(ifd_format_query(format, &fi) == 0);
-  char label[64];
-  snprintf(label, sizeof(label), "%s %ux%u", fi.name, w, h);
-  int before = test_failures;
+  test_image_case t;
+  test_image_case_begin(&t, format, w, h);
+  const uint32_t bpp = t.fi.bytes_per_pixel;
 
   ifd_image *image = NULL;
   CHECK_RC(ifd_image_create(ctx, w, h, format, &image), 0);
   if (!image) return;
-  size_t ref_pitch = (size_t)w * fi.bytes_per_pixel;
+  size_t ref_pitch = (size_t)w * bpp;
   uint8_t *ref = malloc(ref_pitch * h);
   uint8_t *back = malloc(ref_pitch * h);
   REQUIRE(ref && back);
   test_fill_pattern(ref, ref_pitch, w, h, format, seed);
   CHECK_RC(ifd_image_upload(image, ref, ref_pitch), 0);
   CHECK_RC(ifd_image_download(image, back, ref_pitch), 0);
-  test_failures += compare(back, ref_pitch, ref, ref_pitch, w, h, fi.bytes_per_pixel,
-                           "ifd_image_download", label);
+  test_failures += test_compare_bytes(back, ref_pitch, ref, ref_pitch, w, h, bpp,
+                                      "ifd_image_download", t.label);
 
   int fd = -1;
   uint64_t size = 0;
@@ -54,38 +40,30 @@ static void check_image(ifd_context *ctx, vkc *consumer, MAX_Format format, uint
   CHECK((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
   CHECK(ow == w && oh == h && of == format);
   CHECK(pitch == ifd_image_row_pitch(image) && size == ifd_image_size(image));
-  CHECK(pitch >= w * fi.bytes_per_pixel && pitch % fi.bytes_per_pixel == 0);
+  CHECK(pitch >= w * bpp && pitch % bpp == 0);
   CHECK(size >= (uint64_t)pitch * h);
 
   uint8_t *imported = malloc(size);
   REQUIRE(imported);
-  if (fd >= 0 && vkc_read_via_buffer(consumer, fd, size, imported) == 0) {
-    test_failures += compare(imported, pitch, ref, ref_pitch, w, h, fi.bytes_per_pixel,
-                             "imported buffer", label);
-  } else {
-    fprintf(stderr, "%s: buffer import failed\n", label);
+  if (vkc_read_export(consumer, VKC_BUFFER, fd, size, &t.fi, w, h, imported, t.label) != 0)
     test_failures++;
-    if (fd >= 0) close(fd);
-  }
+  else
+    test_failures += test_compare_bytes(imported, pitch, ref, ref_pitch, w, h, bpp,
+                                        "imported buffer", t.label);
 
   /* A linear image on the consumer side sees the same pixels only if the
    * exporter's pitch equals the device's linear layout. Not on NVIDIA, where
    * this memory's type makes linear images read wrong bytes (see main). */
-  if (linear_known_bad) goto end;
-  fd = -1;
-  CHECK_RC(AsyncRT_DeviceBuffer_export_fd(image, &fd, &size, &pitch, &ow, &oh, &of), 0);
-  if (fd >= 0 && vkc_read_via_linear_image(consumer, fd, size, w, h, (VkFormat)fi.vk_format,
-                                           fi.bytes_per_pixel, imported) == 0) {
-    test_failures += compare(imported, ref_pitch, ref, ref_pitch, w, h, fi.bytes_per_pixel,
-                             "imported linear image", label);
-  } else {
-    fprintf(stderr, "%s: linear image import failed\n", label);
-    test_failures++;
-    if (fd >= 0) close(fd);
+  if (!linear_known_bad) {
+    fd = -1;
+    CHECK_RC(AsyncRT_DeviceBuffer_export_fd(image, &fd, &size, &pitch, &ow, &oh, &of), 0);
+    if (vkc_read_export(consumer, VKC_LINEAR_IMAGE, fd, size, &t.fi, w, h, imported, t.label) != 0)
+      test_failures++;
+    else
+      test_failures += test_compare_bytes(imported, ref_pitch, ref, ref_pitch, w, h, bpp,
+                                          "imported linear image", t.label);
   }
-end:
-  printf("%-6s %-16s pitch %-6u size %-9llu\n", test_failures == before ? "PASS" : "FAIL", label,
-         pitch, (unsigned long long)size);
+  test_image_case_end(&t, pitch, size);
   free(imported);
   free(ref);
   free(back);
@@ -99,7 +77,7 @@ int main(void) {
   VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
   VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                     .pNext = &drv};
-  vkGetPhysicalDeviceProperties2(consumer.physical, &p2);
+  vkGetPhysicalDeviceProperties2(consumer.dev.physical, &p2);
   if (drv.driverID == VK_DRIVER_ID_NVIDIA_PROPRIETARY) {
     /* This memory has NVIDIA's device-local type, which the host cannot map;
      * a linear image on it reads scrambled bytes (driver 580, H200), while

@@ -21,20 +21,20 @@ extern const unsigned long ifd_test_blit_frag_size;
 
 static int make_pipeline(vkr *r) {
   int rc = 0;
-  KIT_CHECK(vk_kit_blit_layout(r->device, 0, &r->set_layout, &r->layout));
+  KIT_CHECK(vk_kit_blit_layout(r->dev.device, 0, &r->set_layout, &r->layout));
   VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1};
   VkDescriptorPoolCreateInfo dp = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
                                    .maxSets = 1,
                                    .poolSizeCount = 1,
                                    .pPoolSizes = &ps};
-  VK_KIT_CHECK(vkCreateDescriptorPool(r->device, &dp, NULL, &r->desc_pool));
+  VK_KIT_CHECK(vkCreateDescriptorPool(r->dev.device, &dp, NULL, &r->desc_pool));
   VkDescriptorSetAllocateInfo da = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
                                     .descriptorPool = r->desc_pool,
                                     .descriptorSetCount = 1,
                                     .pSetLayouts = &r->set_layout};
-  VK_KIT_CHECK(vkAllocateDescriptorSets(r->device, &da, &r->set));
-  KIT_CHECK(vk_kit_sampler(r->device, VK_FILTER_NEAREST, &r->sampler));
-  KIT_CHECK(vk_kit_blit_pipeline(r->device, ifd_test_blit_frag, ifd_test_blit_frag_size,
+  VK_KIT_CHECK(vkAllocateDescriptorSets(r->dev.device, &da, &r->set));
+  KIT_CHECK(vk_kit_sampler(r->dev.device, VK_FILTER_NEAREST, &r->sampler));
+  KIT_CHECK(vk_kit_blit_pipeline(r->dev.device, ifd_test_blit_frag, ifd_test_blit_frag_size,
                                  VK_FORMAT_R32G32B32A32_SFLOAT, r->layout, &r->pipeline));
 out:
   return rc;
@@ -43,12 +43,12 @@ out:
 int vkr_open(vkr *r, PFN_vkGetInstanceProcAddr importer_gipa, char *why, size_t why_size) {
   memset(r, 0, sizeof(*r));
   int rc = 0;
-  if (vk_kit_create_instance(NULL, VK_API_VERSION_1_3, NULL, 0, &r->instance) != 0) {
+  if (vk_kit_create_instance(NULL, VK_API_VERSION_1_3, NULL, 0, &r->dev.instance) != 0) {
     snprintf(why, why_size, "%s", tool_last_error());
     return -1;
   }
   VkPhysicalDeviceProperties props;
-  if (vk_kit_pick_physical(r->instance, NULL, &r->physical, &props) != 0) {
+  if (vk_kit_pick_physical(r->dev.instance, NULL, &r->dev.physical, &props) != 0) {
     snprintf(why, why_size, "%s", tool_last_error());
     vkr_close(r);
     return -1;
@@ -64,28 +64,26 @@ int vkr_open(vkr *r, PFN_vkGetInstanceProcAddr importer_gipa, char *why, size_t 
   const char *const *req = ifd_vk_required_device_extensions(&req_n);
   const char *enable[4];
   uint32_t ne_enable = 0;
-  if (req_n > 4 || vk_kit_enable_extensions(r->physical, req, req_n, 2, enable, &ne_enable) != 0) {
+  if (req_n > 4 || vk_kit_enable_extensions(r->dev.physical, req, req_n, 2,
+                                            enable, &ne_enable) != 0) {
     snprintf(why, why_size, "%s", req_n > 4 ? "too many importer extensions" : tool_last_error());
     vkr_close(r);
     return -1;
   }
   r->timelines = ne_enable == req_n;
 
-  KIT_CHECK(vk_kit_queue_family(r->physical, VK_QUEUE_GRAPHICS_BIT, &r->family));
-  vk_kit_device_config dc = {.physical = r->physical,
-                             .family = r->family,
+  KIT_CHECK(vk_kit_queue_family(r->dev.physical, VK_QUEUE_GRAPHICS_BIT, &r->dev.family));
+  vk_kit_device_config dc = {.physical = r->dev.physical,
+                             .family = r->dev.family,
                              .extensions = enable,
                              .extension_count = ne_enable,
                              .timelines = true,
                              .dynamic_rendering = true};
-  KIT_CHECK(vk_kit_create_device(&dc, &r->device, &r->queue));
-  KIT_CHECK(vk_kit_commands(r->device, r->family, 1, &r->pool, &r->cmd, &r->fence, false));
+  KIT_CHECK(vk_kit_create_device(&dc, &r->dev.device, &r->dev.queue));
+  KIT_CHECK(vk_kit_commands(r->dev.device, r->dev.family, 1, &r->pool, &r->cmd, &r->fence, false));
   KIT_CHECK(make_pipeline(r));
-  ifd_vk_device_info info = {.instance = r->instance,
-                             .physical_device = r->physical,
-                             .device = r->device,
-                             .queue_family_index = r->family,
-                             .get_instance_proc_addr = importer_gipa};
+  ifd_vk_device_info info = test_vk_device_info(&r->dev);
+  info.get_instance_proc_addr = importer_gipa;
   if (ifd_vk_importer_create(&info, &r->importer) != 0)
     rc = tool_fail(-EIO, "ifd_vk_importer_create: %s", ifd_last_error());
 out:
@@ -99,31 +97,30 @@ out:
 }
 
 static void free_target(vkr *r) {
-  vk_kit_target_destroy(r->device, &r->target);
+  vk_kit_target_destroy(r->dev.device, &r->target);
   r->mapped = NULL;
   r->w = r->h = 0;
 }
 
 void vkr_close(vkr *r) {
   ifd_vk_importer_destroy(r->importer);
-  if (r->device) {
-    vkDeviceWaitIdle(r->device);
+  if (r->dev.device) {
+    vkDeviceWaitIdle(r->dev.device);
     free_target(r);
-    vk_kit_pipeline_destroy(r->device, r->pipeline, r->layout, r->set_layout);
-    if (r->desc_pool) vkDestroyDescriptorPool(r->device, r->desc_pool, NULL);
-    if (r->sampler) vkDestroySampler(r->device, r->sampler, NULL);
-    if (r->fence) vkDestroyFence(r->device, r->fence, NULL);
-    if (r->pool) vkDestroyCommandPool(r->device, r->pool, NULL);
-    vkDestroyDevice(r->device, NULL);
+    vk_kit_pipeline_destroy(r->dev.device, r->pipeline, r->layout, r->set_layout);
+    if (r->desc_pool) vkDestroyDescriptorPool(r->dev.device, r->desc_pool, NULL);
+    if (r->sampler) vkDestroySampler(r->dev.device, r->sampler, NULL);
+    if (r->fence) vkDestroyFence(r->dev.device, r->fence, NULL);
+    if (r->pool) vkDestroyCommandPool(r->dev.device, r->pool, NULL);
   }
-  if (r->instance) vkDestroyInstance(r->instance, NULL);
+  test_vk_device_destroy(&r->dev);
   memset(r, 0, sizeof(*r));
 }
 
 static int set_size(vkr *r, uint32_t w, uint32_t h) {
   if (r->w == w && r->h == h) return 0;
   free_target(r);
-  if (vk_kit_target_create(r->physical, r->device, VK_FORMAT_R32G32B32A32_SFLOAT, 16, w, h,
+  if (vk_kit_target_create(r->dev.physical, r->dev.device, VK_FORMAT_R32G32B32A32_SFLOAT, 16, w, h,
                            &r->target) != 0) {
     fprintf(stderr, "vkr: target %ux%u: %s\n", w, h, tool_last_error());
     return -1;
@@ -148,7 +145,7 @@ int vkr_draw(vkr *r, ifd_vk_frame *frame, VkSemaphore wait, uint64_t wait_value,
                              .descriptorCount = 1,
                              .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
                              .pImageInfo = &ii};
-  vkUpdateDescriptorSets(r->device, 1, &wr, 0, NULL);
+  vkUpdateDescriptorSets(r->dev.device, 1, &wr, 0, NULL);
   VK_KIT_CHECK(vkResetCommandBuffer(r->cmd, 0));
   VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                  .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
@@ -175,11 +172,11 @@ int vkr_draw(vkr *r, ifd_vk_frame *frame, VkSemaphore wait, uint64_t wait_value,
                          .wait_stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
                          .signal = signal,
                          .signal_value = signal_value};
-  if ((rc = vk_kit_submit(r->device, r->queue, &s, r->fence)) != 0) goto out;
+  if ((rc = vk_kit_submit(r->dev.device, r->dev.queue, &s, r->fence)) != 0) goto out;
   /* Poll: a host wait in the driver may sleep in coarse steps
    * (docs/platform-facts.md). */
   for (long spins = 0;; spins++) {
-    VkResult fr = vkGetFenceStatus(r->device, r->fence);
+    VkResult fr = vkGetFenceStatus(r->dev.device, r->fence);
     if (fr == VK_SUCCESS) break;
     if (fr != VK_NOT_READY || spins > 10L * 1000 * 1000) {
       rc = tool_fail(-EIO, "fence %s", fr == VK_NOT_READY ? "not signalled after ~10 s" : "error");

@@ -9,14 +9,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "harness/vk_device.h"
 #include "interop_fd/vulkan.h"
 
 typedef struct {
-  VkInstance instance;
-  VkPhysicalDevice physical;
-  VkDevice device;
-  VkQueue queue;
-  uint32_t family;
+  test_vk_device dev; /* Vulkan 1.3 (dynamic rendering), external memory fds */
   bool timelines; /* external semaphore fds enabled */
   VkCommandPool pool;
   VkCommandBuffer cmd;

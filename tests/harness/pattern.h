@@ -126,6 +126,48 @@ static inline float test_tolerance(MAX_Format format) {
   return fi.is_srgb ? 2e-3f : 0.5f / 255.0f;
 }
 
+/* Compares image rows at `pitch` with the reference rows at `ref_pitch`
+ * (bpp bytes a pixel); prints the first wrong pixel with both byte strings.
+ * Returns 1 if any. */
+static inline int test_compare_bytes(const uint8_t *got, size_t pitch, const uint8_t *ref,
+                                     size_t ref_pitch, uint32_t w, uint32_t h, uint32_t bpp,
+                                     const char *what, const char *label) {
+  for (uint32_t y = 0; y < h; y++)
+    for (uint32_t x = 0; x < w; x++) {
+      const uint8_t *g = got + y * pitch + x * bpp, *r = ref + y * ref_pitch + x * bpp;
+      if (memcmp(g, r, bpp) == 0) continue;
+      fprintf(stderr, "%s via %s: first wrong pixel (%u,%u): got", label, what, x, y);
+      for (uint32_t i = 0; i < bpp; i++) fprintf(stderr, " %02x", g[i]);
+      fprintf(stderr, ", expected");
+      for (uint32_t i = 0; i < bpp; i++) fprintf(stderr, " %02x", r[i]);
+      fprintf(stderr, "\n");
+      return 1;
+    }
+  return 0;
+}
+
+/* One image of a byte-exact test: its format, the label that names it in
+ * messages ("RGBA8 61x37") and the failures counted before it. */
+typedef struct {
+  ifd_format_info fi;
+  char label[64];
+  int failures_before;
+} test_image_case;
+
+static inline void test_image_case_begin(test_image_case *t, MAX_Format format, uint32_t w,
+                                         uint32_t h) {
+  REQUIRE(ifd_format_query(format, &t->fi) == 0);
+  snprintf(t->label, sizeof(t->label), "%s %ux%u", t->fi.name, w, h);
+  t->failures_before = test_failures;
+}
+
+/* The case's PASS or FAIL line, with the image's row pitch and size. */
+static inline void test_image_case_end(const test_image_case *t, uint32_t pitch, uint64_t size) {
+  printf("%-6s %-18s pitch %-6u size %-9llu\n",
+         test_failures == t->failures_before ? "PASS" : "FAIL", t->label, pitch,
+         (unsigned long long)size);
+}
+
 /* Compares a w x h RGBA float read-back of what was sampled (row 0 = texel
  * row 0) with the pattern for (format, seed); prints the first few
  * mismatches, counts a failure and returns the number of wrong pixels. */
