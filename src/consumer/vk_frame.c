@@ -115,6 +115,20 @@ static VkResult create_linear_image(ifd_vk_importer *imp, const ifd_frame_desc *
   return imp->vkCreateImage(imp->device, &ici, NULL, out);
 }
 
+/* A buffer of d's size on external memory, with `usage`: the COPY path's
+ * view of the memory, and the exporter's buffer that import_type probes. */
+static VkResult create_external_buffer(ifd_vk_importer *imp, const ifd_frame_desc *d,
+                                       VkBufferUsageFlags usage, VkBuffer *out) {
+  VkExternalMemoryBufferCreateInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
+  VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                            .pNext = &ext,
+                            .size = d->size,
+                            .usage = usage};
+  return imp->vkCreateBuffer(imp->device, &bci, NULL, out);
+}
+
 /* The memory type an import of d names: for memory a Vulkan device exported,
  * the type its exporter allocated with, worked out again on this device by
  * the exporter's rule (ifd_vk_export_memory_type over the bits of a buffer with
@@ -127,18 +141,12 @@ static int import_type(ifd_vk_importer *imp, const ifd_frame_desc *d, const ifd_
   if (d->exporter != IFD_BACKEND_VULKAN)
     return linear ? ifd_vk_linear_memory_type(&imp->memory, bits)
                   : ifd_vk_shared_memory_type(&imp->memory, bits);
-  VkExternalMemoryBufferCreateInfo ebi = {
-      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
-      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
-  VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                            .pNext = &ebi,
-                            .size = d->size,
-                            .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                     VK_BUFFER_USAGE_TRANSFER_DST_BIT |
-                                     VK_BUFFER_USAGE_STORAGE_BUFFER_BIT};
+  const VkBufferUsageFlags exporter_usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                            VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+                                            VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
   VkMemoryRequirements req;
   VkBuffer b = VK_NULL_HANDLE;
-  if (imp->vkCreateBuffer(imp->device, &bci, NULL, &b) != VK_SUCCESS) return -1;
+  if (create_external_buffer(imp, d, exporter_usage, &b) != VK_SUCCESS) return -1;
   imp->vkGetBufferMemoryRequirements(imp->device, b, &req);
   imp->vkDestroyBuffer(imp->device, b, NULL);
   uint32_t buffer_bits = req.memoryTypeBits, linear_bits = UINT32_MAX;
@@ -230,15 +238,9 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd, bool com
     return ifd_fail(-EOPNOTSUPP, "%s cannot make a %ux%u optimal %s image (past its largest "
                                  "image extent)",
                     imp->device_name, d->width, d->height, f->info->name);
-  VkExternalMemoryBufferCreateInfo ext = {
-      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
-      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
-  VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                            .pNext = &ext,
-                            .size = d->size,
-                            .usage = compute ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
-                                             : VK_BUFFER_USAGE_TRANSFER_SRC_BIT};
-  VkResult r = imp->vkCreateBuffer(imp->device, &bci, NULL, &f->h.buffer);
+  VkResult r = create_external_buffer(
+      imp, d, compute ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT : VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+      &f->h.buffer);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateBuffer(external)");
   VkMemoryRequirements req;
   imp->vkGetBufferMemoryRequirements(imp->device, f->h.buffer, &req);
