@@ -362,6 +362,23 @@ int ifd_vk_frame_native_handles(const ifd_vk_frame *f, ifd_vk_frame_native *out)
 
 static const VkImageSubresourceRange whole = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
 
+/* How the COPY path's copy into the frame's own image runs: at which stage,
+ * reading the buffer and writing the image with which access, the image in
+ * which layout meanwhile. */
+typedef struct {
+  VkPipelineStageFlags stage;
+  VkAccessFlags read, write;
+  VkImageLayout layout;
+} copy_route;
+
+static const copy_route transfer_route = {VK_PIPELINE_STAGE_TRANSFER_BIT,
+                                          VK_ACCESS_TRANSFER_READ_BIT,
+                                          VK_ACCESS_TRANSFER_WRITE_BIT,
+                                          VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL};
+static const copy_route compute_route = {VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                                         VK_ACCESS_SHADER_READ_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                                         VK_IMAGE_LAYOUT_GENERAL};
+
 int ifd_vk_frame_cmd_acquire(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineStageFlags dst_stages,
                              VkAccessFlags dst_access) {
   static const char fn[] = "ifd_vk_frame_cmd_acquire";
@@ -370,10 +387,6 @@ int ifd_vk_frame_cmd_acquire(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineSta
   if (!cmd) return ifd_fail(-EINVAL, "%s: cmd is NULL", fn);
   if (!dst_stages) dst_stages = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
   ifd_vk_importer *imp = f->imp;
-  if (f->copy_pipeline) {
-    ifd_vkc_copy_record(f, cmd, dst_stages, dst_access);
-    return 0;
-  }
   if (f->h.path == IFD_VK_PATH_LINEAR) {
     /* The producer writes the memory as a linear buffer, with no layout: for
      * a linear image that is GENERAL, and the external side keeps it so. The
@@ -393,40 +406,47 @@ int ifd_vk_frame_cmd_acquire(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineSta
                               NULL, 1, &ib);
     return 0;
   }
-  /* COPY: acquire the buffer; the image's old contents are discarded, after
-   * every earlier read of it (ALL_COMMANDS, no access: execution dependency). */
+  /* COPY, by the compute copy where it was set up (vk_copy.c), else by
+   * vkCmdCopyBufferToImage: acquire the buffer; the image's old contents are
+   * discarded, after every earlier read of it (ALL_COMMANDS, no access:
+   * execution dependency). */
+  const copy_route *route = f->copy_pipeline ? &compute_route : &transfer_route;
   VkBufferMemoryBarrier bb = {.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-                              .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
+                              .dstAccessMask = route->read,
                               .srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
                               .dstQueueFamilyIndex = imp->family,
                               .buffer = f->h.buffer,
                               .size = VK_WHOLE_SIZE};
   VkImageMemoryBarrier ib = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-                             .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                             .dstAccessMask = route->write,
                              .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-                             .newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                             .newLayout = route->layout,
                              .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
                              .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
                              .image = f->h.image,
                              .subresourceRange = whole};
-  imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                            0, 0, NULL, 1, &bb, 1, &ib);
-  VkBufferImageCopy region = {.bufferRowLength = f->row_pitch / f->info->bytes_per_pixel,
-                              .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-                              .imageExtent = {f->h.width, f->h.height, 1}};
-  imp->vkCmdCopyBufferToImage(cmd, f->h.buffer, f->h.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                              1, &region);
-  bb.srcAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
+  imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, route->stage, 0, 0, NULL, 1,
+                            &bb, 1, &ib);
+  if (f->copy_pipeline) {
+    ifd_vkc_copy_record(f, cmd);
+  } else {
+    VkBufferImageCopy region = {.bufferRowLength = f->row_pitch / f->info->bytes_per_pixel,
+                                .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+                                .imageExtent = {f->h.width, f->h.height, 1}};
+    imp->vkCmdCopyBufferToImage(cmd, f->h.buffer, f->h.image,
+                                VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
+  }
+  /* Release the buffer back to the producer; the image to its readers. */
+  bb.srcAccessMask = route->read;
   bb.dstAccessMask = 0;
   bb.srcQueueFamilyIndex = imp->family;
   bb.dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL;
-  ib.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+  ib.srcAccessMask = route->write;
   ib.dstAccessMask = dst_access;
-  ib.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
+  ib.oldLayout = route->layout;
   ib.newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
-  imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                            dst_stages | VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL, 1, &bb,
-                            1, &ib);
+  imp->vkCmdPipelineBarrier(cmd, route->stage, dst_stages | VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                            0, 0, NULL, 1, &bb, 1, &ib);
   return 0;
 }
 
