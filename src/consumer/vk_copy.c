@@ -207,28 +207,8 @@ void ifd_vkc_copy_free(ifd_vk_frame *f) {
   if (f->copy_view) imp->vkDestroyImageView(imp->device, f->copy_view, NULL);
 }
 
-void ifd_vkc_copy_record(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineStageFlags dst_stages,
-                         VkAccessFlags dst_access) {
+void ifd_vkc_copy_record(ifd_vk_frame *f, VkCommandBuffer cmd) {
   ifd_vk_importer *imp = f->imp;
-  const VkImageSubresourceRange whole = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-  /* Acquire the buffer from the producer; the image's old contents are
-   * discarded after every earlier read of it (an execution dependency). */
-  VkBufferMemoryBarrier bb = {.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-                              .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
-                              .srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
-                              .dstQueueFamilyIndex = imp->family,
-                              .buffer = f->h.buffer,
-                              .size = VK_WHOLE_SIZE};
-  VkImageMemoryBarrier ib = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-                             .dstAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-                             .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-                             .newLayout = VK_IMAGE_LAYOUT_GENERAL,
-                             .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                             .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                             .image = f->h.image,
-                             .subresourceRange = whole};
-  imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-                            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 1, &bb, 1, &ib);
   const uint32_t push[3] = {f->h.width, f->h.height, f->row_pitch};
   imp->vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, f->copy_pipeline);
   imp->vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, imp->copy_layout, 0, 1,
@@ -238,16 +218,4 @@ void ifd_vkc_copy_record(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineStageFl
   const uint32_t run = run_of(f->info->bytes_per_pixel);
   imp->vkCmdDispatch(cmd, (f->h.width + GROUP * run - 1) / (GROUP * run),
                      (f->h.height + GROUP - 1) / GROUP, 1);
-  /* Release the buffer back to the producer; the image to its readers. */
-  bb.srcAccessMask = VK_ACCESS_SHADER_READ_BIT;
-  bb.dstAccessMask = 0;
-  bb.srcQueueFamilyIndex = imp->family;
-  bb.dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL;
-  ib.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
-  ib.dstAccessMask = dst_access;
-  ib.oldLayout = VK_IMAGE_LAYOUT_GENERAL;
-  ib.newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
-  imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                            dst_stages | VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL, 1, &bb,
-                            1, &ib);
 }

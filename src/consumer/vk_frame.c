@@ -115,6 +115,20 @@ static VkResult create_linear_image(ifd_vk_importer *imp, const ifd_frame_desc *
   return imp->vkCreateImage(imp->device, &ici, NULL, out);
 }
 
+/* A buffer of d's size on external memory, with `usage`: the COPY path's
+ * view of the memory, and the exporter's buffer that import_type probes. */
+static VkResult create_external_buffer(ifd_vk_importer *imp, const ifd_frame_desc *d,
+                                       VkBufferUsageFlags usage, VkBuffer *out) {
+  VkExternalMemoryBufferCreateInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
+  VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                            .pNext = &ext,
+                            .size = d->size,
+                            .usage = usage};
+  return imp->vkCreateBuffer(imp->device, &bci, NULL, out);
+}
+
 /* The memory type an import of d names: for memory a Vulkan device exported,
  * the type its exporter allocated with, worked out again on this device by
  * the exporter's rule (ifd_vk_export_memory_type over the bits of a buffer with
@@ -127,18 +141,12 @@ static int import_type(ifd_vk_importer *imp, const ifd_frame_desc *d, const ifd_
   if (d->exporter != IFD_BACKEND_VULKAN)
     return linear ? ifd_vk_linear_memory_type(&imp->memory, bits)
                   : ifd_vk_shared_memory_type(&imp->memory, bits);
-  VkExternalMemoryBufferCreateInfo ebi = {
-      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
-      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
-  VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                            .pNext = &ebi,
-                            .size = d->size,
-                            .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                     VK_BUFFER_USAGE_TRANSFER_DST_BIT |
-                                     VK_BUFFER_USAGE_STORAGE_BUFFER_BIT};
+  const VkBufferUsageFlags exporter_usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                            VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+                                            VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
   VkMemoryRequirements req;
   VkBuffer b = VK_NULL_HANDLE;
-  if (imp->vkCreateBuffer(imp->device, &bci, NULL, &b) != VK_SUCCESS) return -1;
+  if (create_external_buffer(imp, d, exporter_usage, &b) != VK_SUCCESS) return -1;
   imp->vkGetBufferMemoryRequirements(imp->device, b, &req);
   imp->vkDestroyBuffer(imp->device, b, NULL);
   uint32_t buffer_bits = req.memoryTypeBits, linear_bits = UINT32_MAX;
@@ -230,15 +238,9 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd, bool com
     return ifd_fail(-EOPNOTSUPP, "%s cannot make a %ux%u optimal %s image (past its largest "
                                  "image extent)",
                     imp->device_name, d->width, d->height, f->info->name);
-  VkExternalMemoryBufferCreateInfo ext = {
-      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
-      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
-  VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                            .pNext = &ext,
-                            .size = d->size,
-                            .usage = compute ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
-                                             : VK_BUFFER_USAGE_TRANSFER_SRC_BIT};
-  VkResult r = imp->vkCreateBuffer(imp->device, &bci, NULL, &f->h.buffer);
+  VkResult r = create_external_buffer(
+      imp, d, compute ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT : VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+      &f->h.buffer);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateBuffer(external)");
   VkMemoryRequirements req;
   imp->vkGetBufferMemoryRequirements(imp->device, f->h.buffer, &req);
@@ -360,6 +362,23 @@ int ifd_vk_frame_native_handles(const ifd_vk_frame *f, ifd_vk_frame_native *out)
 
 static const VkImageSubresourceRange whole = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
 
+/* How the COPY path's copy into the frame's own image runs: at which stage,
+ * reading the buffer and writing the image with which access, the image in
+ * which layout meanwhile. */
+typedef struct {
+  VkPipelineStageFlags stage;
+  VkAccessFlags read, write;
+  VkImageLayout layout;
+} copy_route;
+
+static const copy_route transfer_route = {VK_PIPELINE_STAGE_TRANSFER_BIT,
+                                          VK_ACCESS_TRANSFER_READ_BIT,
+                                          VK_ACCESS_TRANSFER_WRITE_BIT,
+                                          VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL};
+static const copy_route compute_route = {VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                                         VK_ACCESS_SHADER_READ_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                                         VK_IMAGE_LAYOUT_GENERAL};
+
 int ifd_vk_frame_cmd_acquire(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineStageFlags dst_stages,
                              VkAccessFlags dst_access) {
   static const char fn[] = "ifd_vk_frame_cmd_acquire";
@@ -368,10 +387,6 @@ int ifd_vk_frame_cmd_acquire(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineSta
   if (!cmd) return ifd_fail(-EINVAL, "%s: cmd is NULL", fn);
   if (!dst_stages) dst_stages = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
   ifd_vk_importer *imp = f->imp;
-  if (f->copy_pipeline) {
-    ifd_vkc_copy_record(f, cmd, dst_stages, dst_access);
-    return 0;
-  }
   if (f->h.path == IFD_VK_PATH_LINEAR) {
     /* The producer writes the memory as a linear buffer, with no layout: for
      * a linear image that is GENERAL, and the external side keeps it so. The
@@ -391,40 +406,47 @@ int ifd_vk_frame_cmd_acquire(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineSta
                               NULL, 1, &ib);
     return 0;
   }
-  /* COPY: acquire the buffer; the image's old contents are discarded, after
-   * every earlier read of it (ALL_COMMANDS, no access: execution dependency). */
+  /* COPY, by the compute copy where it was set up (vk_copy.c), else by
+   * vkCmdCopyBufferToImage: acquire the buffer; the image's old contents are
+   * discarded, after every earlier read of it (ALL_COMMANDS, no access:
+   * execution dependency). */
+  const copy_route *route = f->copy_pipeline ? &compute_route : &transfer_route;
   VkBufferMemoryBarrier bb = {.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-                              .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
+                              .dstAccessMask = route->read,
                               .srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
                               .dstQueueFamilyIndex = imp->family,
                               .buffer = f->h.buffer,
                               .size = VK_WHOLE_SIZE};
   VkImageMemoryBarrier ib = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-                             .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                             .dstAccessMask = route->write,
                              .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-                             .newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                             .newLayout = route->layout,
                              .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
                              .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
                              .image = f->h.image,
                              .subresourceRange = whole};
-  imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                            0, 0, NULL, 1, &bb, 1, &ib);
-  VkBufferImageCopy region = {.bufferRowLength = f->row_pitch / f->info->bytes_per_pixel,
-                              .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-                              .imageExtent = {f->h.width, f->h.height, 1}};
-  imp->vkCmdCopyBufferToImage(cmd, f->h.buffer, f->h.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                              1, &region);
-  bb.srcAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
+  imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, route->stage, 0, 0, NULL, 1,
+                            &bb, 1, &ib);
+  if (f->copy_pipeline) {
+    ifd_vkc_copy_record(f, cmd);
+  } else {
+    VkBufferImageCopy region = {.bufferRowLength = f->row_pitch / f->info->bytes_per_pixel,
+                                .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+                                .imageExtent = {f->h.width, f->h.height, 1}};
+    imp->vkCmdCopyBufferToImage(cmd, f->h.buffer, f->h.image,
+                                VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
+  }
+  /* Release the buffer back to the producer; the image to its readers. */
+  bb.srcAccessMask = route->read;
   bb.dstAccessMask = 0;
   bb.srcQueueFamilyIndex = imp->family;
   bb.dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL;
-  ib.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+  ib.srcAccessMask = route->write;
   ib.dstAccessMask = dst_access;
-  ib.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
+  ib.oldLayout = route->layout;
   ib.newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
-  imp->vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                            dst_stages | VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL, 1, &bb,
-                            1, &ib);
+  imp->vkCmdPipelineBarrier(cmd, route->stage, dst_stages | VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                            0, 0, NULL, 1, &bb, 1, &ib);
   return 0;
 }
 

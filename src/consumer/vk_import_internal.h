@@ -154,8 +154,9 @@ bool ifd_vkc_copy_compute_usable(ifd_vk_importer *imp, const ifd_frame_desc *d,
  * created MUTABLE_FORMAT with storage usage, must exist). */
 int ifd_vkc_copy_setup(ifd_vk_frame *f);
 void ifd_vkc_copy_free(ifd_vk_frame *f);
-/* Records the acquire, the copy and the hand-over to dst_stages. */
-void ifd_vkc_copy_record(ifd_vk_frame *f, VkCommandBuffer cmd, VkPipelineStageFlags dst_stages,
-                         VkAccessFlags dst_access);
+/* Records the copy itself, between the barriers ifd_vk_frame_cmd_acquire
+ * records around it (the buffer acquired for SHADER_READ, the image in
+ * GENERAL for SHADER_WRITE, both at COMPUTE_SHADER). */
+void ifd_vkc_copy_record(ifd_vk_frame *f, VkCommandBuffer cmd);
 
 #endif

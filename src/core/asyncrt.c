@@ -3,15 +3,34 @@
 
 #include "internal.h"
 
-/* One export under the context's lock: memory_fd, or a dma-buf. */
-static int export_locked(ifd_image *image, bool dmabuf, int *out_fd, const char *fn) {
+/* What both exports share: the checks, one export under the context's lock
+ * (memory_fd, or a dma-buf) and the description that comes with it.
+ * `others_given`: the caller's further out-pointers are all non-NULL. */
+static int export_image(const void *handle, bool dmabuf, int *out_fd, uint64_t *out_size,
+                        uint32_t *out_pitch, uint32_t *out_width, uint32_t *out_height,
+                        bool others_given, const char *fn) {
+  if (out_fd) *out_fd = -1;
+  ifd_image *image = (ifd_image *)handle;
+  int rc = ifd_check_image(image, fn);
+  if (rc != 0) return rc;
+  if (!out_fd || !out_size || !out_pitch || !out_width || !out_height || !others_given)
+    return ifd_fail(-EINVAL, "%s: an out-pointer is NULL (all are required)", fn);
+  if (dmabuf && image->info->drm_fourcc == 0)
+    return ifd_fail(-EINVAL, "%s: format %s has no DRM fourcc", fn, image->info->name);
+  if (dmabuf && !image->ctx->ops->image_export_dmabuf)
+    return ifd_fail(-EOPNOTSUPP, "%s: the %s backend cannot export dma-bufs", fn,
+                    image->ctx->ops->name);
   pthread_mutex_lock(&image->ctx->lock);
   int fd = -1;
-  int rc = dmabuf ? image->ctx->ops->image_export_dmabuf(image, &fd)
-                  : image->ctx->ops->image_export_fd(image, &fd);
+  rc = dmabuf ? image->ctx->ops->image_export_dmabuf(image, &fd)
+              : image->ctx->ops->image_export_fd(image, &fd);
   pthread_mutex_unlock(&image->ctx->lock);
   if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
   *out_fd = fd;
+  *out_size = image->size;
+  *out_pitch = image->row_pitch;
+  *out_width = image->width;
+  *out_height = image->height;
   return 0;
 }
 
@@ -19,20 +38,11 @@ int AsyncRT_DeviceBuffer_export_fd(const void *device_buffer_handle, int *out_fd
                                    uint64_t *out_size_bytes, uint32_t *out_row_pitch_bytes,
                                    uint32_t *out_width, uint32_t *out_height,
                                    MAX_Format *out_format) {
-  static const char fn[] = "AsyncRT_DeviceBuffer_export_fd";
-  if (out_fd) *out_fd = -1;
-  ifd_image *image = (ifd_image *)device_buffer_handle;
-  int rc = ifd_check_image(image, fn);
+  int rc = export_image(device_buffer_handle, false, out_fd, out_size_bytes, out_row_pitch_bytes,
+                        out_width, out_height, out_format != NULL,
+                        "AsyncRT_DeviceBuffer_export_fd");
   if (rc != 0) return rc;
-  if (!out_fd || !out_size_bytes || !out_row_pitch_bytes || !out_width || !out_height ||
-      !out_format)
-    return ifd_fail(-EINVAL, "%s: an out-pointer is NULL (all are required)", fn);
-  if ((rc = export_locked(image, false, out_fd, fn)) != 0) return rc;
-  *out_size_bytes = image->size;
-  *out_row_pitch_bytes = image->row_pitch;
-  *out_width = image->width;
-  *out_height = image->height;
-  *out_format = image->info->format;
+  *out_format = ((const ifd_image *)device_buffer_handle)->info->format;
   return 0;
 }
 
@@ -40,25 +50,11 @@ int AsyncRT_DeviceBuffer_export_dmabuf(const void *device_buffer_handle, int *ou
                                        uint64_t *out_size_bytes, uint32_t *out_stride_bytes,
                                        uint32_t *out_width, uint32_t *out_height,
                                        uint32_t *out_fourcc, uint64_t *out_modifier) {
-  static const char fn[] = "AsyncRT_DeviceBuffer_export_dmabuf";
-  if (out_dmabuf_fd) *out_dmabuf_fd = -1;
-  ifd_image *image = (ifd_image *)device_buffer_handle;
-  int rc = ifd_check_image(image, fn);
+  int rc = export_image(device_buffer_handle, true, out_dmabuf_fd, out_size_bytes,
+                        out_stride_bytes, out_width, out_height, out_fourcc && out_modifier,
+                        "AsyncRT_DeviceBuffer_export_dmabuf");
   if (rc != 0) return rc;
-  if (!out_dmabuf_fd || !out_size_bytes || !out_stride_bytes || !out_width || !out_height ||
-      !out_fourcc || !out_modifier)
-    return ifd_fail(-EINVAL, "%s: an out-pointer is NULL (all are required)", fn);
-  if (image->info->drm_fourcc == 0)
-    return ifd_fail(-EINVAL, "%s: format %s has no DRM fourcc", fn, image->info->name);
-  if (!image->ctx->ops->image_export_dmabuf)
-    return ifd_fail(-EOPNOTSUPP, "%s: the %s backend cannot export dma-bufs", fn,
-                    image->ctx->ops->name);
-  if ((rc = export_locked(image, true, out_dmabuf_fd, fn)) != 0) return rc;
-  *out_size_bytes = image->size;
-  *out_stride_bytes = image->row_pitch;
-  *out_width = image->width;
-  *out_height = image->height;
-  *out_fourcc = image->info->drm_fourcc;
+  *out_fourcc = ((const ifd_image *)device_buffer_handle)->info->drm_fourcc;
   *out_modifier = 0; /* DRM_FORMAT_MOD_LINEAR */
   return 0;
 }

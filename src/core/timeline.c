@@ -123,22 +123,27 @@ int ifd_timeline_export_fd(ifd_timeline *tl, int *out_fd) {
   return rc == 0 ? 0 : ifd_fail_prefix(rc, "ifd_timeline_export_fd");
 }
 
-int ifd_timeline_signal(ifd_timeline *tl, uint64_t value) {
-  int rc = ifd_check_timeline(tl, "ifd_timeline_signal");
+/* A call that reaches the queue/stream, so runs with the context's lock held. */
+static int call_locked(ifd_timeline *tl, uint64_t value, int (*op)(ifd_timeline *, uint64_t),
+                       const char *fn) {
+  int rc = ifd_check_timeline(tl, fn);
   if (rc != 0) return rc;
   pthread_mutex_lock(&tl->ctx->lock);
-  rc = ifd_timeline_signal_locked(tl, value);
+  rc = op(tl, value);
   pthread_mutex_unlock(&tl->ctx->lock);
-  return rc == 0 ? 0 : ifd_fail_prefix(rc, "ifd_timeline_signal");
+  return rc == 0 ? 0 : ifd_fail_prefix(rc, "%s", fn);
+}
+
+int ifd_timeline_signal(ifd_timeline *tl, uint64_t value) {
+  return call_locked(tl, value, ifd_timeline_signal_locked, "ifd_timeline_signal");
+}
+
+static int wait_locked(ifd_timeline *tl, uint64_t value) {
+  return tl->ctx->ops->timeline_wait(tl, value);
 }
 
 int ifd_timeline_wait(ifd_timeline *tl, uint64_t value) {
-  int rc = ifd_check_timeline(tl, "ifd_timeline_wait");
-  if (rc != 0) return rc;
-  pthread_mutex_lock(&tl->ctx->lock);
-  rc = tl->ctx->ops->timeline_wait(tl, value);
-  pthread_mutex_unlock(&tl->ctx->lock);
-  return rc == 0 ? 0 : ifd_fail_prefix(rc, "ifd_timeline_wait");
+  return call_locked(tl, value, wait_locked, "ifd_timeline_wait");
 }
 
 /* Host waits and value reads take no context lock: they must not block the
