@@ -142,15 +142,36 @@ IFD_API int ifd_gl_timeline_signal(ifd_gl_timeline *timeline, uint64_t value,
 
 /* ---------------------------------------------------------------- rings */
 
-/* Imports all frames (same path) and both timelines of desc.
+/* Imports all frames (same path), both timelines and, for a MAILBOX ring,
+ * the shared state (control_fd, checked first) of desc.
  * fd ownership: on success every fd of desc is consumed and set to -1; on
- * failure none is. */
+ * failure none is.
+ * Errors: as ifd_vk_ring_import, with GL's. */
 IFD_API int ifd_gl_ring_import(ifd_gl_importer *importer, ifd_ring_desc *desc, ifd_gl_path path,
                                ifd_gl_ring **out);
 IFD_API void ifd_gl_ring_destroy(ifd_gl_ring *ring);
 IFD_API uint32_t ifd_gl_ring_count(const ifd_gl_ring *ring);
-/* The frame holding frame number k (k >= 1). */
+/* The frame holding frame number k (k >= 1): slot (k - 1) % count in a FIFO
+ * ring; in a MAILBOX ring the slot of the frame taken last or before last
+ * (ifd_gl_ring_take_latest), NULL for any other k. */
 IFD_API ifd_gl_frame *ifd_gl_ring_frame(const ifd_gl_ring *ring, uint64_t k);
+
+/* MAILBOX rings (interop_fd.h, "Latest-frame rings"): takes the newest frame
+ * the producer ended since this consumer's last take, sets *out_frame = k,
+ * and gives the frame taken before back to the producer. Then proceed as in
+ * FIFO: ifd_gl_ring_acquire(k), draw, ifd_gl_ring_release(k) (without
+ * timelines also ifd_ring_release_frame(k) in the producer's process).
+ * Release the frame you took before taking the next one: the producer may
+ * write its slot again only after that release, and with count = 3 it waits
+ * for it. The producer does not wait for a consumer that does not take.
+ * Issues no GL. One consumer per ring, one thread at a time.
+ * Blocks: up to timeout_ns (0: only looks), polling the shared state.
+ * Errors: -EAGAIN (timeout 0) or -ETIMEDOUT (timeout > 0) no frame newer
+ *         than the last taken has ended: keep using the last one; -EPIPE
+ *         none newer and the producer's ring was destroyed; -EINVAL bad
+ *         ring, NULL out_frame, or a FIFO ring; -EIO the shared state is
+ *         malformed (a broken or hostile producer process). */
+IFD_API int ifd_gl_ring_take_latest(ifd_gl_ring *ring, uint64_t timeout_ns, uint64_t *out_frame);
 
 /* Frame k for sampling: enqueues the wait for ready >= k and
  * ifd_gl_frame_update, and returns the texture in *out_texture.

@@ -303,8 +303,59 @@ IFD_API void ifd_frame_desc_close(ifd_frame_desc *desc);
  * Where the device cannot export timeline semaphores (Mesa's lavapipe), the
  * ring has none: ifd_ring_end_frame then waits on the host until the frame is
  * written, and the consumer (in the same process) hands frames back with
- * ifd_ring_release_frame. */
+ * ifd_ring_release_frame.
+ *
+ * That is the FIFO mode: the consumer sees every frame, and a slow consumer
+ * slows the producer down to its pace. */
 typedef struct ifd_ring ifd_ring;
+
+/* Latest-frame rings (IFD_RING_MAILBOX): the producer never waits for a
+ * slower consumer, and the consumer always gets the newest complete frame.
+ * Frame numbers, ready = k and release = k keep their meaning above; what
+ * changes is which slot holds frame k, which the library chooses:
+ *
+ *   - The slots are owned by three parties at any time: the consumer holds
+ *     one ("held", the frame it took last), the mailbox holds one ("box"),
+ *     and the producer owns the other count - 2 (count >= 3).
+ *   - ifd_ring_end_frame(k) publishes the slot of frame k in the box, marked
+ *     fresh, with one atomic exchange, and the producer takes back the slot
+ *     that was there. If that one was fresh, its frame was never taken: the
+ *     producer may write it again at once. If not, it is the slot the
+ *     consumer gave back, which held the consumer's previous frame j: it is
+ *     written again only after release >= j (a device-side wait with
+ *     timelines, as in FIFO; a host wait without).
+ *   - A take (ifd_vk_ring_take_latest, ifd_gl_ring_take_latest) swaps the
+ *     consumer's held slot with the box if the box is fresh, with one atomic
+ *     compare-exchange, and gives the consumer frame k.
+ *   - ifd_ring_begin_frame writes into one of the producer's own slots,
+ *     preferring one whose release has landed, then the least recently
+ *     written.
+ *
+ * Invariants (tests/test_ring_mailbox.c checks them):
+ *   1. The producer, the box and the consumer own distinct slots: the
+ *      producer never writes the slot the consumer reads (never torn).
+ *   2. A frame is published only after ifd_ring_end_frame queued ready = k
+ *      (or, without timelines, after it is written): a take never returns a
+ *      frame not ended, and ready >= k makes it complete on the device.
+ *   3. Takes are strictly increasing, and a take returns the newest frame
+ *      ended before it (a frame ended later replaces it in the box).
+ *   4. A slot the consumer read is written again only after release >= the
+ *      frame read from it. A frame never taken needs no release.
+ *   5. The producer blocks only where every slot it owns still waits for a
+ *      release: with count = 3, when the consumer takes a new frame before
+ *      its release of the previous one landed. It never waits for a consumer
+ *      that does not take. With timelines its host blocks only while an
+ *      earlier device-side wait of this ring has not been met (so at most one
+ *      such wait is queued ahead of the host); without, for the release.
+ *
+ * The state is one page of shared memory (a sealed memfd) that
+ * ifd_ring_desc.control_fd carries, so the consumer may live in another
+ * process; an import checks it (size, seals, magic, version, slots) and
+ * never trusts it. One consumer per ring: two consumers would share its
+ * held slot. A consumer that stops taking, or dies, leaves the producer
+ * running on the other slots; the frame it held stays unreleased, as in
+ * FIFO, until ifd_ring_destroy releases what the device waits for. */
+typedef enum { IFD_RING_FIFO = 0, IFD_RING_MAILBOX = 1 } ifd_ring_mode;
 
 #define IFD_RING_MAX_FRAMES 8
 
@@ -313,14 +364,30 @@ typedef struct {
   ifd_frame_desc frames[IFD_RING_MAX_FRAMES]; /* [0, count); timeline_fd -1 */
   int ready_fd;                            /* OPAQUE_FD timeline; -1 if none */
   int release_fd;                          /* OPAQUE_FD timeline; -1 if none */
+  ifd_ring_mode mode;                      /* FIFO or MAILBOX */
+  int control_fd;                          /* MAILBOX: the shared state (a memfd);
+                                              -1 for FIFO */
 } ifd_ring_desc;
 
 /* Creates `count` (1..8) images of the same size and format, and, where the
- * device can export them, the ready and release timelines (both at 0).
+ * device can export them, the ready and release timelines (both at 0). A
+ * FIFO ring: ifd_ring_create_mode(..., IFD_RING_FIFO, out).
  * Errors: as ifd_image_create and ifd_timeline_create; -EINVAL count out of
  *         range. */
 IFD_API int ifd_ring_create(ifd_context *ctx, uint32_t count, uint32_t width, uint32_t height,
                             MAX_Format format, ifd_ring **out);
+
+/* As ifd_ring_create, in `mode`. MAILBOX also creates the shared state (a
+ * memfd of one page, held by the ring until ifd_ring_destroy).
+ * Errors: as ifd_ring_create; -EINVAL an unknown mode, or MAILBOX with
+ *         count < 3 (the producer, the mailbox and the consumer each need a
+ *         slot); -EMFILE and the like for the memfd. */
+IFD_API int ifd_ring_create_mode(ifd_context *ctx, uint32_t count, uint32_t width,
+                                 uint32_t height, MAX_Format format, ifd_ring_mode mode,
+                                 ifd_ring **out);
+
+/* The ring's mode; IFD_RING_FIFO if ring is not a live ring. */
+IFD_API ifd_ring_mode ifd_ring_get_mode(const ifd_ring *ring);
 
 /* Destroys the images and timelines (waits for the context to be idle). fds
  * already exported stay valid for their importers. Safe after
@@ -332,8 +399,8 @@ IFD_API ifd_image *ifd_ring_image(const ifd_ring *ring, uint32_t i);  /* NULL if
 IFD_API ifd_timeline *ifd_ring_ready(const ifd_ring *ring);   /* NULL without timelines */
 IFD_API ifd_timeline *ifd_ring_release(const ifd_ring *ring); /* NULL without timelines */
 
-/* Fills *out with new fds for every image and both timelines; the caller owns
- * them (ifd_ring_desc_close closes what no import took). A consumer ring
+/* Fills *out with new fds for every image, both timelines and (MAILBOX) the
+ * shared state, and the mode; the caller owns them (ifd_ring_desc_close closes what no import took). A consumer ring
  * imported in this same process from such a description recognises the ring
  * (where the driver exports memory as distinct files, e.g. Mesa) and learns
  * from it which frames were ended, so that a ring without timelines never
@@ -342,8 +409,8 @@ IFD_API ifd_timeline *ifd_ring_release(const ifd_ring *ring); /* NULL without ti
  * Errors: -EINVAL bad ring or NULL out; -EMFILE; -EIO. On failure no fd is open. */
 IFD_API int ifd_ring_export(ifd_ring *ring, ifd_ring_desc *out);
 
-/* Closes the fds still held by desc (frames [0, count) and both timelines)
- * and sets them to -1. NULL is a no-op. */
+/* Closes the fds still held by desc (frames [0, count), both timelines and
+ * control_fd) and sets them to -1. NULL is a no-op. */
 IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
 
 /* Starts the next frame k (1 for the first call) and returns k and the image

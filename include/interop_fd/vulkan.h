@@ -218,23 +218,48 @@ IFD_API int ifd_vk_timeline_value(ifd_vk_timeline *timeline, uint64_t *out_value
 
 /* ---------------------------------------------------------------- rings */
 
-/* Imports every frame of desc (same path for all) and its two timelines.
+/* Imports every frame of desc (same path for all), its two timelines and,
+ * for a MAILBOX ring, its shared state (control_fd, mapped and checked
+ * before any other fd is used).
  * fd ownership: on success every fd of desc is consumed and set to -1; on
  * failure none is.
  * Errors: as ifd_vk_frame_import and ifd_vk_timeline_import; -EINVAL count
- *         out of 1..8, frames that differ in size or format, or only one of
- *         ready_fd/release_fd given. */
+ *         out of 1..8, frames that differ in size or format, only one of
+ *         ready_fd/release_fd given, an unknown mode, or a control_fd that
+ *         is not a MAILBOX ring's shared state of this count (wrong kind of
+ *         fd, size, seals, magic or version: the message says which). */
 IFD_API int ifd_vk_ring_import(ifd_vk_importer *importer, ifd_ring_desc *desc, ifd_vk_path path,
                                ifd_vk_ring **out);
 IFD_API void ifd_vk_ring_destroy(ifd_vk_ring *ring);
 IFD_API uint32_t ifd_vk_ring_count(const ifd_vk_ring *ring);
-/* The frame that holds frame number k (k >= 1): slot (k - 1) % count. */
+/* The frame that holds frame number k (k >= 1): slot (k - 1) % count in a
+ * FIFO ring; in a MAILBOX ring the slot of the frame taken last or before
+ * last (ifd_vk_ring_take_latest), NULL for any other k. */
 IFD_API ifd_vk_frame *ifd_vk_ring_frame(const ifd_vk_ring *ring, uint64_t k);
+
+/* MAILBOX rings (interop_fd.h, "Latest-frame rings"): takes the newest frame
+ * the producer ended since this consumer's last take, sets *out_frame = k,
+ * and gives the frame taken before back to the producer. Then proceed as in
+ * FIFO with ifd_vk_ring_frame(ring, k): wait for ready >= k on the device
+ * (or ifd_vk_ring_wait_ready), read, and signal release = k on the device
+ * (without timelines: ifd_ring_release_frame(k) in the producer's process).
+ * Release the frame you took before taking the next one: the producer may
+ * write its slot again only after that release, and with count = 3 it waits
+ * for it. The producer does not wait for a consumer that does not take.
+ * One consumer per ring, one thread at a time.
+ * Blocks: up to timeout_ns (0: only looks), polling the shared state.
+ * Errors: -EAGAIN (timeout 0) or -ETIMEDOUT (timeout > 0) no frame newer
+ *         than the last taken has ended: keep using the last one; -EPIPE
+ *         none newer and the producer's ring was destroyed; -EINVAL bad
+ *         ring, NULL out_frame, or a FIFO ring; -EIO the shared state is
+ *         malformed (a broken or hostile producer process). */
+IFD_API int ifd_vk_ring_take_latest(ifd_vk_ring *ring, uint64_t timeout_ns, uint64_t *out_frame);
 IFD_API ifd_vk_timeline *ifd_vk_ring_ready(const ifd_vk_ring *ring);   /* NULL if none */
 IFD_API ifd_vk_timeline *ifd_vk_ring_release(const ifd_vk_ring *ring); /* NULL if none */
 
 /* Host wait until frame k is ready (ready >= k). Blocks: yes, up to
- * timeout_ns (0: only looks).
+ * timeout_ns (0: only looks). In a MAILBOX ring without timelines a frame
+ * taken is always written, in any process: this returns 0 at once.
  * A ring without timelines has nothing on the device to poll. Where its
  * producer's ring lives in this process (ifd_ring_export's note), this waits
  * until the producer ended frame k (ifd_ring_end_frame: written), so a frame
