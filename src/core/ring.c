@@ -514,6 +514,12 @@ static int host_released(void *arg) {
   return atomic_load(&c->ring->released) >= c->value;
 }
 
+/* Whether the release timeline has reached `value`. */
+static bool release_landed(ifd_ring *ring, uint64_t value) {
+  uint64_t v = 0;
+  return ifd_timeline_value(ring->release, &v) == 0 && v >= value;
+}
+
 /* With timelines: makes the work enqueued next on the context's queue/stream
  * wait on the device until release >= need, unless it is already reached or
  * was signalled on that same queue/stream (ifd_ring_release_frame). */
@@ -521,8 +527,7 @@ static int wait_release_on_device(ifd_ring *ring, uint64_t need) {
   pthread_mutex_lock(&ring->lock);
   bool in_order = ring->release_sent >= need;
   pthread_mutex_unlock(&ring->lock);
-  uint64_t v = 0;
-  if (in_order || (ifd_timeline_value(ring->release, &v) == 0 && v >= need)) return 0;
+  if (in_order || release_landed(ring, need)) return 0;
   /* Raised before the wait is queued, so that a destroy on another thread
    * never takes the queue for one that can go idle. */
   pthread_mutex_lock(&ring->lock);
@@ -602,9 +607,8 @@ static int begin_mailbox(ifd_ring *ring, uint64_t timeout_ns, const char *fn) {
   if (!best_free && ring->release) {
     /* Device-side, as FIFO; the host waits only while an earlier such wait
      * has not been met, so at most one is queued ahead of it. */
-    uint64_t v = 0;
     host_need = atomic_load(&ring->waited);
-    if (host_need && ifd_timeline_value(ring->release, &v) == 0 && v < host_need)
+    if (host_need && !release_landed(ring, host_need))
       rc = ifd_timeline_host_wait(ring->release, host_need, timeout_ns);
     if (rc == 0) rc = wait_release_on_device(ring, need);
   } else if (!best_free) {
@@ -716,10 +720,12 @@ int ifd_ring_release_frame(ifd_ring *ring, uint64_t frame) {
   } else if (frame <= last) {
     rc = ifd_fail(-EINVAL, "%s: frame %llu is not above %llu, already released", fn,
                   (unsigned long long)frame, (unsigned long long)last);
-  } else if (ring->release && frame <= ring->waited) {
-    /* The queue/stream already waits for this release (the next frames were
-     * begun first): a signal enqueued behind that wait would never run. The
-     * consumer's reads were enqueued before the wait, so signal from the host. */
+  } else if (ring->release && ring->waited > last && !release_landed(ring, ring->waited)) {
+    /* The queue/stream may already wait for a release not sent yet (the
+     * next frames were begun first): a signal enqueued behind that wait
+     * would never run, even one above the value it waits for (a consumer
+     * that skipped frames, or a MAILBOX ring). The consumer's reads were
+     * enqueued before the wait, so signal from the host. */
     uint64_t sent = ring->release_sent;
     pthread_mutex_unlock(&ring->lock);
     rc = release_from_host(ring, frame, sent);
