@@ -414,7 +414,7 @@ IFD_API int ifd_ring_export(ifd_ring *ring, ifd_ring_desc *out);
 IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
 
 /* Starts the next frame k (1 for the first call) and returns k and the image
- * to write. The image may still be read by the consumer (frame k - count):
+ * to write. FIFO: the image may still be read by the consumer (frame k - count):
  * with timelines, this enqueues on the context's queue/stream a device-side
  * wait until the consumer has released frame k - count (none if it already
  * has), so write the image only with work enqueued there afterwards
@@ -423,9 +423,15 @@ IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
  * where work the host enqueued after a host wait starts only after the GPU
  * switched contexts (~160 us on an H200). Without timelines (lavapipe) the
  * host waits for the release instead.
- * Blocks: only to keep the host within 2 * count frames of the consumer's
- * releases (with timelines), or while the ring is full (without); the wait
- * polls the semaphore, so it wakes within microseconds.
+ * MAILBOX: the image is one of the producer's own slots, one whose release
+ * has landed where there is one (see "Latest-frame rings"); the waits are
+ * those of FIFO, for the release of the frame the consumer last read there.
+ * Blocks: FIFO: only to keep the host within 2 * count frames of the
+ * consumer's releases (with timelines), or while the ring is full (without).
+ * MAILBOX: only where every slot the producer owns waits for a release
+ * (invariant 5): with timelines while an earlier device-side wait of the
+ * ring is unmet, without for the release itself. The wait polls, so it
+ * wakes within microseconds.
  * ifd_ring_destroy releases any wait still enqueued, so a consumer that stops
  * cannot leave the context unable to go idle.
  * Errors: -EINVAL bad ring (or its context destroyed first) or NULL
@@ -438,14 +444,18 @@ IFD_API int ifd_ring_begin_frame(ifd_ring *ring, uint64_t timeout_ns, uint64_t *
 /* Ends frame k (the value ifd_ring_begin_frame gave): enqueues "ready = k"
  * after all work queued so far on the context's queue or stream, so write the
  * frame on that queue/stream (ifd_context_native_handles) before calling.
- * Without timelines it blocks until that work is done instead.
- * Errors: -EINVAL bad ring or k is not the frame begun; -EIO. */
+ * Without timelines it blocks until that work is done instead. MAILBOX: then
+ * publishes frame k as the newest, replacing a frame not taken.
+ * Errors: -EINVAL bad ring or k is not the frame begun; -EIO (MAILBOX: also
+ *         a shared state that gave back a slot it could not, i.e. one the
+ *         producer or the consumer holds: a broken or hostile consumer). */
 IFD_API int ifd_ring_end_frame(ifd_ring *ring, uint64_t frame);
 
 /* Releases frame k from the host, for a consumer in this process that has
  * finished reading it: signals release = k (device-side, after the context's
- * queued work; from the host where the context's queue/stream already waits
- * for it) or, without timelines, records it.
+ * queued work; from the host where the context's queue/stream may wait for a
+ * release not met yet, which a signal queued behind it could never meet) or,
+ * without timelines, records it. In a MAILBOX ring k is a frame taken.
  * Errors: -EINVAL bad ring, k not yet ended, or k below an earlier release. */
 IFD_API int ifd_ring_release_frame(ifd_ring *ring, uint64_t frame);
 
