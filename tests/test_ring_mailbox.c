@@ -337,6 +337,41 @@ static void free_running(producer *p, consumer *c, uint32_t count, int takes) {
   ifd_ring_destroy(run.ring);
 }
 
+/* Every check with one consumer, Vulkan or GL, in two rounds: drivers open
+ * fds of their own on first use and keep them, so the second round must
+ * leave the count unchanged. False where the consumer cannot be opened. */
+static bool with_consumer(producer *p, bool gl) {
+  consumer c;
+  char why[512];
+  if (consumer_open(&c, gl, NULL, NULL, why, sizeof(why)) != 0) {
+    printf("%s consumer not run: %s\n", gl ? "GL" : "Vulkan", why);
+    return false;
+  }
+  if (gl) { /* GL's read-back, freed by consumer_close */
+    c.px_size = (size_t)W * H * 4 * sizeof(float);
+    c.px = malloc(c.px_size);
+    REQUIRE(c.px);
+  }
+  for (int round = 0; round < 2; round++) {
+    test_watch("a round of the MAILBOX checks", 240);
+    const int fds = test_count_fds();
+    refusals(p, &c);
+    newest(p, &c);
+    held(p, &c, 3);
+    held(p, &c, 4);
+    free_running(p, &c, 3, round == 0 ? 40 : 10);
+    free_running(p, &c, 5, 10);
+    if (round == 1 && test_count_fds() != fds) {
+      fprintf(stderr, "open fds: %d before, %d after\n", fds, test_count_fds());
+      test_print_fds("after");
+      test_failures++;
+    }
+    test_unwatch();
+  }
+  consumer_close(&c);
+  return true;
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   producer p;
@@ -351,40 +386,7 @@ int main(void) {
     tp_close(&p);
     SKIP("the producer cannot export timeline semaphores (IFD_TEST_NEEDS_TIMELINES=1)");
   }
-  int ran = 0;
-  for (int gl = 0; gl <= 1; gl++) {
-    consumer c;
-    char why[512];
-    if (consumer_open(&c, gl, NULL, NULL, why, sizeof(why)) != 0) {
-      printf("%s consumer not run: %s\n", gl ? "GL" : "Vulkan", why);
-      continue;
-    }
-    if (gl) { /* GL's read-back, freed by consumer_close */
-      c.px_size = (size_t)W * H * 4 * sizeof(float);
-      c.px = malloc(c.px_size);
-      REQUIRE(c.px);
-    }
-    /* Two rounds: drivers open fds of their own on first use and keep them;
-     * the second round must leave the count unchanged. */
-    for (int round = 0; round < 2; round++) {
-      test_watch("a round of the MAILBOX checks", 240);
-      const int fds = test_count_fds();
-      refusals(&p, &c);
-      newest(&p, &c);
-      held(&p, &c, 3);
-      held(&p, &c, 4);
-      free_running(&p, &c, 3, round == 0 ? 40 : 10);
-      free_running(&p, &c, 5, 10);
-      if (round == 1 && test_count_fds() != fds) {
-        fprintf(stderr, "open fds: %d before, %d after\n", fds, test_count_fds());
-        test_print_fds("after");
-        test_failures++;
-      }
-      test_unwatch();
-    }
-    consumer_close(&c);
-    ran++;
-  }
+  int ran = with_consumer(&p, false) + with_consumer(&p, true);
   tp_close(&p);
   if (!ran) SKIP("neither a Vulkan nor a GL consumer could be opened");
   return test_finish("ring_mailbox");

@@ -159,20 +159,22 @@ uint64_t ifd_ring_progress_ended(ifd_ring_progress *p, bool *gone) {
   return p->mb ? ifd_mailbox_ended(p->mb) : atomic_load(&p->ended);
 }
 
+/* What a host poll (ifd_poll) waits for: a counter of `of` (an
+ * ifd_ring_progress or an ifd_ring) reaching `value`. */
 typedef struct {
-  ifd_ring_progress *p;
-  uint64_t k;
-} progress_arg;
+  void *of;
+  uint64_t value;
+} poll_arg;
 
 static int progress_reached(void *arg) {
-  progress_arg *a = arg;
+  poll_arg *a = arg;
   bool gone = false;
-  if (ifd_ring_progress_ended(a->p, &gone) >= a->k) return 1;
+  if (ifd_ring_progress_ended(a->of, &gone) >= a->value) return 1;
   return gone ? -EPIPE : 0;
 }
 
 int ifd_ring_progress_wait(ifd_ring_progress *p, uint64_t k, uint64_t timeout_ns, const char *fn) {
-  progress_arg a = {p, k};
+  poll_arg a = {p, k};
   int rc = ifd_poll(progress_reached, &a, timeout_ns);
   bool gone = false;
   unsigned long long ended = (unsigned long long)ifd_ring_progress_ended(p, &gone);
@@ -504,14 +506,10 @@ int ifd_ring_export(ifd_ring *ring, ifd_ring_desc *out) {
   return 0;
 }
 
-typedef struct {
-  ifd_ring *ring;
-  uint64_t value;
-} released_check;
-
 static int host_released(void *arg) {
-  released_check *c = arg;
-  return atomic_load(&c->ring->released) >= c->value;
+  poll_arg *a = arg;
+  ifd_ring *ring = a->of;
+  return atomic_load(&ring->released) >= a->value;
 }
 
 /* Whether the release timeline has reached `value`. */
@@ -520,10 +518,21 @@ static bool release_landed(ifd_ring *ring, uint64_t value) {
   return ifd_timeline_value(ring->release, &v) == 0 && v >= value;
 }
 
-/* With timelines: makes the work enqueued next on the context's queue/stream
- * wait on the device until release >= need, unless it is already reached or
- * was signalled on that same queue/stream (ifd_ring_release_frame). */
-static int wait_release_on_device(ifd_ring *ring, uint64_t need) {
+/* Before the producer writes a slot whose last frame read there is `need`.
+ * With timelines the work enqueued next on the context's queue/stream waits
+ * on the device until release >= need (unless it is reached already or was
+ * signalled on that same queue/stream by ifd_ring_release_frame), and the
+ * host itself waits only for release >= host_need (0: not at all). Without,
+ * the host waits for release >= need. -ETIMEDOUT with no message. */
+static int wait_release(ifd_ring *ring, uint64_t need, uint64_t host_need, uint64_t timeout_ns) {
+  if (!ring->release) {
+    poll_arg a = {ring, need};
+    return ifd_poll(host_released, &a, timeout_ns);
+  }
+  if (host_need && !release_landed(ring, host_need)) {
+    int rc = ifd_timeline_host_wait(ring->release, host_need, timeout_ns);
+    if (rc != 0) return rc;
+  }
   pthread_mutex_lock(&ring->lock);
   bool in_order = ring->release_sent >= need;
   pthread_mutex_unlock(&ring->lock);
@@ -536,31 +545,23 @@ static int wait_release_on_device(ifd_ring *ring, uint64_t need) {
   return ifd_timeline_wait(ring->release, need);
 }
 
-/* FIFO: frame k goes into slot (k - 1) % count, once release >= k - count. */
+/* FIFO: frame k goes into slot (k - 1) % count, once release >= k - count.
+ * The queue/stream waits for the release, not the host: work submitted while
+ * the GPU runs the consumer then starts within microseconds of its release,
+ * where work the host submits after a host wait starts a context switch
+ * later (~160 us on an H200, docs/platform-facts.md). The protocol:
+ * docs/value-protocol.md. The host only blocks to stay within 2 * count
+ * frames of the consumer. */
 static int begin_fifo(ifd_ring *ring, uint64_t k, uint64_t timeout_ns, const char *fn) {
   if (k <= ring->count) return 0;
   uint64_t need = k - ring->count; /* the release frame k's image waits for */
-  uint64_t host_need = need;       /* what the host itself waits for */
-  int rc = 0;
-  if (ring->release) {
-    /* The queue/stream waits for the release, not the host: work submitted
-     * while the GPU runs the consumer then starts within microseconds of
-     * its release, where work the host submits after a host wait starts a
-     * context switch later (~160 us on an H200, docs/platform-facts.md).
-     * The protocol: docs/value-protocol.md. The host only blocks to stay
-     * within 2 * count frames of the consumer. */
-    host_need = k > 2ull * ring->count ? k - 2ull * ring->count : 0;
-    if (host_need) rc = ifd_timeline_host_wait(ring->release, host_need, timeout_ns);
-  } else {
-    released_check c = {ring, need};
-    rc = ifd_poll(host_released, &c, timeout_ns);
-  }
+  uint64_t host_need = !ring->release ? need : k > 2ull * ring->count ? k - 2ull * ring->count : 0;
+  int rc = wait_release(ring, need, host_need, timeout_ns);
   if (rc == -ETIMEDOUT)
     return ifd_fail(rc, "%s: the consumer did not release frame %llu within %llu ns, so frame "
                         "%llu cannot start (ring of %u)",
                     fn, (unsigned long long)host_need, (unsigned long long)timeout_ns,
                     (unsigned long long)k, ring->count);
-  if (rc == 0 && ring->release) rc = wait_release_on_device(ring, need);
   return rc == 0 ? 0 : ifd_fail_prefix(rc, "%s", fn);
 }
 
@@ -602,19 +603,10 @@ static int begin_mailbox(ifd_ring *ring, uint64_t timeout_ns, const char *fn) {
     return ifd_fail(-EIO, "%s: the producer owns no slot: the ring's shared mailbox state was "
                           "corrupted",
                     fn);
-  int rc = 0;
-  uint64_t host_need = need;
-  if (!best_free && ring->release) {
-    /* Device-side, as FIFO; the host waits only while an earlier such wait
-     * has not been met, so at most one is queued ahead of it. */
-    host_need = atomic_load(&ring->waited);
-    if (host_need && !release_landed(ring, host_need))
-      rc = ifd_timeline_host_wait(ring->release, host_need, timeout_ns);
-    if (rc == 0) rc = wait_release_on_device(ring, need);
-  } else if (!best_free) {
-    released_check c = {ring, need};
-    rc = ifd_poll(host_released, &c, timeout_ns);
-  }
+  /* Device-side, as FIFO; the host waits only while an earlier such wait
+   * has not been met, so at most one is queued ahead of it. */
+  uint64_t host_need = ring->release ? atomic_load(&ring->waited) : need;
+  int rc = best_free ? 0 : wait_release(ring, need, host_need, timeout_ns);
   if (rc == -ETIMEDOUT)
     return ifd_fail(rc, "%s: every slot the producer owns waits for a release, and the consumer "
                         "did not release frame %llu within %llu ns (MAILBOX ring of %u)",
