@@ -354,7 +354,23 @@ typedef struct ifd_ring ifd_ring;
  * never trusts it. One consumer per ring: two consumers would share its
  * held slot. A consumer that stops taking, or dies, leaves the producer
  * running on the other slots; the frame it held stays unreleased, as in
- * FIFO, until ifd_ring_destroy releases what the device waits for. */
+ * FIFO, until ifd_ring_destroy releases what the device waits for.
+ *
+ * Taking a frame (ifd_vk_ring_take_latest, ifd_gl_ring_take_latest, on the
+ * consumer's imported ring; int take(ring, uint64_t timeout_ns, uint64_t
+ * *out_frame)): takes the newest frame the producer ended since this
+ * consumer's last take, sets *out_frame = k, and gives the frame taken
+ * before back to the producer; the consumer's ring then gives the slot of
+ * frame k, and of the frame taken before it until the next take
+ * (ifd_vk_ring_frame, ifd_gl_ring_frame). Release the frame you took before
+ * taking the next one: the producer writes its slot again only after that
+ * release, and with count = 3 waits for it. One consumer per ring, one thread at a time.
+ * Blocks: up to timeout_ns (0: only looks), polling the shared state.
+ * Errors: -EAGAIN (timeout 0) or -ETIMEDOUT (timeout > 0) no frame newer
+ *         than the last taken has ended: keep using the last one; -EPIPE
+ *         none newer and the producer's ring was destroyed; -EINVAL NULL
+ *         out_frame, or a FIFO ring; -EIO the shared state is malformed (a
+ *         broken or hostile producer process). */
 typedef enum { IFD_RING_FIFO = 0, IFD_RING_MAILBOX = 1 } ifd_ring_mode;
 
 #define IFD_RING_MAX_FRAMES 8

@@ -233,29 +233,19 @@ IFD_API int ifd_vk_ring_import(ifd_vk_importer *importer, ifd_ring_desc *desc, i
 IFD_API void ifd_vk_ring_destroy(ifd_vk_ring *ring);
 IFD_API uint32_t ifd_vk_ring_count(const ifd_vk_ring *ring);
 /* The frame that holds frame number k (k >= 1): slot (k - 1) % count in a
- * FIFO ring; in a MAILBOX ring the slot of the frame taken last or before
- * last (ifd_vk_ring_take_latest), NULL for any other k. */
+ * FIFO ring; in a MAILBOX ring that of the last take or of the one before
+ * (interop_fd.h, "Taking a frame"), NULL for any other k. */
 IFD_API ifd_vk_frame *ifd_vk_ring_frame(const ifd_vk_ring *ring, uint64_t k);
-
-/* MAILBOX rings (interop_fd.h, "Latest-frame rings"): takes the newest frame
- * the producer ended since this consumer's last take, sets *out_frame = k,
- * and gives the frame taken before back to the producer. Then proceed as in
- * FIFO with ifd_vk_ring_frame(ring, k): wait for ready >= k on the device
- * (or ifd_vk_ring_wait_ready), read, and signal release = k on the device
- * (without timelines: ifd_ring_release_frame(k) in the producer's process).
- * Release the frame you took before taking the next one: the producer may
- * write its slot again only after that release, and with count = 3 it waits
- * for it. The producer does not wait for a consumer that does not take.
- * One consumer per ring, one thread at a time.
- * Blocks: up to timeout_ns (0: only looks), polling the shared state.
- * Errors: -EAGAIN (timeout 0) or -ETIMEDOUT (timeout > 0) no frame newer
- *         than the last taken has ended: keep using the last one; -EPIPE
- *         none newer and the producer's ring was destroyed; -EINVAL bad
- *         ring, NULL out_frame, or a FIFO ring; -EIO the shared state is
- *         malformed (a broken or hostile producer process). */
-IFD_API int ifd_vk_ring_take_latest(ifd_vk_ring *ring, uint64_t timeout_ns, uint64_t *out_frame);
 IFD_API ifd_vk_timeline *ifd_vk_ring_ready(const ifd_vk_ring *ring);   /* NULL if none */
 IFD_API ifd_vk_timeline *ifd_vk_ring_release(const ifd_vk_ring *ring); /* NULL if none */
+
+/* MAILBOX rings: takes the newest frame ended since this consumer's last
+ * take (interop_fd.h, "Taking a frame": blocking, errors). Then proceed as
+ * in FIFO with ifd_vk_ring_frame(ring, k): wait for ready >= k on the device
+ * (or ifd_vk_ring_wait_ready), read, and signal release = k on the device
+ * (without timelines: ifd_ring_release_frame(k) in the producer's process).
+ * -EINVAL also for a bad ring. */
+IFD_API int ifd_vk_ring_take_latest(ifd_vk_ring *ring, uint64_t timeout_ns, uint64_t *out_frame);
 
 /* Host wait until frame k is ready (ready >= k). Blocks: yes, up to
  * timeout_ns (0: only looks). In a MAILBOX ring without timelines a frame
@@ -268,8 +258,8 @@ IFD_API ifd_vk_timeline *ifd_vk_ring_release(const ifd_vk_ring *ring); /* NULL i
  * returns 0 at once: the producer must then hand over only written frames.
  * Errors: -ETIMEDOUT frame k not ready in time (message says how far the
  *         producer got); -EPIPE the producer's ring in this process was
- *         destroyed before ending frame k; -EINVAL k == 0, or the ring's
- *         importer was destroyed first. */
+ *         destroyed before ending frame k; -EINVAL k == 0, k not a frame
+ *         taken (MAILBOX), or the ring's importer was destroyed first. */
 IFD_API int ifd_vk_ring_wait_ready(ifd_vk_ring *ring, uint64_t k, uint64_t timeout_ns);
 
 #ifdef __cplusplus
