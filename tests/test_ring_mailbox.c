@@ -12,8 +12,9 @@
  *    without timelines, device-side with them) and no longer;
  *  - refusals: MAILBOX with count < 3, take on a FIFO ring, and control_fd
  *    that is not a ring's shared state (wrong size, wrong magic, unsealed, a
- *    pipe, missing, or given to a FIFO ring), each with a message and no fd
- *    consumed or leaked;
+ *    pipe, missing), each with a message and no fd consumed or leaked; a
+ *    FIFO description's control_fd is neither read nor closed;
+ *  - a peer that scribbles over the shared page: -EIO on both sides;
  *  - both destroy orders, and open fds counted over a second round.
  * The producer is tests/producer.h (IFD_TEST_BACKEND); with
  * IFD_TEST_NEEDS_TIMELINES=1 a producer without timelines is a skip. */
@@ -134,17 +135,16 @@ static void refusals(producer *p, consumer *c) {
   CHECK(d.mode == IFD_RING_FIFO && d.control_fd == -1);
   int pipe_fds[2];
   REQUIRE(pipe2(pipe_fds, O_CLOEXEC) == 0);
-  d.control_fd = pipe_fds[0]; /* a FIFO description with a control_fd */
+  d.control_fd = pipe_fds[0]; /* a FIFO description's control_fd is never read */
   cring r;
-  CHECK_FAILS(cring_import(c, &d, &r), -EINVAL);
-  CHECK(d.control_fd == pipe_fds[0] && fd_open(pipe_fds[0]));
-  d.control_fd = -1;
   REQUIRE(cring_import(c, &d, &r) == 0);
+  CHECK(d.control_fd == pipe_fds[0] && fd_open(pipe_fds[0]));
   uint64_t k = 0;
   CHECK_FAILS(take(&r, 0, &k), -EINVAL);
   test_check_message(c->gl ? "ifd_gl_ring_take_latest" : "ifd_vk_ring_take_latest", "FIFO");
   cring_destroy(&r);
   ifd_ring_desc_close(&d);
+  CHECK(d.control_fd == pipe_fds[0] && fd_open(pipe_fds[0])); /* nor closed */
   ifd_ring_destroy(ring);
 
   /* A MAILBOX description whose control_fd is not a ring's shared state. */
@@ -196,6 +196,30 @@ static void refusals(producer *p, consumer *c) {
   CHECK(!has_frame(&r, 1));
   cring_destroy(&r);
   ifd_ring_desc_close(&d);
+  ifd_ring_destroy(ring);
+}
+
+/* A peer that scribbles over the shared page (a broken or hostile process):
+ * the consumer's take and the producer's end_frame refuse with -EIO, and
+ * nothing crashes or leaks. */
+static void hostile(producer *p, consumer *c) {
+  ifd_ring *ring = NULL;
+  REQUIRE(ifd_ring_create_mode(p->ctx, 3, W, H, FMT, IFD_RING_MAILBOX, &ring) == 0);
+  ifd_ring_desc d;
+  REQUIRE(ifd_ring_export(ring, &d) == 0);
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  void *shared = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, d.control_fd, 0);
+  REQUIRE(shared != MAP_FAILED);
+  cring r;
+  REQUIRE(cring_import(c, &d, &r) == 0);
+  ifd_ring_desc_close(&d);
+  uint64_t k = 0;
+  CHECK_RC(produce(p, ring, 0, &k), 0);
+  memset(shared, 0xff, page);
+  CHECK_FAILS(take(&r, 0, &k), -EIO);
+  CHECK_FAILS(produce(p, ring, 0, &k), -EIO);
+  munmap(shared, page);
+  cring_destroy(&r);
   ifd_ring_destroy(ring);
 }
 
@@ -356,6 +380,7 @@ static bool with_consumer(producer *p, bool gl) {
     test_watch("a round of the MAILBOX checks", 240);
     const int fds = test_count_fds();
     refusals(p, &c);
+    hostile(p, &c);
     newest(p, &c);
     held(p, &c, 3);
     held(p, &c, 4);

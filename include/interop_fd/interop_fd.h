@@ -381,8 +381,10 @@ typedef struct {
   int ready_fd;                            /* OPAQUE_FD timeline; -1 if none */
   int release_fd;                          /* OPAQUE_FD timeline; -1 if none */
   ifd_ring_mode mode;                      /* FIFO or MAILBOX */
-  int control_fd;                          /* MAILBOX: the shared state (a memfd);
-                                              -1 for FIFO */
+  int control_fd;                          /* MAILBOX: the shared state (a memfd).
+                                              FIFO: -1 from ifd_ring_export, and
+                                              never read or closed, so a zeroed
+                                              FIFO description stays safe */
 } ifd_ring_desc;
 
 /* Creates `count` (1..8) images of the same size and format, and, where the
@@ -425,8 +427,8 @@ IFD_API ifd_timeline *ifd_ring_release(const ifd_ring *ring); /* NULL without ti
  * Errors: -EINVAL bad ring or NULL out; -EMFILE; -EIO. On failure no fd is open. */
 IFD_API int ifd_ring_export(ifd_ring *ring, ifd_ring_desc *out);
 
-/* Closes the fds still held by desc (frames [0, count), both timelines and
- * control_fd) and sets them to -1. NULL is a no-op. */
+/* Closes the fds still held by desc (frames [0, count), both timelines and,
+ * for MAILBOX, control_fd) and sets them to -1. NULL is a no-op. */
 IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
 
 /* Starts the next frame k (1 for the first call) and returns k and the image

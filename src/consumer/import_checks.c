@@ -65,9 +65,6 @@ int ifd_check_ring_desc(const ifd_ring_desc *d) {
   if (d->mode != IFD_RING_FIFO && d->mode != IFD_RING_MAILBOX)
     return ifd_fail(-EINVAL, "ring mode %d is unknown (IFD_RING_FIFO or IFD_RING_MAILBOX)",
                     (int)d->mode);
-  if (d->mode == IFD_RING_FIFO && d->control_fd >= 0)
-    return ifd_fail(-EINVAL, "a FIFO ring has no shared state, but control_fd is %d",
-                    d->control_fd);
   if (d->mode == IFD_RING_MAILBOX && (d->control_fd < 0 || d->count < 3))
     return ifd_fail(-EINVAL, "a MAILBOX ring needs control_fd (it is %d) and count >= 3 (it is "
                              "%u)",
@@ -100,7 +97,7 @@ int ifd_ring_desc_dup(const ifd_ring_desc *d, ifd_ring_desc *copy) {
   copy->ready_fd = copy->release_fd = copy->control_fd = -1;
   if (rc == 0) rc = dup_fd(d->ready_fd, &copy->ready_fd);
   if (rc == 0) rc = dup_fd(d->release_fd, &copy->release_fd);
-  if (rc == 0) rc = dup_fd(d->control_fd, &copy->control_fd);
+  if (rc == 0 && d->mode == IFD_RING_MAILBOX) rc = dup_fd(d->control_fd, &copy->control_fd);
   if (rc != 0) ifd_ring_desc_close(copy);
   return rc;
 }

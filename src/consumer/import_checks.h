@@ -14,8 +14,8 @@ int ifd_check_frame_desc(const ifd_frame_desc *desc, const uint8_t uuid[16],
                          const char *device_name, const ifd_format_info **info);
 
 /* count in 1..8, all frames the same size and format, both timeline fds or
- * neither, a known mode, control_fd for MAILBOX (count >= 3) and not for
- * FIFO. Errors: -EINVAL. Frame contents and the shared state are checked at
+ * neither, a known mode, control_fd for MAILBOX (count >= 3). Errors:
+ * -EINVAL. Frame contents and the shared state are checked at
  * import. */
 int ifd_check_ring_desc(const ifd_ring_desc *desc);
 

@@ -478,7 +478,7 @@ void ifd_ring_desc_close(ifd_ring_desc *desc) {
   for (uint32_t i = 0; i < n; i++) ifd_frame_desc_close(&desc->frames[i]);
   ifd_fd_close(&desc->ready_fd);
   ifd_fd_close(&desc->release_fd);
-  ifd_fd_close(&desc->control_fd);
+  if (desc->mode == IFD_RING_MAILBOX) ifd_fd_close(&desc->control_fd);
 }
 
 int ifd_ring_export(ifd_ring *ring, ifd_ring_desc *out) {
