@@ -582,7 +582,11 @@ static uint64_t release_known(ifd_ring *ring) {
  * has, the one waiting for the oldest release, and waits for it as FIFO does
  * (interop_fd.h, invariant 5). */
 static int begin_mailbox(ifd_ring *ring, uint64_t timeout_ns, const char *fn) {
-  uint64_t released = release_known(ring);
+  pthread_mutex_lock(&ring->lock);
+  bool any_need = false; /* most frames: no slot waits, no value to read */
+  for (uint32_t s = 0; s < ring->count; s++) any_need |= (ring->owned & 1u << s) && ring->need[s];
+  pthread_mutex_unlock(&ring->lock);
+  uint64_t released = any_need ? release_known(ring) : 0;
   pthread_mutex_lock(&ring->lock);
   int best = -1;
   bool best_free = false;
