@@ -344,9 +344,12 @@ typedef struct ifd_ring ifd_ring;
  *   5. The producer blocks only where every slot it owns still waits for a
  *      release: with count = 3, when the consumer takes a new frame before
  *      its release of the previous one landed. It never waits for a consumer
- *      that does not take. With timelines its host blocks only while an
- *      earlier device-side wait of this ring has not been met (so at most one
- *      such wait is queued ahead of the host); without, for the release.
+ *      that does not take. With timelines it waits on the device, and its
+ *      host blocks only for an earlier device-side wait of this ring still
+ *      unmet, when another is needed or `count` frames are queued behind it
+ *      (so at most one such wait is queued, and a consumer that died with a
+ *      release in flight cannot make the queue grow); without, for the
+ *      release itself.
  *
  * The state is one page of shared memory (a sealed memfd) that
  * ifd_ring_desc.control_fd carries, so the consumer may live in another
@@ -448,8 +451,9 @@ IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
  * consumer's releases (with timelines), or while the ring is full (without).
  * MAILBOX: only where every slot the producer owns waits for a release
  * (invariant 5): with timelines while an earlier device-side wait of the
- * ring is unmet, without for the release itself. The wait polls, so it
- * wakes within microseconds.
+ * ring is unmet and another is needed or `count` frames are queued behind
+ * it, without for the release itself. The wait polls, so it wakes within
+ * microseconds.
  * ifd_ring_destroy releases any wait still enqueued, so a consumer that stops
  * cannot leave the context unable to go idle.
  * Errors: -EINVAL bad ring (or its context destroyed first) or NULL

@@ -47,6 +47,8 @@ struct ifd_ring {
   uint64_t release_sent;         /* with timelines: last release signalled here */
   _Atomic uint64_t waited;       /* with timelines: highest release value the
                                     context's queue/stream was told to wait for */
+  _Atomic uint64_t release_seen; /* with timelines: highest release value seen
+                                    reached (release_landed) */
   ifd_ring *next;                /* in ctx->rings */
   _Atomic bool ctx_gone;         /* the context was destroyed first: only
                                     ifd_ring_destroy is valid */
@@ -58,6 +60,7 @@ struct ifd_ring {
    * release that must land before it is written again (0: none). */
   ifd_mailbox *mb;
   uint32_t owned, slot;
+  uint64_t wait_begun; /* the frame that queued the last device-side wait */
   uint64_t written[IFD_RING_MAX_FRAMES];
   uint64_t need[IFD_RING_MAX_FRAMES];
 };
@@ -512,10 +515,15 @@ static int host_released(void *arg) {
   return atomic_load(&ring->released) >= a->value;
 }
 
-/* Whether the release timeline has reached `value`. */
+/* Whether the release timeline has reached `value`. The highest value seen
+ * is kept, so a value known to be reached costs no query of the device (two
+ * threads racing may lower it: that only costs a query). */
 static bool release_landed(ifd_ring *ring, uint64_t value) {
+  if (atomic_load(&ring->release_seen) >= value) return true;
   uint64_t v = 0;
-  return ifd_timeline_value(ring->release, &v) == 0 && v >= value;
+  if (ifd_timeline_value(ring->release, &v) != 0) return false;
+  if (v > atomic_load(&ring->release_seen)) atomic_store(&ring->release_seen, v);
+  return v >= value;
 }
 
 /* Before the producer writes a slot whose last frame read there is `need`.
@@ -581,7 +589,7 @@ static uint64_t release_known(ifd_ring *ring) {
  * one whose release has landed, then the least recently written; where none
  * has, the one waiting for the oldest release, and waits for it as FIFO does
  * (interop_fd.h, invariant 5). */
-static int begin_mailbox(ifd_ring *ring, uint64_t timeout_ns, const char *fn) {
+static int begin_mailbox(ifd_ring *ring, uint64_t k, uint64_t timeout_ns, const char *fn) {
   pthread_mutex_lock(&ring->lock);
   bool any_need = false; /* most frames: no slot waits, no value to read */
   for (uint32_t s = 0; s < ring->count; s++) any_need |= (ring->owned & 1u << s) && ring->need[s];
@@ -601,25 +609,33 @@ static int begin_mailbox(ifd_ring *ring, uint64_t timeout_ns, const char *fn) {
       best_free = free_now;
     }
   }
-  uint64_t need = best >= 0 ? ring->need[best] : 0;
+  uint64_t need = best >= 0 ? ring->need[best] : 0, wait_begun = ring->wait_begun;
   pthread_mutex_unlock(&ring->lock);
   if (best < 0)
     return ifd_fail(-EIO, "%s: the producer owns no slot: the ring's shared mailbox state was "
                           "corrupted",
                     fn);
-  /* Device-side, as FIFO; the host waits only while an earlier such wait
-   * has not been met, so at most one is queued ahead of it. */
-  uint64_t host_need = ring->release ? atomic_load(&ring->waited) : need;
-  int rc = best_free ? 0 : wait_release(ring, need, host_need, timeout_ns);
+  /* Device-side, as FIFO. The host waits only for an earlier such wait still
+   * unmet, when another one is needed or `count` frames are queued behind
+   * it: so at most one is queued ahead of the host, and a consumer that died
+   * with its release in flight cannot make the queue grow without bound. */
+  uint64_t pending = ring->release ? atomic_load(&ring->waited) : 0;
+  bool bound = pending && (!best_free || k > wait_begun + ring->count);
+  uint64_t host_need = !ring->release ? need : bound ? pending : 0;
+  int rc = best_free && !bound ? 0
+                               : wait_release(ring, best_free ? 0 : need, host_need, timeout_ns);
   if (rc == -ETIMEDOUT)
-    return ifd_fail(rc, "%s: every slot the producer owns waits for a release, and the consumer "
-                        "did not release frame %llu within %llu ns (MAILBOX ring of %u)",
+    return ifd_fail(rc, "%s: the consumer did not release frame %llu within %llu ns, and %s "
+                        "(MAILBOX ring of %u)",
                     fn, (unsigned long long)host_need, (unsigned long long)timeout_ns,
+                    best_free ? "count frames are queued behind the device-side wait for it"
+                              : "every slot the producer owns waits for a release",
                     ring->count);
   if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
   pthread_mutex_lock(&ring->lock);
   ring->slot = (uint32_t)best;
   ring->need[best] = 0;
+  if (ring->waited > pending) ring->wait_begun = k; /* this frame queued a device-side wait */
   pthread_mutex_unlock(&ring->lock);
   return 0;
 }
@@ -637,7 +653,7 @@ int ifd_ring_begin_frame(ifd_ring *ring, uint64_t timeout_ns, uint64_t *out_fram
   if (open)
     return ifd_fail(-EINVAL, "%s: frame %llu was begun but not ended (ifd_ring_end_frame)", fn,
                     (unsigned long long)(k - 1));
-  rc = ring->mb ? begin_mailbox(ring, timeout_ns, fn) : begin_fifo(ring, k, timeout_ns, fn);
+  rc = ring->mb ? begin_mailbox(ring, k, timeout_ns, fn) : begin_fifo(ring, k, timeout_ns, fn);
   if (rc != 0) return rc;
   pthread_mutex_lock(&ring->lock);
   ring->begun = k;
