@@ -142,15 +142,24 @@ IFD_API int ifd_gl_timeline_signal(ifd_gl_timeline *timeline, uint64_t value,
 
 /* ---------------------------------------------------------------- rings */
 
-/* Imports all frames (same path) and both timelines of desc.
+/* Imports all frames (same path), both timelines and, for a MAILBOX ring,
+ * the shared state (control_fd, checked first) of desc.
  * fd ownership: on success every fd of desc is consumed and set to -1; on
- * failure none is. */
+ * failure none is.
+ * Errors: as ifd_vk_ring_import, with GL's. */
 IFD_API int ifd_gl_ring_import(ifd_gl_importer *importer, ifd_ring_desc *desc, ifd_gl_path path,
                                ifd_gl_ring **out);
 IFD_API void ifd_gl_ring_destroy(ifd_gl_ring *ring);
 IFD_API uint32_t ifd_gl_ring_count(const ifd_gl_ring *ring);
-/* The frame holding frame number k (k >= 1). */
+/* The frame holding frame number k (k >= 1), or NULL: as ifd_vk_ring_frame. */
 IFD_API ifd_gl_frame *ifd_gl_ring_frame(const ifd_gl_ring *ring, uint64_t k);
+
+/* MAILBOX rings: takes the newest frame ended since this consumer's last
+ * take (interop_fd.h, "Taking a frame": blocking, errors). Then proceed as
+ * in FIFO: ifd_gl_ring_acquire(k), draw, ifd_gl_ring_release(k) (without
+ * timelines also ifd_ring_release_frame(k) in the producer's process).
+ * Issues no GL; any thread may call. -EINVAL also for a bad ring. */
+IFD_API int ifd_gl_ring_take_latest(ifd_gl_ring *ring, uint64_t timeout_ns, uint64_t *out_frame);
 
 /* Frame k for sampling: enqueues the wait for ready >= k and
  * ifd_gl_frame_update, and returns the texture in *out_texture.
@@ -161,18 +170,21 @@ IFD_API ifd_gl_frame *ifd_gl_ring_frame(const ifd_gl_ring *ring, uint64_t k);
  * the producer must hand over only written frames.
  * Blocks: no (with timelines, a frame never signalled makes GL's queue wait;
  * use ifd_gl_ring_wait_ready first for a bound).
- * Errors: -EINVAL k == 0, the importer's context not current, or the
- *         importer destroyed first; -EAGAIN frame k not produced yet (no
+ * Errors: -EINVAL k == 0 or not a frame taken (MAILBOX), the importer's
+ *         context not current, or the importer destroyed first; -EAGAIN
+ *         frame k not produced yet (no
  *         timelines); -EPIPE the producer's ring was destroyed before
  *         producing frame k (no timelines); -EIO GL raised an error. */
 IFD_API int ifd_gl_ring_acquire(ifd_gl_ring *ring, uint64_t k, uint32_t *out_texture);
 
 /* Waits on the host, at most timeout_ns (0: only looks), until frame k is
  * ready, so that ifd_gl_ring_acquire(k) will not make GL wait:
- *  - the producer's ring is in this process (ifd_ring_export's note): until
- *    the producer ended frame k (with timelines: its "ready = k" is queued on
- *    the producer's queue/stream; without: the frame is written). No GL is
- *    issued; any thread may call.
+ *  - the producer's ring is in this process (ifd_ring_export's note), or the
+ *    ring is a MAILBOX ring (its shared state tells, in any process; a frame
+ *    taken is ended, so this returns at once): until the producer ended
+ *    frame k (with timelines: its "ready = k" is queued on the producer's
+ *    queue/stream; without: the frame is written). No GL is issued; any
+ *    thread may call.
  *  - otherwise, with timelines (GPU): queues glWaitSemaphoreEXT(ready >= k)
  *    and a fence behind it, flushes, and waits for the fence with
  *    glClientWaitSync. The fence also waits for the GL work queued before it.
@@ -184,8 +196,9 @@ IFD_API int ifd_gl_ring_acquire(ifd_gl_ring *ring, uint64_t k, uint32_t *out_tex
  * Blocks: yes, up to timeout_ns.
  * Errors: -ETIMEDOUT not ready in time (message says how far the producer
  *         got, where known); -EPIPE the producer's ring was destroyed before
- *         ending frame k; -EINVAL k == 0, the context not current (GL case),
- *         or the importer destroyed first; -EIO GL raised an error. */
+ *         ending frame k; -EINVAL k == 0 or not a frame taken (MAILBOX), the
+ *         context not current (GL case), or the importer destroyed first;
+ *         -EIO GL raised an error. */
 IFD_API int ifd_gl_ring_wait_ready(ifd_gl_ring *ring, uint64_t k, uint64_t timeout_ns);
 
 /* Done with frame k: enqueues release = k after the GL commands issued so far
@@ -193,8 +206,8 @@ IFD_API int ifd_gl_ring_wait_ready(ifd_gl_ring *ring, uint64_t k, uint64_t timeo
  * texture is a copy). Without timelines it calls glFinish instead (Blocks:
  * yes, until GL is idle), and the producer must be told some other way
  * (ifd_ring_release_frame in-process).
- * Errors: -EINVAL k == 0, the importer's context not current, or the
- *         importer destroyed first; -EIO. */
+ * Errors: -EINVAL k == 0 or not a frame taken (MAILBOX), the importer's
+ *         context not current, or the importer destroyed first; -EIO. */
 IFD_API int ifd_gl_ring_release(ifd_gl_ring *ring, uint64_t k);
 
 #ifdef __cplusplus

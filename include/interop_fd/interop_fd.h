@@ -303,8 +303,78 @@ IFD_API void ifd_frame_desc_close(ifd_frame_desc *desc);
  * Where the device cannot export timeline semaphores (Mesa's lavapipe), the
  * ring has none: ifd_ring_end_frame then waits on the host until the frame is
  * written, and the consumer (in the same process) hands frames back with
- * ifd_ring_release_frame. */
+ * ifd_ring_release_frame.
+ *
+ * That is the FIFO mode: the consumer sees every frame, and a slow consumer
+ * slows the producer down to its pace. */
 typedef struct ifd_ring ifd_ring;
+
+/* Latest-frame rings (IFD_RING_MAILBOX): the producer never waits for a
+ * slower consumer, and the consumer always gets the newest complete frame.
+ * Frame numbers, ready = k and release = k keep their meaning above; what
+ * changes is which slot holds frame k, which the library chooses:
+ *
+ *   - The slots are owned by three parties at any time: the consumer holds
+ *     one ("held", the frame it took last), the mailbox holds one ("box"),
+ *     and the producer owns the other count - 2 (count >= 3).
+ *   - ifd_ring_end_frame(k) publishes the slot of frame k in the box, marked
+ *     fresh, with one atomic exchange, and the producer takes back the slot
+ *     that was there. If that one was fresh, its frame was never taken: the
+ *     producer may write it again at once. If not, it is the slot the
+ *     consumer gave back, which held the consumer's previous frame j: it is
+ *     written again only after release >= j (a device-side wait with
+ *     timelines, as in FIFO; a host wait without).
+ *   - A take (ifd_vk_ring_take_latest, ifd_gl_ring_take_latest) swaps the
+ *     consumer's held slot with the box if the box is fresh, with one atomic
+ *     compare-exchange, and gives the consumer frame k.
+ *   - ifd_ring_begin_frame writes into one of the producer's own slots,
+ *     preferring one whose release has landed, then the least recently
+ *     written.
+ *
+ * Invariants (tests/test_ring_mailbox.c checks them):
+ *   1. The producer, the box and the consumer own distinct slots: the
+ *      producer never writes the slot the consumer reads (never torn).
+ *   2. A frame is published only after ifd_ring_end_frame queued ready = k
+ *      (or, without timelines, after it is written): a take never returns a
+ *      frame not ended, and ready >= k makes it complete on the device.
+ *   3. Takes are strictly increasing, and a take returns the newest frame
+ *      ended before it (a frame ended later replaces it in the box).
+ *   4. A slot the consumer read is written again only after release >= the
+ *      frame read from it. A frame never taken needs no release.
+ *   5. The producer blocks only where every slot it owns still waits for a
+ *      release: with count = 3, when the consumer takes a new frame before
+ *      its release of the previous one landed. It never waits for a consumer
+ *      that does not take. With timelines it waits on the device, and its
+ *      host blocks only for an earlier device-side wait of this ring still
+ *      unmet, when another is needed or `count` frames are queued behind it
+ *      (so at most one such wait is queued, and a consumer that died with a
+ *      release in flight cannot make the queue grow); without, for the
+ *      release itself.
+ *
+ * The state is one page of shared memory (a sealed memfd) that
+ * ifd_ring_desc.control_fd carries, so the consumer may live in another
+ * process; an import checks it (size, seals, magic, version, slots) and
+ * never trusts it. One consumer per ring: two consumers would share its
+ * held slot. A consumer that stops taking, or dies, leaves the producer
+ * running on the other slots; the frame it held stays unreleased, as in
+ * FIFO, until ifd_ring_destroy releases what the device waits for.
+ *
+ * Taking a frame (ifd_vk_ring_take_latest, ifd_gl_ring_take_latest, on the
+ * consumer's imported ring; int take(ring, uint64_t timeout_ns, uint64_t
+ * *out_frame)): takes the newest frame the producer ended since this
+ * consumer's last take, sets *out_frame = k, and gives the frame taken
+ * before back to the producer; the consumer's ring then gives the slot of
+ * frame k, and of the frame taken before it until the next take
+ * (ifd_vk_ring_frame, ifd_gl_ring_frame). Release the frame you took before
+ * taking the next one: the producer writes its slot again only after that
+ * release, and with count = 3 waits for it. One consumer per ring, one thread at a time.
+ * Blocks: up to timeout_ns (0: only looks), polling the shared state.
+ * Errors: -EAGAIN (timeout 0) or -ETIMEDOUT (timeout > 0) no frame newer
+ *         than the last taken has ended: keep using the last one; -EPIPE
+ *         none newer and the producer's ring was destroyed; -EINVAL NULL
+ *         out_frame, or a FIFO ring; -EIO the shared state is malformed (a
+ *         broken or hostile producer process). */
+typedef enum { IFD_RING_FIFO = 0, IFD_RING_MAILBOX = 1 } ifd_ring_mode;
 
 #define IFD_RING_MAX_FRAMES 8
 
@@ -313,14 +383,32 @@ typedef struct {
   ifd_frame_desc frames[IFD_RING_MAX_FRAMES]; /* [0, count); timeline_fd -1 */
   int ready_fd;                            /* OPAQUE_FD timeline; -1 if none */
   int release_fd;                          /* OPAQUE_FD timeline; -1 if none */
+  ifd_ring_mode mode;                      /* FIFO or MAILBOX */
+  int control_fd;                          /* MAILBOX: the shared state (a memfd).
+                                              FIFO: -1 from ifd_ring_export, and
+                                              never read or closed, so a zeroed
+                                              FIFO description stays safe */
 } ifd_ring_desc;
 
 /* Creates `count` (1..8) images of the same size and format, and, where the
- * device can export them, the ready and release timelines (both at 0).
+ * device can export them, the ready and release timelines (both at 0). A
+ * FIFO ring: ifd_ring_create_mode(..., IFD_RING_FIFO, out).
  * Errors: as ifd_image_create and ifd_timeline_create; -EINVAL count out of
  *         range. */
 IFD_API int ifd_ring_create(ifd_context *ctx, uint32_t count, uint32_t width, uint32_t height,
                             MAX_Format format, ifd_ring **out);
+
+/* As ifd_ring_create, in `mode`. MAILBOX also creates the shared state (a
+ * memfd of one page, held by the ring until ifd_ring_destroy).
+ * Errors: as ifd_ring_create; -EINVAL an unknown mode, or MAILBOX with
+ *         count < 3 (the producer, the mailbox and the consumer each need a
+ *         slot); -EMFILE and the like for the memfd. */
+IFD_API int ifd_ring_create_mode(ifd_context *ctx, uint32_t count, uint32_t width,
+                                 uint32_t height, MAX_Format format, ifd_ring_mode mode,
+                                 ifd_ring **out);
+
+/* The ring's mode; IFD_RING_FIFO if ring is not a live ring. */
+IFD_API ifd_ring_mode ifd_ring_get_mode(const ifd_ring *ring);
 
 /* Destroys the images and timelines (waits for the context to be idle). fds
  * already exported stay valid for their importers. Safe after
@@ -332,8 +420,8 @@ IFD_API ifd_image *ifd_ring_image(const ifd_ring *ring, uint32_t i);  /* NULL if
 IFD_API ifd_timeline *ifd_ring_ready(const ifd_ring *ring);   /* NULL without timelines */
 IFD_API ifd_timeline *ifd_ring_release(const ifd_ring *ring); /* NULL without timelines */
 
-/* Fills *out with new fds for every image and both timelines; the caller owns
- * them (ifd_ring_desc_close closes what no import took). A consumer ring
+/* Fills *out with new fds for every image, both timelines and (MAILBOX) the
+ * shared state, and the mode; the caller owns them (ifd_ring_desc_close closes what no import took). A consumer ring
  * imported in this same process from such a description recognises the ring
  * (where the driver exports memory as distinct files, e.g. Mesa) and learns
  * from it which frames were ended, so that a ring without timelines never
@@ -342,12 +430,12 @@ IFD_API ifd_timeline *ifd_ring_release(const ifd_ring *ring); /* NULL without ti
  * Errors: -EINVAL bad ring or NULL out; -EMFILE; -EIO. On failure no fd is open. */
 IFD_API int ifd_ring_export(ifd_ring *ring, ifd_ring_desc *out);
 
-/* Closes the fds still held by desc (frames [0, count) and both timelines)
- * and sets them to -1. NULL is a no-op. */
+/* Closes the fds still held by desc (frames [0, count), both timelines and,
+ * for MAILBOX, control_fd) and sets them to -1. NULL is a no-op. */
 IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
 
 /* Starts the next frame k (1 for the first call) and returns k and the image
- * to write. The image may still be read by the consumer (frame k - count):
+ * to write. FIFO: the image may still be read by the consumer (frame k - count):
  * with timelines, this enqueues on the context's queue/stream a device-side
  * wait until the consumer has released frame k - count (none if it already
  * has), so write the image only with work enqueued there afterwards
@@ -356,9 +444,16 @@ IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
  * where work the host enqueued after a host wait starts only after the GPU
  * switched contexts (~160 us on an H200). Without timelines (lavapipe) the
  * host waits for the release instead.
- * Blocks: only to keep the host within 2 * count frames of the consumer's
- * releases (with timelines), or while the ring is full (without); the wait
- * polls the semaphore, so it wakes within microseconds.
+ * MAILBOX: the image is one of the producer's own slots, one whose release
+ * has landed where there is one (see "Latest-frame rings"); the waits are
+ * those of FIFO, for the release of the frame the consumer last read there.
+ * Blocks: FIFO: only to keep the host within 2 * count frames of the
+ * consumer's releases (with timelines), or while the ring is full (without).
+ * MAILBOX: only where every slot the producer owns waits for a release
+ * (invariant 5): with timelines while an earlier device-side wait of the
+ * ring is unmet and another is needed or `count` frames are queued behind
+ * it, without for the release itself. The wait polls, so it wakes within
+ * microseconds.
  * ifd_ring_destroy releases any wait still enqueued, so a consumer that stops
  * cannot leave the context unable to go idle.
  * Errors: -EINVAL bad ring (or its context destroyed first) or NULL
@@ -371,14 +466,18 @@ IFD_API int ifd_ring_begin_frame(ifd_ring *ring, uint64_t timeout_ns, uint64_t *
 /* Ends frame k (the value ifd_ring_begin_frame gave): enqueues "ready = k"
  * after all work queued so far on the context's queue or stream, so write the
  * frame on that queue/stream (ifd_context_native_handles) before calling.
- * Without timelines it blocks until that work is done instead.
- * Errors: -EINVAL bad ring or k is not the frame begun; -EIO. */
+ * Without timelines it blocks until that work is done instead. MAILBOX: then
+ * publishes frame k as the newest, replacing a frame not taken.
+ * Errors: -EINVAL bad ring or k is not the frame begun; -EIO (MAILBOX: also
+ *         a shared state that gave back a slot it could not, i.e. one the
+ *         producer or the consumer holds: a broken or hostile consumer). */
 IFD_API int ifd_ring_end_frame(ifd_ring *ring, uint64_t frame);
 
 /* Releases frame k from the host, for a consumer in this process that has
  * finished reading it: signals release = k (device-side, after the context's
- * queued work; from the host where the context's queue/stream already waits
- * for it) or, without timelines, records it.
+ * queued work; from the host where the context's queue/stream may wait for a
+ * release not met yet, which a signal queued behind it could never meet) or,
+ * without timelines, records it. In a MAILBOX ring k is a frame taken.
  * Errors: -EINVAL bad ring, k not yet ended, or k below an earlier release. */
 IFD_API int ifd_ring_release_frame(ifd_ring *ring, uint64_t frame);
 

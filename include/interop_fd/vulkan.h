@@ -238,23 +238,38 @@ IFD_API int ifd_vk_timeline_value(ifd_vk_timeline *timeline, uint64_t *out_value
 
 /* ---------------------------------------------------------------- rings */
 
-/* Imports every frame of desc (same path for all) and its two timelines.
+/* Imports every frame of desc (same path for all), its two timelines and,
+ * for a MAILBOX ring, its shared state (control_fd, mapped and checked
+ * before any other fd is used).
  * fd ownership: on success every fd of desc is consumed and set to -1; on
  * failure none is.
  * Errors: as ifd_vk_frame_import and ifd_vk_timeline_import; -EINVAL count
- *         out of 1..8, frames that differ in size or format, or only one of
- *         ready_fd/release_fd given. */
+ *         out of 1..8, frames that differ in size or format, only one of
+ *         ready_fd/release_fd given, an unknown mode, or a control_fd that
+ *         is not a MAILBOX ring's shared state of this count (wrong kind of
+ *         fd, size, seals, magic or version: the message says which). */
 IFD_API int ifd_vk_ring_import(ifd_vk_importer *importer, ifd_ring_desc *desc, ifd_vk_path path,
                                ifd_vk_ring **out);
 IFD_API void ifd_vk_ring_destroy(ifd_vk_ring *ring);
 IFD_API uint32_t ifd_vk_ring_count(const ifd_vk_ring *ring);
-/* The frame that holds frame number k (k >= 1): slot (k - 1) % count. */
+/* The frame that holds frame number k (k >= 1): slot (k - 1) % count in a
+ * FIFO ring; in a MAILBOX ring that of the last take or of the one before
+ * (interop_fd.h, "Taking a frame"), NULL for any other k. */
 IFD_API ifd_vk_frame *ifd_vk_ring_frame(const ifd_vk_ring *ring, uint64_t k);
 IFD_API ifd_vk_timeline *ifd_vk_ring_ready(const ifd_vk_ring *ring);   /* NULL if none */
 IFD_API ifd_vk_timeline *ifd_vk_ring_release(const ifd_vk_ring *ring); /* NULL if none */
 
+/* MAILBOX rings: takes the newest frame ended since this consumer's last
+ * take (interop_fd.h, "Taking a frame": blocking, errors). Then proceed as
+ * in FIFO with ifd_vk_ring_frame(ring, k): wait for ready >= k on the device
+ * (or ifd_vk_ring_wait_ready), read, and signal release = k on the device
+ * (without timelines: ifd_ring_release_frame(k) in the producer's process).
+ * -EINVAL also for a bad ring. */
+IFD_API int ifd_vk_ring_take_latest(ifd_vk_ring *ring, uint64_t timeout_ns, uint64_t *out_frame);
+
 /* Host wait until frame k is ready (ready >= k). Blocks: yes, up to
- * timeout_ns (0: only looks).
+ * timeout_ns (0: only looks). In a MAILBOX ring without timelines a frame
+ * taken is always written, in any process: this returns 0 at once.
  * A ring without timelines has nothing on the device to poll. Where its
  * producer's ring lives in this process (ifd_ring_export's note), this waits
  * until the producer ended frame k (ifd_ring_end_frame: written), so a frame
@@ -263,8 +278,8 @@ IFD_API ifd_vk_timeline *ifd_vk_ring_release(const ifd_vk_ring *ring); /* NULL i
  * returns 0 at once: the producer must then hand over only written frames.
  * Errors: -ETIMEDOUT frame k not ready in time (message says how far the
  *         producer got); -EPIPE the producer's ring in this process was
- *         destroyed before ending frame k; -EINVAL k == 0, or the ring's
- *         importer was destroyed first. */
+ *         destroyed before ending frame k; -EINVAL k == 0, k not a frame
+ *         taken (MAILBOX), or the ring's importer was destroyed first. */
 IFD_API int ifd_vk_ring_wait_ready(ifd_vk_ring *ring, uint64_t k, uint64_t timeout_ns);
 
 #ifdef __cplusplus

@@ -107,7 +107,8 @@ struct ifd_gl_ring {
   ifd_gl_importer *imp;
   ifd_gl_path path;            /* while importing */
   ifd_gl_ring *next;           /* in imp->rings */
-  ifd_ring_progress *progress; /* the producer's ring, when it is in this process */
+  ifd_ring_progress *progress; /* the producer's ring, when it is in this process;
+                                  MAILBOX: the shared state and this consumer's takes */
 };
 
 /* gl_import.c */

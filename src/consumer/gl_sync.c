@@ -155,16 +155,37 @@ uint32_t ifd_gl_ring_count(const ifd_gl_ring *ring) {
 }
 
 ifd_gl_frame *ifd_gl_ring_frame(const ifd_gl_ring *ring, uint64_t k) {
-  if (!ring || !ifd_handle_live(ring, IFD_HANDLE_GL_RING) || k == 0) return NULL;
-  return ring->frames[(k - 1) % ring->count];
+  if (!ring || !ifd_handle_live(ring, IFD_HANDLE_GL_RING)) return NULL;
+  int slot = ifd_ring_progress_slot(ring->progress, ring->count, k, "ifd_gl_ring_frame");
+  return slot < 0 ? NULL : ring->frames[slot];
+}
+
+int ifd_gl_ring_take_latest(ifd_gl_ring *ring, uint64_t timeout_ns, uint64_t *out_frame) {
+  static const char fn[] = "ifd_gl_ring_take_latest";
+  int rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
+  if (rc != 0) return rc;
+  if (!out_frame) return ifd_fail(-EINVAL, "%s: out_frame is NULL", fn);
+  return ifd_ring_progress_take(ring->progress, timeout_ns, out_frame, fn);
+}
+
+/* The frame of a live ring that holds frame k, for the calls below; NULL
+ * with *rc and the message set where the ring, k or the context is wrong. */
+static ifd_gl_frame *ring_frame_of(ifd_gl_ring *ring, uint64_t k, const char *fn, int *rc) {
+  *rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
+  int slot = *rc == 0 ? ifd_ring_progress_slot(ring->progress, ring->count, k, fn) : *rc;
+  if (slot < 0) {
+    *rc = slot;
+    return NULL;
+  }
+  *rc = ifd_glc_check_current(ring->imp, fn);
+  return *rc == 0 ? ring->frames[slot] : NULL;
 }
 
 int ifd_gl_ring_acquire(ifd_gl_ring *ring, uint64_t k, uint32_t *out_texture) {
   static const char fn[] = "ifd_gl_ring_acquire";
-  int rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
-  if (rc != 0) return rc;
-  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
-  if ((rc = ifd_glc_check_current(ring->imp, fn)) != 0) return rc;
+  int rc;
+  ifd_gl_frame *f = ring_frame_of(ring, k, fn, &rc);
+  if (!f) return rc;
   if (!ring->ready && ring->progress) {
     /* Nothing to wait for on the device: the frame must be produced already. */
     bool gone = false;
@@ -178,7 +199,6 @@ int ifd_gl_ring_acquire(ifd_gl_ring *ring, uint64_t k, uint32_t *out_texture) {
                                "frame is %llu): wait for it with ifd_gl_ring_wait_ready",
                       fn, (unsigned long long)k, (unsigned long long)ended);
   }
-  ifd_gl_frame *f = ring->frames[(k - 1) % ring->count];
   if (ring->ready && (rc = ifd_gl_timeline_wait(ring->ready, k, f)) != 0) return rc;
   if ((rc = ifd_gl_frame_update(f)) != 0) return rc;
   if (out_texture) *out_texture = f->h.texture;
@@ -189,16 +209,16 @@ int ifd_gl_ring_wait_ready(ifd_gl_ring *ring, uint64_t k, uint64_t timeout_ns) {
   static const char fn[] = "ifd_gl_ring_wait_ready";
   int rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
   if (rc != 0) return rc;
-  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
-  /* The producer's own ring, in this process: no GL needed. */
+  int slot = ifd_ring_progress_slot(ring->progress, ring->count, k, fn);
+  if (slot < 0) return slot;
+  /* The producer's own ring (or a MAILBOX ring's shared state): no GL needed. */
   if (ring->progress) return ifd_ring_progress_wait(ring->progress, k, timeout_ns, fn);
   if (!ring->ready) return 0; /* nothing can be observed: see the header */
   /* GL cannot read a timeline's value: queue the wait, then a fence behind
    * it, and wait for the fence on the host. */
   ifd_gl_importer *imp = ring->imp;
   if ((rc = ifd_glc_check_current(imp, fn)) != 0) return rc;
-  ifd_gl_frame *f = ring->frames[(k - 1) % ring->count];
-  if ((rc = wait_or_signal(ring->ready, k, f, true, fn)) != 0) return rc;
+  if ((rc = wait_or_signal(ring->ready, k, ring->frames[slot], true, fn)) != 0) return rc;
   GLsync sync = imp->glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
   if (!sync) return ifd_glc_fail(ifd_glc_error(imp), "ifd_gl_ring_wait_ready: glFenceSync");
   GLenum r = imp->glClientWaitSync(sync, GL_SYNC_FLUSH_COMMANDS_BIT, (GLuint64)timeout_ns);
@@ -213,11 +233,9 @@ int ifd_gl_ring_wait_ready(ifd_gl_ring *ring, uint64_t k, uint64_t timeout_ns) {
 
 int ifd_gl_ring_release(ifd_gl_ring *ring, uint64_t k) {
   static const char fn[] = "ifd_gl_ring_release";
-  int rc = ifd_check_handle(ring, IFD_HANDLE_GL_RING, "ring", fn);
-  if (rc != 0) return rc;
-  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
-  if ((rc = ifd_glc_check_current(ring->imp, fn)) != 0) return rc;
-  ifd_gl_frame *f = ring->frames[(k - 1) % ring->count];
+  int rc;
+  ifd_gl_frame *f = ring_frame_of(ring, k, fn, &rc);
+  if (!f) return rc;
   if (ring->release) return ifd_gl_timeline_signal(ring->release, k, f);
   f->imp->glFinish();
   return 0;

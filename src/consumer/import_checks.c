@@ -62,6 +62,13 @@ int ifd_check_ring_desc(const ifd_ring_desc *d) {
   if ((d->ready_fd >= 0) != (d->release_fd >= 0))
     return ifd_fail(-EINVAL, "a ring needs both timeline fds (ready %d, release %d) or neither",
                     d->ready_fd, d->release_fd);
+  if (d->mode != IFD_RING_FIFO && d->mode != IFD_RING_MAILBOX)
+    return ifd_fail(-EINVAL, "ring mode %d is unknown (IFD_RING_FIFO or IFD_RING_MAILBOX)",
+                    (int)d->mode);
+  if (d->mode == IFD_RING_MAILBOX && (d->control_fd < 0 || d->count < 3))
+    return ifd_fail(-EINVAL, "a MAILBOX ring needs control_fd (it is %d) and count >= 3 (it is "
+                             "%u)",
+                    d->control_fd, d->count);
   return 0;
 }
 
@@ -87,9 +94,10 @@ int ifd_ring_desc_dup(const ifd_ring_desc *d, ifd_ring_desc *copy) {
     if (rc == 0) rc = dup_fd(d->frames[i].memory_fd, &copy->frames[i].memory_fd);
     if (rc == 0) rc = dup_fd(d->frames[i].timeline_fd, &copy->frames[i].timeline_fd);
   }
-  copy->ready_fd = copy->release_fd = -1;
+  copy->ready_fd = copy->release_fd = copy->control_fd = -1;
   if (rc == 0) rc = dup_fd(d->ready_fd, &copy->ready_fd);
   if (rc == 0) rc = dup_fd(d->release_fd, &copy->release_fd);
+  if (rc == 0 && d->mode == IFD_RING_MAILBOX) rc = dup_fd(d->control_fd, &copy->control_fd);
   if (rc != 0) ifd_ring_desc_close(copy);
   return rc;
 }
@@ -104,7 +112,13 @@ int ifd_ring_import_common(const ifd_ring_import_ops *ops, void *ring, ifd_ring_
   rc = ifd_ring_desc_dup(desc, &copy);
   if (rc != 0) return ifd_fail_prefix(rc, "%s", ops->fn);
   *count = copy.count;
-  *progress = ifd_ring_progress_find(&copy);
+  /* A MAILBOX ring's shared state is checked before any fd reaches a driver. */
+  if (copy.mode == IFD_RING_MAILBOX) {
+    rc = ifd_ring_progress_open(copy.control_fd, copy.count, progress);
+    if (rc != 0) rc = ifd_fail_prefix(rc, "%s", ops->fn);
+  } else {
+    *progress = ifd_ring_progress_find(&copy);
+  }
   for (uint32_t i = 0; i < copy.count && rc == 0; i++)
     rc = ops->frame(ring, i, &copy.frames[i], ops->fn);
   if (rc == 0 && copy.ready_fd >= 0) rc = ops->timeline(ring, false, &copy.ready_fd, ops->fn);

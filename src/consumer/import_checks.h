@@ -14,7 +14,8 @@ int ifd_check_frame_desc(const ifd_frame_desc *desc, const uint8_t uuid[16],
                          const char *device_name, const ifd_format_info **info);
 
 /* count in 1..8, all frames the same size and format, both timeline fds or
- * neither. Errors: -EINVAL. Frame contents are checked at import. */
+ * neither, a known mode, control_fd for MAILBOX (count >= 3). Errors:
+ * -EINVAL. Frame contents and the shared state are checked at import. */
 int ifd_check_ring_desc(const ifd_ring_desc *desc);
 
 /* *copy = desc with every fd >= 0 duplicated (close-on-exec). On failure
@@ -46,10 +47,12 @@ typedef struct {
 } ifd_ring_import_ops;
 
 /* Validates desc, then imports its frames and timelines into `ring` through
- * ops from dups of desc's fds, and finds the producer's ring when it lives in
- * this process (*progress, a reference, or NULL). On success desc's fds are
- * closed (consumed); on failure they are untouched and what was imported stays
- * in `ring` for the caller to free. Sets *count. */
+ * ops from dups of desc's fds. *progress (a reference, or NULL): for
+ * MAILBOX, the consumer's view of the shared state (control_fd, checked
+ * before any frame); for FIFO, the producer's ring when it lives in this
+ * process. On success desc's fds are closed (consumed); on failure they are
+ * untouched and what was imported stays in `ring` for the caller to free.
+ * Sets *count. */
 int ifd_ring_import_common(const ifd_ring_import_ops *ops, void *ring, ifd_ring_desc *desc,
                            uint32_t *count, ifd_ring_progress **progress);
 

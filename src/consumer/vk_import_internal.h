@@ -128,7 +128,8 @@ struct ifd_vk_ring {
   ifd_vk_importer *imp;
   ifd_vk_path path;            /* while importing */
   ifd_vk_ring *next;           /* in imp->rings */
-  ifd_ring_progress *progress; /* the producer's ring, when it is in this process */
+  ifd_ring_progress *progress; /* the producer's ring, when it is in this process;
+                                  MAILBOX: the shared state and this consumer's takes */
 };
 
 /* vk_frame.c */

@@ -181,8 +181,17 @@ uint32_t ifd_vk_ring_count(const ifd_vk_ring *ring) {
 }
 
 ifd_vk_frame *ifd_vk_ring_frame(const ifd_vk_ring *ring, uint64_t k) {
-  if (!ring || !ifd_handle_live(ring, IFD_HANDLE_VK_RING) || k == 0) return NULL;
-  return ring->frames[(k - 1) % ring->count];
+  if (!ring || !ifd_handle_live(ring, IFD_HANDLE_VK_RING)) return NULL;
+  int slot = ifd_ring_progress_slot(ring->progress, ring->count, k, "ifd_vk_ring_frame");
+  return slot < 0 ? NULL : ring->frames[slot];
+}
+
+int ifd_vk_ring_take_latest(ifd_vk_ring *ring, uint64_t timeout_ns, uint64_t *out_frame) {
+  static const char fn[] = "ifd_vk_ring_take_latest";
+  int rc = ifd_check_handle(ring, IFD_HANDLE_VK_RING, "ring", fn);
+  if (rc != 0) return rc;
+  if (!out_frame) return ifd_fail(-EINVAL, "%s: out_frame is NULL", fn);
+  return ifd_ring_progress_take(ring->progress, timeout_ns, out_frame, fn);
 }
 
 ifd_vk_timeline *ifd_vk_ring_ready(const ifd_vk_ring *ring) {
@@ -197,7 +206,7 @@ int ifd_vk_ring_wait_ready(ifd_vk_ring *ring, uint64_t k, uint64_t timeout_ns) {
   static const char fn[] = "ifd_vk_ring_wait_ready";
   int rc = ifd_check_handle(ring, IFD_HANDLE_VK_RING, "ring", fn);
   if (rc != 0) return rc;
-  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
+  if ((rc = ifd_ring_progress_slot(ring->progress, ring->count, k, fn)) < 0) return rc;
   if (!ring->ready) /* the producer's own ring tells, where it is in this process */
     return ring->progress ? ifd_ring_progress_wait(ring->progress, k, timeout_ns, fn) : 0;
   return ifd_vk_timeline_host_wait(ring->ready, k, timeout_ns);

@@ -179,6 +179,25 @@ uint64_t ifd_ring_progress_ended(ifd_ring_progress *p, bool *gone);
  * Sets the message, prefixed with fn, on failure. Without wait: timeout 0. */
 int ifd_ring_progress_wait(ifd_ring_progress *p, uint64_t k, uint64_t timeout_ns, const char *fn);
 
+/* ring.c, MAILBOX rings (interop_fd.h): a consumer's own progress over the
+ * shared state that control_fd (not consumed) names, checked first (size,
+ * seals, magic, version, slots of a ring of `count`). Errors: -EINVAL saying
+ * why, -EBADF, -ENOMEM. */
+int ifd_ring_progress_open(int control_fd, uint32_t count, ifd_ring_progress **out);
+bool ifd_ring_progress_is_mailbox(const ifd_ring_progress *p); /* false for NULL */
+/* Takes the newest frame ended since the last take (waits up to timeout_ns).
+ * Errors, prefixed with fn: -EINVAL p is not a MAILBOX consumer's; -EAGAIN
+ * none newer (timeout 0); -ETIMEDOUT none newer in time; -EPIPE none newer
+ * and the producer's ring is destroyed; -EIO malformed shared state. */
+int ifd_ring_progress_take(ifd_ring_progress *p, uint64_t timeout_ns, uint64_t *out_frame,
+                           const char *fn);
+/* The slot that holds frame k for a consumer: (k - 1) % count in FIFO (p
+ * NULL or not MAILBOX); in MAILBOX the slot of its last take or of the one
+ * before. -EINVAL (message prefixed with fn) for k == 0 or a frame of a
+ * MAILBOX ring not taken. */
+int ifd_ring_progress_slot(const ifd_ring_progress *p, uint32_t count, uint64_t k,
+                           const char *fn);
+
 /* context.c, timeline.c: used by the ABI layer with checks already done. */
 int ifd_timeline_create_locked(ifd_context *ctx, uint64_t initial_value, ifd_timeline **out);
 void ifd_timeline_destroy_locked(ifd_timeline *tl);
