@@ -143,38 +143,37 @@ typedef struct {
   char err[320];
 } producer_arg;
 
-static void *producer_main(void *arg) {
-  producer_arg *p = arg;
+/* The producer thread's frames, until the last, a failure or p->stop. */
+static int produce(producer_arg *p) {
   bench *b = p->b;
   bool latency = b->r->mode == BENCH_LATENCY;
-  for (uint64_t k = 1; k <= b->frames && p->rc == 0 && !atomic_load(&p->stop); k++) {
+  for (uint64_t k = 1; k <= b->frames && !atomic_load(&p->stop); k++) {
     if (latency) { /* start frame k only once the consumer is waiting for it */
       uint64_t t0 = tool_now_ns();
       while (atomic_load(&p->go) < k && !atomic_load(&p->stop))
-        if (tool_now_ns() - t0 > WAIT_NS) {
-          p->rc = tool_fail(-ETIMEDOUT, "the consumer stopped asking for frames");
-          break;
-        }
-      if (p->rc != 0 || atomic_load(&p->stop)) break;
+        if (tool_now_ns() - t0 > WAIT_NS)
+          return tool_fail(-ETIMEDOUT, "the consumer stopped asking for frames");
+      if (atomic_load(&p->stop)) break;
     }
     uint64_t frame = 0;
     ifd_image *img = NULL;
     int rc = ifd_ring_begin_frame(p->ring, WAIT_NS, &frame, &img);
-    if (rc != 0) {
-      p->rc = lib_fail(rc, "ifd_ring_begin_frame");
-      break;
-    }
+    if (rc != 0) return lib_fail(rc, "ifd_ring_begin_frame");
     ifd_image_native n;
     ifd_image_native_handles(img, &n);
     atomic_store(&b->launch_at[frame % BENCH_STAMP_SLOTS], tool_now_ns());
     rc = bench_cuda_pattern(b->cu, n.cu_device_ptr, n.row_pitch, b->r->width, b->r->height,
                             b->fmt_code, (uint32_t)frame + (broken(b) ? 1 : 0));
-    if (rc == 0) {
-      rc = ifd_ring_end_frame(p->ring, frame);
-      if (rc != 0) rc = lib_fail(rc, "ifd_ring_end_frame");
-    }
-    p->rc = rc;
+    if (rc != 0) return rc;
+    rc = ifd_ring_end_frame(p->ring, frame);
+    if (rc != 0) return lib_fail(rc, "ifd_ring_end_frame");
   }
+  return 0;
+}
+
+static void *producer_main(void *arg) {
+  producer_arg *p = arg;
+  p->rc = produce(p);
   if (p->rc != 0) snprintf(p->err, sizeof(p->err), "%s", tool_last_error());
   return NULL;
 }

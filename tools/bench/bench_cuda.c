@@ -89,6 +89,20 @@ static int create_objects(bench_cuda *b) {
   return bench_cuda_sync(b);
 }
 
+void bench_cuda_destroy(bench_cuda *b) {
+  if (!b) return;
+  if (b->cu && push(b) == 0) {
+    b->cu->cuStreamSynchronize(b->stream);
+    for (int i = 0; i < BENCH_STAMP_SLOTS; i++)
+      if (b->events[i]) b->cu->cuEventDestroy(b->events[i]);
+    if (b->counter) b->cu->cuMemFree(b->counter);
+    if (b->host) b->cu->cuMemFreeHost(b->host);
+    if (b->module) b->cu->cuModuleUnload(b->module);
+    pop(b);
+  }
+  free(b);
+}
+
 int bench_cuda_create(ifd_context *ctx, bench_cuda **out) {
   if (ifd_context_backend(ctx) != IFD_BACKEND_CUDA)
     return tool_fail(-ENODEV, "bench: the producer must be a CUDA context");
@@ -107,20 +121,6 @@ int bench_cuda_create(ifd_context *ctx, bench_cuda **out) {
   }
   *out = b;
   return 0;
-}
-
-void bench_cuda_destroy(bench_cuda *b) {
-  if (!b) return;
-  if (b->cu && push(b) == 0) {
-    b->cu->cuStreamSynchronize(b->stream);
-    for (int i = 0; i < BENCH_STAMP_SLOTS; i++)
-      if (b->events[i]) b->cu->cuEventDestroy(b->events[i]);
-    if (b->counter) b->cu->cuMemFree(b->counter);
-    if (b->host) b->cu->cuMemFreeHost(b->host);
-    if (b->module) b->cu->cuModuleUnload(b->module);
-    pop(b);
-  }
-  free(b);
 }
 
 int bench_cuda_driver_version(bench_cuda *b) {

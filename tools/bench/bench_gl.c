@@ -46,6 +46,20 @@ static int gl_check(const char *what) {
   return e == GL_NO_ERROR ? 0 : tool_fail(-EIO, "bench GL consumer: GL error 0x%04x in %s", e, what);
 }
 
+void bench_gl_destroy(bench_gl *g) {
+  if (!g) return;
+  if (g->egl.ctx) {
+    glFinish();
+    bench_gl_drop(g);
+    if (g->io_mapped) glUnmapNamedBuffer(g->io);
+    if (g->io) glDeleteBuffers(1, &g->io);
+    if (g->queries[0]) glDeleteQueries(2 * SLOTS, g->queries);
+    if (g->program) glDeleteProgram(g->program);
+  }
+  egl_kit_close(&g->egl);
+  free(g);
+}
+
 int bench_gl_create(const uint8_t uuid[16], bench_gl **out) {
   bench_gl *g = calloc(1, sizeof(*g));
   if (!g) return tool_fail(-ENOMEM, "bench GL consumer: out of memory");
@@ -79,20 +93,6 @@ int bench_gl_create(const uint8_t uuid[16], bench_gl **out) {
   }
   *out = g;
   return 0;
-}
-
-void bench_gl_destroy(bench_gl *g) {
-  if (!g) return;
-  if (g->egl.ctx) {
-    glFinish();
-    bench_gl_drop(g);
-    if (g->io_mapped) glUnmapNamedBuffer(g->io);
-    if (g->io) glDeleteBuffers(1, &g->io);
-    if (g->queries[0]) glDeleteQueries(2 * SLOTS, g->queries);
-    if (g->program) glDeleteProgram(g->program);
-  }
-  egl_kit_close(&g->egl);
-  free(g);
 }
 
 int bench_gl_calibrate(bench_gl *g, int64_t *offset, uint64_t *spread) {

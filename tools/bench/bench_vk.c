@@ -194,19 +194,6 @@ static int create_pipeline(bench_vk *v) {
   return 0;
 }
 
-int bench_vk_create(const uint8_t uuid[16], bench_vk **out) {
-  bench_vk *v = calloc(1, sizeof(*v));
-  if (!v) return tool_fail(-ENOMEM, "bench consumer: out of memory");
-  int rc = create_device(v, uuid);
-  if (rc == 0) rc = create_pipeline(v);
-  if (rc != 0) {
-    bench_vk_destroy(v);
-    return rc;
-  }
-  *out = v;
-  return 0;
-}
-
 void bench_vk_destroy(bench_vk *v) {
   if (!v) return;
   if (v->device) {
@@ -226,6 +213,19 @@ void bench_vk_destroy(bench_vk *v) {
   }
   if (v->instance) vkDestroyInstance(v->instance, NULL);
   free(v);
+}
+
+int bench_vk_create(const uint8_t uuid[16], bench_vk **out) {
+  bench_vk *v = calloc(1, sizeof(*v));
+  if (!v) return tool_fail(-ENOMEM, "bench consumer: out of memory");
+  int rc = create_device(v, uuid);
+  if (rc == 0) rc = create_pipeline(v);
+  if (rc != 0) {
+    bench_vk_destroy(v);
+    return rc;
+  }
+  *out = v;
+  return 0;
 }
 
 const char *bench_vk_device_name(const bench_vk *v) { return v->name; }
