@@ -21,6 +21,7 @@ void options_usage(FILE *f) {
       "       interop-fd bench    [--size WxH] [--format rgba8|rgba16f] [--paths P,...]\n"
       "                           [--modes throughput,latency] [--frames N] [--ring N] [--out DIR]\n"
       "                           [--device N] [--handoff host|gpu] [--break PATH]\n"
+      "                           [--priority high|realtime]\n"
       "       interop-fd help\n"
       "\n"
       "demo      a neural network (a CPPN) draws every frame on the GPU (CUDA kernel or Vulkan\n"
@@ -53,7 +54,10 @@ void options_usage(FILE *f) {
       "  --out       folder for bench.json and bench.svg                      [bench-out]\n"
       "  --handoff   gpu: the consumer submits before the frame is ready, with a\n"
       "              device-side wait (default); host: it polls ready, then submits\n"
-      "  --break     deliberately corrupt one path's frames, to see the checks refuse it\n",
+      "  --break     deliberately corrupt one path's frames, to see the checks refuse it\n"
+      "  --priority  the Vulkan consumer's queue asks this global priority\n"
+      "              (VK_KHR/EXT_global_priority; the highest granted down to high,\n"
+      "              else the default; the output says which)                 [not asked]\n",
       f);
 }
 
@@ -121,7 +125,7 @@ static bool allowed(tool_command c, const char *opt) {
   static const char *const selftest[] = {"--backend", "--consumer", "--frames", "--device", NULL};
   static const char *const bench[] = {"--size",  "--format", "--paths",   "--modes", "--frames",
                                       "--ring",  "--out",    "--device",  "--handoff", "--break",
-                                      NULL};
+                                      "--priority", NULL};
   const char *const *list = c == CMD_DEMO       ? demo
                             : c == CMD_SELFTEST ? selftest
                             : c == CMD_BENCH    ? bench
@@ -131,23 +135,48 @@ static bool allowed(tool_command c, const char *opt) {
   return false;
 }
 
+/* The options whose value is one word of a list. */
+typedef struct {
+  const char *opt;
+  const char *words[3]; /* NULL after the last */
+  int values[3];
+} word_option;
+
+static const word_option word_options[] = {
+    {"--backend", {"auto", "cuda", "vulkan"}, {IFD_BACKEND_AUTO, IFD_BACKEND_CUDA, IFD_BACKEND_VULKAN}},
+    {"--consumer", {"vk", "gl"}, {CONSUMER_VK, CONSUMER_GL}},
+    {"--handoff", {"host", "gpu"}, {true, false}},
+    {"--priority", {"high", "realtime"}, {TOOL_PRIORITY_HIGH, TOOL_PRIORITY_REALTIME}},
+};
+
+static void set_word(tool_options *o, const char *opt, int v) {
+  if (strcmp(opt, "--backend") == 0) o->backend = (ifd_backend)v;
+  else if (strcmp(opt, "--consumer") == 0) o->consumer = (consumer_api)v, o->consumer_given = true;
+  else if (strcmp(opt, "--handoff") == 0) o->host_wait = v != 0;
+  else o->priority = (tool_priority)v;
+}
+
+/* Sets w's option from val, or refuses it: "<opt>: '<val>' is not a, b or c". */
+static int parse_word(tool_options *o, const word_option *w, const char *val) {
+  char list[96] = "";
+  size_t n = 0;
+  for (int i = 0; i < 3 && w->words[i]; i++) {
+    if (strcmp(val, w->words[i]) == 0) return set_word(o, w->opt, w->values[i]), 0;
+    const char *sep = i == 0 ? "" : (i == 2 || !w->words[i + 1]) ? " or " : ", ";
+    n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", sep, w->words[i]);
+  }
+  return tool_fail(-EINVAL, "%s: '%s' is not %s", w->opt, val, list);
+}
+
 static int parse_option(tool_options *o, const char *opt, const char *val, bool *used_val) {
   *used_val = true;
   if (strcmp(opt, "--headless") == 0) return *used_val = false, o->headless = true, 0;
   if (strcmp(opt, "--vsync") == 0) return *used_val = false, o->vsync = true, 0;
   if (!val) return tool_fail(-EINVAL, "%s needs a value", opt);
   uint64_t v;
-  if (strcmp(opt, "--backend") == 0) {
-    if (strcmp(val, "auto") == 0) o->backend = IFD_BACKEND_AUTO;
-    else if (strcmp(val, "cuda") == 0) o->backend = IFD_BACKEND_CUDA;
-    else if (strcmp(val, "vulkan") == 0) o->backend = IFD_BACKEND_VULKAN;
-    else return tool_fail(-EINVAL, "--backend: '%s' is not auto, cuda or vulkan", val);
-  } else if (strcmp(opt, "--consumer") == 0) {
-    if (strcmp(val, "vk") == 0) o->consumer = CONSUMER_VK;
-    else if (strcmp(val, "gl") == 0) o->consumer = CONSUMER_GL;
-    else return tool_fail(-EINVAL, "--consumer: '%s' is not vk or gl", val);
-    o->consumer_given = true;
-  } else if (strcmp(opt, "--size") == 0) {
+  for (size_t i = 0; i < sizeof(word_options) / sizeof(word_options[0]); i++)
+    if (strcmp(opt, word_options[i].opt) == 0) return parse_word(o, &word_options[i], val);
+  if (strcmp(opt, "--size") == 0) {
     o->size_given = true;
     return parse_size(val, &o->width, &o->height);
   } else if (strcmp(opt, "--format") == 0) {
@@ -181,10 +210,6 @@ static int parse_option(tool_options *o, const char *opt, const char *val, bool 
     int p = bench_path_from_name(val);
     if (p < 0) return tool_fail(-EINVAL, "--break: '%s' is not a path of bench", val);
     o->break_path = p;
-  } else if (strcmp(opt, "--handoff") == 0) {
-    if (strcmp(val, "host") == 0) o->host_wait = true;
-    else if (strcmp(val, "gpu") == 0) o->host_wait = false;
-    else return tool_fail(-EINVAL, "--handoff: '%s' is not host or gpu", val);
   } else {
     return tool_fail(-EINVAL, "unknown option '%s'", opt);
   }

@@ -12,6 +12,10 @@
 
 typedef enum { CMD_DEMO, CMD_INFO, CMD_SELFTEST, CMD_BENCH, CMD_HELP } tool_command;
 
+/* A global queue priority to ask for (VK_KHR/EXT_global_priority); the values
+ * are VkQueueGlobalPriorityKHR's. */
+typedef enum { TOOL_PRIORITY_NONE = 0, TOOL_PRIORITY_HIGH = 512, TOOL_PRIORITY_REALTIME = 1024 } tool_priority;
+
 typedef struct {
   tool_command command;
   ifd_backend backend;   /* --backend auto|cuda|vulkan (AUTO) */
@@ -33,6 +37,7 @@ typedef struct {
   uint32_t modes;         /* --modes: bit (1 << bench_mode) per mode (both) */
   int break_path;         /* --break PATH: corrupt that path's frames (-1: none) */
   bool host_wait;         /* --handoff host: consumers wait on the host, then submit */
+  tool_priority priority; /* --priority high|realtime: the Vulkan consumer's queue (NONE) */
 } tool_options;
 
 /* Parses argv (argv[0] is the program). On a bad command line returns -EINVAL

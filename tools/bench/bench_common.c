@@ -2,9 +2,12 @@
 #include "bench/bench_common.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench/bench_pattern.h"
+#include "common/tool_error.h"
 
 static const char *const path_names[BENCH_PATH_COUNT] = {
     "zero-copy-copy", "zero-copy-direct", "cpu-roundtrip", "cuda-gl-interop", "floor"};
@@ -45,4 +48,21 @@ void bench_decode_texels(const float *t, MAX_Format format, bench_seen *seen) {
       float x = t[4 * i + c];
       seen->texel[i][c] = isfinite(x) && x >= 0.0f ? (uint32_t)lrintf(x * scale) : UINT32_MAX;
     }
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+double bench_percentile(double *v, size_t n, double q) {
+  if (n == 0) return NAN;
+  qsort(v, n, sizeof(*v), cmp_double);
+  size_t i = (size_t)llround(q * (double)(n - 1));
+  return v[i];
+}
+
+void bench_outcome_set(bench_outcome *o, int rc) {
+  o->rc = rc;
+  if (rc != 0) snprintf(o->message, sizeof(o->message), "%s", tool_last_error());
 }

@@ -6,6 +6,7 @@
 #define IFD_TOOLS_BENCH_COMMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "interop_fd/interop_fd.h"
@@ -28,7 +29,8 @@ typedef enum { BENCH_THROUGHPUT = 0, BENCH_LATENCY = 1, BENCH_MODE_COUNT } bench
 typedef struct {
   uint32_t texel[BENCH_SAMPLES][4]; /* channels as integers (bench_pattern.h) */
   uint64_t start_ns, end_ns;        /* the consumer's own clock: first use, done */
-  uint64_t used_ns;                 /* Vulkan: the copy or acquire done */
+  uint64_t used_ns;                 /* the copy or acquire done (Vulkan: a timestamp;
+                                       GL: start + the upload's GL_TIME_ELAPSED); 0: none */
   bool has_times;
 } bench_seen;
 
@@ -45,5 +47,19 @@ void bench_positions(uint32_t k, uint32_t width, uint32_t height, uint32_t pos[2
  * vec4s) for a frame of `format`: RGBA8 as v * 255, RGBA16F as v * 1024;
  * non-finite or negative values become UINT32_MAX (never a pattern value). */
 void bench_decode_texels(const float *texels, MAX_Format format, bench_seen *seen);
+
+/* What a worker thread of the bench ended with. tool_last_error() is the
+ * thread's own, so the message is copied for the thread that joins it. */
+typedef struct {
+  int rc;
+  char message[320];
+} bench_outcome;
+
+/* o->rc = rc, and the message of tool_last_error() if rc is not 0. */
+void bench_outcome_set(bench_outcome *o, int rc);
+
+/* The q-quantile (0..1, nearest rank) of v[0..n), which it sorts; NAN if n
+ * is 0. */
+double bench_percentile(double *v, size_t n, double q);
 
 #endif

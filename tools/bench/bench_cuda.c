@@ -22,6 +22,7 @@ typedef struct {
   uint32_t pos[BENCH_STAMP_SLOTS][2 * BENCH_SAMPLES];
   uint32_t gathered[BENCH_STAMP_SLOTS][4 * BENCH_SAMPLES];
   uint32_t flag, ack;
+  uint32_t gate;         /* bench_cuda_gate_open's value */
   uint64_t times[PINGPONG_ROUNDS];
 } shared_block;
 
@@ -36,6 +37,16 @@ struct bench_cuda {
   CUdeviceptr host_dev;  /* its device address */
   CUdeviceptr counter;   /* the pattern kernel's block counter */
   CUevent events[BENCH_STAMP_SLOTS];
+  CUevent timers[BENCH_TIMERS]; /* keep time, for the floors */
+  uint32_t gate;                /* the value the stream's gate waits for */
+};
+
+struct bench_cuda_lane {
+  bench_cuda *b;
+  CUcontext own;       /* created for the lane; NULL on the bench's context */
+  CUcontext context;
+  CUstream stream;
+  ifd_context *ctx;
 };
 
 static int cu_fail(const bench_cuda *b, CUresult r, const char *what) {
@@ -86,7 +97,26 @@ static int create_objects(bench_cuda *b) {
   CU_CALL(b, cu->cuMemsetD8Async(b->counter, 0, 4, b->stream), "cuMemsetD8Async");
   for (int i = 0; i < BENCH_STAMP_SLOTS; i++)
     CU_CALL(b, cu->cuEventCreate(&b->events[i], CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+  for (int i = 0; i < BENCH_TIMERS; i++)
+    CU_CALL(b, cu->cuEventCreate(&b->timers[i], CU_EVENT_DEFAULT), "cuEventCreate(timer)");
   return bench_cuda_sync(b);
+}
+
+void bench_cuda_destroy(bench_cuda *b) {
+  if (!b) return;
+  if (b->cu && push(b) == 0) {
+    bench_cuda_gate_open(b); /* a gate left closed would hold the stream */
+    b->cu->cuStreamSynchronize(b->stream);
+    for (int i = 0; i < BENCH_STAMP_SLOTS; i++)
+      if (b->events[i]) b->cu->cuEventDestroy(b->events[i]);
+    for (int i = 0; i < BENCH_TIMERS; i++)
+      if (b->timers[i]) b->cu->cuEventDestroy(b->timers[i]);
+    if (b->counter) b->cu->cuMemFree(b->counter);
+    if (b->host) b->cu->cuMemFreeHost(b->host);
+    if (b->module) b->cu->cuModuleUnload(b->module);
+    pop(b);
+  }
+  free(b);
 }
 
 int bench_cuda_create(ifd_context *ctx, bench_cuda **out) {
@@ -107,20 +137,6 @@ int bench_cuda_create(ifd_context *ctx, bench_cuda **out) {
   }
   *out = b;
   return 0;
-}
-
-void bench_cuda_destroy(bench_cuda *b) {
-  if (!b) return;
-  if (b->cu && push(b) == 0) {
-    b->cu->cuStreamSynchronize(b->stream);
-    for (int i = 0; i < BENCH_STAMP_SLOTS; i++)
-      if (b->events[i]) b->cu->cuEventDestroy(b->events[i]);
-    if (b->counter) b->cu->cuMemFree(b->counter);
-    if (b->host) b->cu->cuMemFreeHost(b->host);
-    if (b->module) b->cu->cuModuleUnload(b->module);
-    pop(b);
-  }
-  free(b);
 }
 
 int bench_cuda_driver_version(bench_cuda *b) {
@@ -332,3 +348,122 @@ int bench_cuda_gl_unmap(bench_cuda *b, void *res) {
   CU_CALL(b, b->cu->cuGraphicsUnmapResources(1, &r, b->stream), "cuGraphicsUnmapResources");
   return 0;
 }
+
+/* ------------------------------------------------------------------ floors */
+
+int bench_cuda_timer_record(bench_cuda *b, uint32_t i) {
+  int rc = ifd_context_lock(b->ctx); /* in order with the library's work on the stream */
+  if (rc != 0) return tool_fail(rc, "bench: %s", ifd_last_error());
+  rc = push(b);
+  if (rc == 0) {
+    CUresult r = b->cu->cuEventRecord(b->timers[i % BENCH_TIMERS], b->stream);
+    pop(b);
+    if (r != CUDA_SUCCESS) rc = cu_fail(b, r, "cuEventRecord(timer)");
+  }
+  ifd_context_unlock(b->ctx);
+  return rc;
+}
+
+int bench_cuda_timer_elapsed(bench_cuda *b, uint32_t from, uint32_t to, double *us) {
+  float ms = 0;
+  CU_CALL(b, b->cu->cuEventSynchronize(b->timers[to % BENCH_TIMERS]), "cuEventSynchronize(timer)");
+  CU_CALL(b, b->cu->cuEventElapsedTime(&ms, b->timers[from % BENCH_TIMERS], b->timers[to % BENCH_TIMERS]),
+          "cuEventElapsedTime");
+  *us = (double)ms * 1e3;
+  return 0;
+}
+
+int bench_cuda_gate_close(bench_cuda *b) {
+  CUdeviceptr word = b->host_dev + offsetof(shared_block, gate);
+  int rc = ifd_context_lock(b->ctx);
+  if (rc != 0) return tool_fail(rc, "bench: %s", ifd_last_error());
+  rc = push(b);
+  if (rc == 0) {
+    CUresult r = b->cu->cuStreamWaitValue32(b->stream, word, b->gate + 1, CU_STREAM_WAIT_VALUE_GEQ);
+    pop(b);
+    if (r != CUDA_SUCCESS) rc = cu_fail(b, r, "cuStreamWaitValue32(gate)");
+  }
+  ifd_context_unlock(b->ctx);
+  if (rc == 0) b->gate++;
+  return rc;
+}
+
+void bench_cuda_gate_open(bench_cuda *b) {
+  atomic_thread_fence(memory_order_seq_cst);
+  ((volatile shared_block *)b->host)->gate = b->gate;
+  atomic_thread_fence(memory_order_seq_cst);
+}
+
+int bench_cuda_copy_time(bench_cuda *b, size_t bytes, uint32_t rounds, double *us) {
+  if (rounds < 1 || rounds >= BENCH_TIMERS) return tool_fail(-EINVAL, "bench: bad copy rounds");
+  uint64_t src = 0, dst = 0;
+  int rc = bench_cuda_alloc(b, bytes, &src);
+  if (rc == 0) rc = bench_cuda_alloc(b, bytes, &dst);
+  for (uint32_t i = 0; i < 4 && rc == 0; i++) rc = bench_cuda_copy_dtod(b, dst, src, bytes); /* warm */
+  /* Behind a gate, so that the copies run back to back on the GPU. */
+  if (rc == 0) rc = bench_cuda_gate_close(b);
+  if (rc == 0) rc = bench_cuda_timer_record(b, 0);
+  for (uint32_t i = 1; i <= rounds && rc == 0; i++) {
+    rc = bench_cuda_copy_dtod(b, dst, src, bytes);
+    if (rc == 0) rc = bench_cuda_timer_record(b, i);
+  }
+  bench_cuda_gate_open(b);
+  for (uint32_t i = 1; i <= rounds && rc == 0; i++) rc = bench_cuda_timer_elapsed(b, i - 1, i, &us[i - 1]);
+  int rc2 = bench_cuda_sync(b);
+  if (rc == 0) rc = rc2;
+  bench_cuda_free(b, dst);
+  bench_cuda_free(b, src);
+  return rc;
+}
+
+void bench_cuda_lane_destroy(bench_cuda_lane *l) {
+  if (!l) return;
+  ifd_context_destroy(l->ctx); /* waits for the stream; leaves it and the context to us */
+  const cuda_kit *cu = l->b->cu;
+  if (l->stream && cu->cuCtxPushCurrent(l->context) == CUDA_SUCCESS) {
+    cu->cuStreamSynchronize(l->stream);
+    cu->cuStreamDestroy(l->stream);
+    CUcontext dummy;
+    cu->cuCtxPopCurrent(&dummy);
+  }
+  if (l->own) cu->cuCtxDestroy(l->own);
+  free(l);
+}
+
+int bench_cuda_lane_create(bench_cuda *b, bool same_context, bench_cuda_lane **out) {
+  bench_cuda_lane *l = calloc(1, sizeof(*l));
+  if (!l) return tool_fail(-ENOMEM, "bench: out of memory");
+  l->b = b;
+  const cuda_kit *cu = b->cu;
+  CUresult r = CUDA_SUCCESS;
+  const char *what = "cuCtxPushCurrent";
+  if (same_context) {
+    l->context = (CUcontext)b->native.cu_context;
+    r = cu->cuCtxPushCurrent(l->context);
+  } else {
+    what = "cuCtxCreate"; /* the new context is made current */
+    r = cu->cuCtxCreate(&l->own, 0, (CUdevice)b->native.cu_device);
+    l->context = l->own;
+  }
+  if (r == CUDA_SUCCESS) {
+    what = "cuStreamCreate";
+    r = cu->cuStreamCreate(&l->stream, CU_STREAM_NON_BLOCKING);
+    CUcontext dummy;
+    cu->cuCtxPopCurrent(&dummy);
+  }
+  int rc = r == CUDA_SUCCESS ? 0 : cu_fail(b, r, what);
+  if (rc == 0) {
+    rc = ifd_context_create_cuda(l->context, l->stream, &l->ctx);
+    if (rc != 0) rc = tool_fail(rc, "bench: ifd_context_create_cuda: %s", ifd_last_error());
+  }
+  if (rc != 0) {
+    bench_cuda_lane_destroy(l);
+    return rc;
+  }
+  *out = l;
+  return 0;
+}
+
+ifd_context *bench_cuda_lane_context(const bench_cuda_lane *l) { return l->ctx; }
+
+ifd_context *bench_cuda_context(const bench_cuda *b) { return b->ctx; }

@@ -7,6 +7,7 @@
 #ifndef IFD_TOOLS_BENCH_CUDA_H
 #define IFD_TOOLS_BENCH_CUDA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,5 +62,40 @@ int bench_cuda_gl_register(bench_cuda *b, unsigned gl_buffer, void **res);
 void bench_cuda_gl_unregister(bench_cuda *b, void *res);
 int bench_cuda_gl_map(bench_cuda *b, void *res, uint64_t *dptr, size_t *bytes);
 int bench_cuda_gl_unmap(bench_cuda *b, void *res);
+
+/* ------------------------------------------------------------------ floors */
+
+#define BENCH_TIMERS 128 /* events that keep time, on the bench's stream */
+
+/* The ifd_context the bench was made with. */
+ifd_context *bench_cuda_context(const bench_cuda *b);
+
+/* Records timer i % BENCH_TIMERS on the stream, after everything enqueued on
+ * it so far (the library's work included). */
+int bench_cuda_timer_record(bench_cuda *b, uint32_t i);
+/* Waits for timer `to`, then gives the GPU time from timer `from` in us. */
+int bench_cuda_timer_elapsed(bench_cuda *b, uint32_t from, uint32_t to, double *us);
+
+/* A gate on the stream: what is enqueued after bench_cuda_gate_close starts
+ * only once bench_cuda_gate_open is called, so a batch queued ahead runs at
+ * the GPU's pace, not the host's. Keep a closed batch small (a few hundred
+ * commands): a stream that fills up blocks the host. bench_cuda_destroy opens
+ * a gate left closed. */
+int bench_cuda_gate_close(bench_cuda *b);
+void bench_cuda_gate_open(bench_cuda *b);
+
+/* The device-to-device copy of `bytes` (cuMemcpyDtoDAsync between two
+ * buffers of its own), warmed up, then timed with events `rounds` times
+ * (< BENCH_TIMERS) into us[0..rounds). Blocks until done. */
+int bench_cuda_copy_time(bench_cuda *b, size_t bytes, uint32_t rounds, double *us);
+
+/* A second stream for the floors, adopted as an ifd_context of its own (it
+ * can import the bench's timelines): on the bench's CUDA context
+ * (same_context), or on a CUDA context created for it (cuCtxCreate).
+ * Errors: -ENOMEM, -EIO (CUDA), those of ifd_context_create_cuda. */
+typedef struct bench_cuda_lane bench_cuda_lane;
+int bench_cuda_lane_create(bench_cuda *b, bool same_context, bench_cuda_lane **out);
+void bench_cuda_lane_destroy(bench_cuda_lane *l); /* waits for its stream */
+ifd_context *bench_cuda_lane_context(const bench_cuda_lane *l);
 
 #endif

@@ -22,7 +22,8 @@ struct bench_gl {
   GLuint program;
   GLuint io;
   uint8_t *io_mapped;
-  GLuint queries[2 * SLOTS];
+  GLuint queries[2 * SLOTS];  /* per slot: timestamps before the upload, after the sampling */
+  GLuint elapsed[SLOTS];      /* per slot: GL_TIME_ELAPSED of the upload */
   uint32_t slots, width, height;
   MAX_Format format;
   GLenum type;
@@ -44,6 +45,21 @@ static const char *sample_cs =
 static int gl_check(const char *what) {
   GLenum e = glGetError();
   return e == GL_NO_ERROR ? 0 : tool_fail(-EIO, "bench GL consumer: GL error 0x%04x in %s", e, what);
+}
+
+void bench_gl_destroy(bench_gl *g) {
+  if (!g) return;
+  if (g->egl.ctx) {
+    glFinish();
+    bench_gl_drop(g);
+    if (g->io_mapped) glUnmapNamedBuffer(g->io);
+    if (g->io) glDeleteBuffers(1, &g->io);
+    if (g->queries[0]) glDeleteQueries(2 * SLOTS, g->queries);
+    if (g->elapsed[0]) glDeleteQueries(SLOTS, g->elapsed);
+    if (g->program) glDeleteProgram(g->program);
+  }
+  egl_kit_close(&g->egl);
+  free(g);
 }
 
 int bench_gl_create(const uint8_t uuid[16], bench_gl **out) {
@@ -70,6 +86,7 @@ int bench_gl_create(const uint8_t uuid[16], bench_gl **out) {
     glNamedBufferStorage(g->io, IO_STRIDE * SLOTS, NULL, flags);
     g->io_mapped = glMapNamedBufferRange(g->io, 0, IO_STRIDE * SLOTS, flags);
     glGenQueries(2 * SLOTS, g->queries);
+    glGenQueries(SLOTS, g->elapsed);
     rc = gl_check("creating the sampling buffer");
     if (rc == 0 && !g->io_mapped) rc = tool_fail(-EIO, "bench GL consumer: cannot map its buffer");
   }
@@ -79,20 +96,6 @@ int bench_gl_create(const uint8_t uuid[16], bench_gl **out) {
   }
   *out = g;
   return 0;
-}
-
-void bench_gl_destroy(bench_gl *g) {
-  if (!g) return;
-  if (g->egl.ctx) {
-    glFinish();
-    bench_gl_drop(g);
-    if (g->io_mapped) glUnmapNamedBuffer(g->io);
-    if (g->io) glDeleteBuffers(1, &g->io);
-    if (g->queries[0]) glDeleteQueries(2 * SLOTS, g->queries);
-    if (g->program) glDeleteProgram(g->program);
-  }
-  egl_kit_close(&g->egl);
-  free(g);
 }
 
 int bench_gl_calibrate(bench_gl *g, int64_t *offset, uint64_t *spread) {
@@ -154,8 +157,10 @@ int bench_gl_submit(bench_gl *g, uint32_t s, const uint32_t pos[2 * BENCH_SAMPLE
   glQueryCounter(g->queries[2 * s], GL_TIMESTAMP);
   glBindBuffer(GL_PIXEL_UNPACK_BUFFER, g->pbo[s]);
   glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+  glBeginQuery(GL_TIME_ELAPSED, g->elapsed[s]);
   glTextureSubImage2D(g->tex[s], 0, 0, 0, (GLsizei)g->width, (GLsizei)g->height, GL_RGBA, g->type,
                       NULL);
+  glEndQuery(GL_TIME_ELAPSED);
   glBindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
   glUseProgram(g->program);
   glBindTextureUnit(0, g->tex[s]);
@@ -179,10 +184,12 @@ int bench_gl_collect(bench_gl *g, uint32_t s, bench_seen *seen) {
   if (r == GL_WAIT_FAILED) return tool_fail(-EIO, "bench GL consumer: glClientWaitSync failed");
   glDeleteSync(g->fence[s]);
   g->fence[s] = NULL;
-  GLuint64 t[2] = {0, 0};
+  GLuint64 t[2] = {0, 0}, upload = 0;
   glGetQueryObjectui64v(g->queries[2 * s], GL_QUERY_RESULT, &t[0]);
   glGetQueryObjectui64v(g->queries[2 * s + 1], GL_QUERY_RESULT, &t[1]);
+  glGetQueryObjectui64v(g->elapsed[s], GL_QUERY_RESULT, &upload);
   seen->start_ns = t[0];
+  seen->used_ns = t[0] + upload; /* the upload's own GPU time, from GL_TIME_ELAPSED */
   seen->end_ns = t[1];
   seen->has_times = true;
   const uint8_t *texels = g->io_mapped + (size_t)IO_STRIDE * s + IO_POS_BYTES;

@@ -1,8 +1,8 @@
 /* The OpenGL consumer of `interop-fd bench` for CUDA's own GL interop: a
  * headless GL context on the producer's GPU, pixel buffers CUDA registers and
  * writes, and per frame an upload from the buffer into a texture (GL's first
- * use of the frame), a compute dispatch sampling BENCH_SAMPLES pixels, and
- * timestamps around both. The context is current on the creating thread; call
+ * use of the frame), a compute dispatch sampling BENCH_SAMPLES pixels,
+ * timestamps around both and a GL_TIME_ELAPSED query around the upload. The context is current on the creating thread; call
  * everything from it. */
 #ifndef IFD_TOOLS_BENCH_GL_H
 #define IFD_TOOLS_BENCH_GL_H

@@ -28,18 +28,63 @@ static double ratio(const bench_report *b, const bench_result *r, bench_path ref
 
 const char *bench_format_name(MAX_Format f) { return f == MAX_FMT_RGBA8 ? "rgba8" : "rgba16f"; }
 
+/* The consumer's copy (or acquire) over the device-to-device copy of the
+ * same bytes, both measured in this run. */
+static double copy_ratio(const bench_result *r) {
+  return r->status == RUN_OK ? r->copy_p50 / r->dtod_p50 : NAN;
+}
+
+/* Latency mode (one frame in flight, so one CUDA -> consumer -> CUDA
+ * alternation per frame): frames/s over the rate the CUDA <-> Vulkan
+ * round-trip floor of this run allows. */
+static double trip_ratio(const bench_report *b, const bench_result *r) {
+  const bench_pingpong *pp = b->floors ? &b->floors->pp[BENCH_PP_VULKAN] : NULL;
+  if (!pp || !pp->measured || r->status != RUN_OK || r->mode != BENCH_LATENCY) return NAN;
+  return r->fps / (1e6 / pp->trip_mean);
+}
+
 /* ------------------------------------------------------------------ output */
 
+/* fmt: "%*.Nf", or " %*.Nf" (a separating space first, kept for "-" too). */
 static void cell(FILE *f, double v, const char *fmt, int width) {
-  if (isnan(v)) fprintf(f, "%*s", width, "-");
+  if (isnan(v)) fprintf(f, "%s%*s", fmt[0] == ' ' ? " " : "", width, "-");
   else fprintf(f, fmt, width, v);
 }
 
+void bench_report_floors(const bench_floors *fl, FILE *f) {
+  fprintf(f, "\nfloors, measured in this run on the GPU (CUDA events), no interop work:\n");
+  fprintf(f, "  %-30s %12s %30s\n", "timeline ping-pong", "handoff us", "round trip us mean/p50/p99");
+  for (int k = 0; k < BENCH_PP_COUNT; k++) {
+    const bench_pingpong *p = &fl->pp[k];
+    fprintf(f, "  %-30s ", bench_pp_name((bench_pp_kind)k));
+    if (!p->measured) {
+      fprintf(f, "skipped: %s\n", p->why);
+      continue;
+    }
+    fprintf(f, "%12.1f %12.1f/%.1f/%.1f  (%u round trips)\n", p->handoff_mean, p->trip_mean,
+            p->trip_p50, p->trip_p99, p->rounds);
+  }
+  fprintf(f, "  the consumer's wait for a time slice, us p50/p99 (its submit -> GPU start):\n");
+  const char *rows[2] = {"without a global priority", "with the priority asked"};
+  for (int i = 0; i < 2; i++) {
+    const bench_slice *s = &fl->slice[i];
+    fprintf(f, "  %-30s ", rows[i]);
+    if (!s->measured) {
+      fprintf(f, "skipped: %s\n", s->why);
+      continue;
+    }
+    fprintf(f, "idle %.1f/%.1f, under a saturating CUDA producer %.1f/%.1f  (queue: %s)\n",
+            s->idle_p50, s->idle_p99, s->busy_p50, s->busy_p99, s->queue);
+  }
+}
+
 void bench_report_table(const bench_report *b, FILE *f) {
-  fprintf(f, "\n%-10s %-8s %-17s %-10s %10s %9s %9s %9s %9s %8s %8s\n", "size", "format", "path",
-          "mode", "frames/s", "lat p50", "lat p99", "wake p50", "wake p99", "x floor", "x cpu");
-  fprintf(f, "%-10s %-8s %-17s %-10s %10s %9s %9s %9s %9s %8s %8s\n", "", "", "", "", "", "us",
-          "us", "us", "us", "", "");
+  fprintf(f, "\nthe Vulkan consumer's queue priority: %s\n", b->priority ? b->priority : "?");
+  fprintf(f, "\n%-10s %-8s %-17s %-10s %10s %9s %9s %9s %9s %8s %8s %8s %8s %8s %8s %8s\n", "size",
+          "format", "path", "mode", "frames/s", "lat p50", "lat p99", "wake p50", "wake p99",
+          "x floor", "x cpu", "gpu/frm", "copy", "dtod", "x dtod", "x trip");
+  fprintf(f, "%-10s %-8s %-17s %-10s %10s %9s %9s %9s %9s %8s %8s %8s %8s %8s %8s %8s\n", "", "", "",
+          "", "", "us", "us", "us", "us", "", "", "us", "us", "us", "", "");
   for (size_t i = 0; i < b->nruns; i++) {
     const bench_result *r = &b->runs[i];
     char size[24];
@@ -59,12 +104,23 @@ void bench_report_table(const bench_report *b, FILE *f) {
     cell(f, r->wake_p99, " %*.1f", 8);
     cell(f, ratio(b, r, BENCH_FLOOR), " %*.2f", 7);
     cell(f, ratio(b, r, BENCH_CPU_ROUNDTRIP), " %*.1f", 7);
+    cell(f, r->gpu_p50, " %*.1f", 8);
+    cell(f, r->copy_p50, " %*.1f", 8);
+    cell(f, r->dtod_p50, " %*.1f", 8);
+    cell(f, copy_ratio(r), " %*.2f", 8);
+    cell(f, trip_ratio(b, r), " %*.2f", 8);
     fputc('\n', f);
   }
   fprintf(f, "\nx floor, x cpu: frames/s over the floor's / the CPU round trip's (throughput);\n"
              "their latency over this path's (latency). lat: kernel done -> consumer's first use.\n"
              "wake: kernel done -> the consumer's host wait returns. Every sampled pixel of every\n"
-             "frame was checked; a path with one wrong pixel is refused, not reported.\n");
+             "frame was checked; a path with one wrong pixel is refused, not reported.\n"
+             "gpu/frm: the consumer's GPU time per frame, p50 (its timestamps around making the\n"
+             "frame readable and sampling it); copy: the copy or acquire alone (GL: the upload's\n"
+             "GL_TIME_ELAPSED); dtod: cuMemcpyDtoDAsync of the frame's bytes, this run; x dtod:\n"
+             "copy over dtod; x trip (latency mode): frames/s over 1 / the CUDA <-> Vulkan round\n"
+             "trip of the floors below.\n");
+  if (b->floors) bench_report_floors(b->floors, f);
 }
 
 static void json_num(FILE *f, const char *key, double v, bool comma) {
@@ -80,6 +136,56 @@ static void json_str(FILE *f, const char *s) {
     else fputc(*s, f);
   }
   fputc('"', f);
+}
+
+/* ,"floors": {"ping_pong": [...], "time_slice": [...]}; a floor not
+ * measured has "measured": false and its "reason". */
+/* "keys[0]": v[0], ... for n of them, no comma after the last. */
+static void json_nums(FILE *f, size_t n, const char *const *keys, const double *v) {
+  for (size_t i = 0; i < n; i++) json_num(f, keys[i], v[i], i + 1 < n);
+}
+
+/* One floor: {"floor": name, "measured": ..., then for one not measured its
+ * "reason", else its "queue" (if any) and the n values under keys}. */
+static void json_floor(FILE *f, bool first, const char *name, bool measured, const char *why,
+                       const char *queue, size_t n, const char *const *keys, const double *v) {
+  fprintf(f, "%s\n      {\"floor\": ", first ? "" : ",");
+  json_str(f, name);
+  fprintf(f, ", \"measured\": %s, ", measured ? "true" : "false");
+  if (!measured) {
+    fprintf(f, "\"reason\": ");
+    json_str(f, why);
+  } else {
+    if (queue) {
+      fprintf(f, "\"queue\": ");
+      json_str(f, queue);
+      fprintf(f, ", ");
+    }
+    json_nums(f, n, keys, v);
+  }
+  fputc('}', f);
+}
+
+/* ,"floors": {"ping_pong": [...], "time_slice": [...]} */
+static void json_floors(FILE *f, const bench_floors *fl) {
+  static const char *const pp_keys[5] = {"round_trips", "handoff_us_mean", "round_trip_us_mean",
+                                         "round_trip_us_p50", "round_trip_us_p99"};
+  static const char *const slice_keys[5] = {"samples", "idle_wait_us_p50", "idle_wait_us_p99",
+                                            "saturated_wait_us_p50", "saturated_wait_us_p99"};
+  fprintf(f, ",\n  \"floors\": {\n    \"ping_pong\": [");
+  for (int k = 0; k < BENCH_PP_COUNT; k++) {
+    const bench_pingpong *p = &fl->pp[k];
+    const double v[5] = {p->rounds, p->handoff_mean, p->trip_mean, p->trip_p50, p->trip_p99};
+    json_floor(f, k == 0, bench_pp_name((bench_pp_kind)k), p->measured, p->why, NULL, 5, pp_keys, v);
+  }
+  fprintf(f, "\n    ],\n    \"time_slice\": [");
+  for (int i = 0; i < 2; i++) {
+    const bench_slice *s = &fl->slice[i];
+    const double v[5] = {s->samples, s->idle_p50, s->idle_p99, s->busy_p50, s->busy_p99};
+    json_floor(f, i == 0, i ? "global priority asked" : "default priority", s->measured, s->why,
+               s->queue, 5, slice_keys, v);
+  }
+  fprintf(f, "\n    ]\n  }");
 }
 
 int bench_report_json(const bench_report *b, const char *path) {
@@ -111,7 +217,13 @@ int bench_report_json(const bench_report *b, const char *path) {
     json_num(f, "host_wake_us_p50", r->wake_p50, true);
     json_num(f, "host_wake_us_p99", r->wake_p99, true);
     json_num(f, "ratio_to_floor", ratio(b, r, BENCH_FLOOR), true);
-    json_num(f, "ratio_to_cpu_roundtrip", ratio(b, r, BENCH_CPU_ROUNDTRIP), false);
+    json_num(f, "ratio_to_cpu_roundtrip", ratio(b, r, BENCH_CPU_ROUNDTRIP), true);
+    json_num(f, "gpu_us_per_frame_p50", r->gpu_p50, true);
+    json_num(f, "gpu_us_per_frame_p99", r->gpu_p99, true);
+    json_num(f, "copy_us_p50", r->copy_p50, true);
+    json_num(f, "dtod_copy_us_p50", r->dtod_p50, true);
+    json_num(f, "copy_over_dtod", copy_ratio(r), true);
+    json_num(f, "fps_over_round_trip_floor", trip_ratio(b, r), false);
     fputc('}', f);
   }
   fprintf(f, "\n  ],\n  \"not_reported\": [");
@@ -128,7 +240,10 @@ int bench_report_json(const bench_report *b, const char *path) {
     fputc('}', f);
     first = false;
   }
-  fprintf(f, "\n  ]\n}\n");
+  fprintf(f, "\n  ],\n  \"consumer_queue_priority\": ");
+  json_str(f, b->priority ? b->priority : "");
+  if (b->floors) json_floors(f, b->floors);
+  fprintf(f, "\n}\n");
   int rc = ferror(f) ? -EIO : 0;
   if (fclose(f) != 0 || rc != 0) return tool_fail(-EIO, "cannot write %s", path);
   return 0;
@@ -144,6 +259,27 @@ static double log_x(double v, double lo, double hi, double width) {
   if (v < lo) v = lo;
   if (v > hi) v = hi;
   return width * log10(v / lo) / log10(hi / lo);
+}
+
+/* The ping-pong floors as dashed lines: in the throughput panel the frame
+ * rate one alternation per frame allows (1 / round trip), in the latency
+ * panel one handoff (round trip / 2). */
+static void svg_floors(FILE *f, const bench_floors *fl, const double x0[2], const double lo[2],
+                       const double hi[2], double panel, double top, double height) {
+  static const char *const short_names[BENCH_PP_COUNT] = {
+      "stream&lt;-&gt;stream", "ctx&lt;-&gt;ctx", "CUDA&lt;-&gt;Vulkan"};
+  for (int k = 0; k < BENCH_PP_COUNT; k++) {
+    const bench_pingpong *p = &fl->pp[k];
+    if (!p->measured) continue;
+    const double v[2] = {1e6 / p->trip_mean, p->handoff_mean};
+    for (int m = 0; m < 2; m++) {
+      double x = x0[m] + log_x(v[m], lo[m], hi[m], panel);
+      fprintf(f, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#c00\" "
+                 "stroke-dasharray=\"4,3\"/>\n", x, top - 8, x, height - 30);
+      fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" fill=\"#c00\" font-size=\"8\">%s floor</text>\n",
+              x + 2, height - 32 - 9.0 * k, short_names[k]);
+    }
+  }
 }
 
 int bench_report_svg(const bench_report *b, const char *path) {
@@ -184,6 +320,7 @@ int bench_report_svg(const bench_report *b, const char *path) {
       fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%g</text>\n", x, height - 18, v);
     }
   }
+  if (b->floors) svg_floors(f, b->floors, x0, lo, hi, panel, top, height);
   double y = top;
   for (size_t g = 0; g < groups; g++) {
     fprintf(f, "<text x=\"10\" y=\"%.0f\" font-weight=\"bold\">%ux%u %s</text>\n", y + 2, gw[g],

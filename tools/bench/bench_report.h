@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "bench/bench_common.h"
+#include "bench/bench_floor.h"
 
 typedef enum { RUN_OK, RUN_SKIPPED, RUN_REFUSED, RUN_FAILED } bench_status;
 
@@ -20,6 +21,11 @@ typedef struct {
   char why[320];
   uint64_t frames;
   double fps, lat_p50, lat_p99, wake_p50, wake_p99; /* NAN: not measured */
+  /* The consumer's GPU time per frame (its timestamps around what makes the
+   * frame readable and its sampling), the copy or acquire alone, and the
+   * device-to-device copy of the frame's bytes measured in the same run
+   * (cuMemcpyDtoDAsync, CUDA events), all us p50. NAN: not measured. */
+  double gpu_p50, gpu_p99, copy_p50, dtod_p50;
 } bench_result;
 
 typedef struct {
@@ -29,12 +35,16 @@ typedef struct {
   bool host_wait;              /* --handoff host */
   const bench_result *runs;
   size_t nruns;
+  const bench_floors *floors;  /* measured in the same run (bench_floor.h) */
+  const char *priority;        /* the Vulkan consumer's queue priority, as granted */
 } bench_report;
 
 /* "rgba8" or "rgba16f": the two formats bench measures. */
 const char *bench_format_name(MAX_Format f);
 
 void bench_report_table(const bench_report *rep, FILE *f);
+/* The floors alone (also where nothing else could run: every one skipped). */
+void bench_report_floors(const bench_floors *floors, FILE *f);
 /* Errors: -errno (cannot create the file), -EIO (cannot write it). */
 int bench_report_json(const bench_report *rep, const char *path);
 int bench_report_svg(const bench_report *rep, const char *path);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_vk_internal.h"
 #include "common/clock.h"
 #include "common/tool_error.h"
 #include "common/vk_draw.h"
@@ -15,64 +16,7 @@
 extern const char ifd_tool_bench_sample_comp_spv[];
 extern const unsigned long ifd_tool_bench_sample_comp_spv_size;
 
-#define SLOTS IFD_RING_MAX_FRAMES
-#define IO_STRIDE 1024u /* per slot: positions (256 bytes), then texels (512) */
-#define IO_POS_BYTES (8u * BENCH_SAMPLES)
-#define IO_TEXEL_BYTES (16u * BENCH_SAMPLES)
-#define WAIT_NS (10ull * 1000 * 1000 * 1000)
-
-#define VK_TRY(call)                                                                    \
-  do {                                                                                  \
-    VkResult r_ = (call);                                                               \
-    if (r_ != VK_SUCCESS)                                                               \
-      return tool_fail(vk_kit_errno(r_), "bench consumer: %s: %s", #call,              \
-                       vk_kit_result_name(r_));                                         \
-  } while (0)
-
-typedef struct {
-  VkBuffer staging;
-  VkDeviceMemory staging_memory;
-  void *mapped;
-  VkImage image;
-  VkDeviceMemory image_memory;
-  VkImageView view;
-} upload_slot;
-
-struct bench_vk {
-  VkInstance instance;
-  VkPhysicalDevice physical;
-  VkDevice device;
-  VkQueue queue;
-  uint32_t family;
-  char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
-  char driver[VK_MAX_DRIVER_INFO_SIZE + VK_MAX_DRIVER_NAME_SIZE + 4];
-  double ns_per_tick;
-  uint64_t ts_mask;
-  PFN_vkGetCalibratedTimestampsEXT get_calibrated;
-  ifd_vk_importer *importer;
-  VkSampler sampler;
-  VkDescriptorSetLayout set_layout;
-  VkPipelineLayout layout;
-  VkPipeline pipeline;
-  VkDescriptorPool desc_pool;
-  VkDescriptorSet sets[SLOTS];
-  VkBuffer io;
-  VkDeviceMemory io_memory;
-  uint8_t *io_mapped;
-  VkCommandPool pool;
-  VkCommandBuffer cmd[SLOTS];
-  VkFence fence[SLOTS];
-  VkQueryPool queries;
-  /* the frames being consumed: interop_fd's ring, or the upload slots */
-  MAX_Format format;
-  uint32_t width, height, count;
-  ifd_vk_ring *ring;
-  upload_slot up[SLOTS];
-  uint32_t up_count;
-  VkDeviceSize up_bytes;
-};
-
-static int lib_fail(int rc, const char *what) {
+int bench_vk_lib_fail(int rc, const char *what) {
   return tool_fail(rc, "bench consumer: %s: %s", what, ifd_last_error());
 }
 
@@ -84,7 +28,7 @@ static int alloc_bind(bench_vk *v, VkMemoryRequirements req, VkMemoryPropertyFla
 
 /* ------------------------------------------------------------------ device */
 
-static int create_device(bench_vk *v, const uint8_t uuid[16]) {
+static int create_device(bench_vk *v, const uint8_t uuid[16], VkQueueGlobalPriorityKHR priority) {
   int rc = vk_kit_create_instance("interop-fd bench", VK_API_VERSION_1_2, NULL, 0, &v->instance);
   if (rc == 0) rc = vk_kit_pick_physical(v->instance, uuid, &v->physical, NULL);
   if (rc != 0) return tool_fail(rc, "bench consumer: %s", tool_last_error());
@@ -130,7 +74,10 @@ static int create_device(bench_vk *v, const uint8_t uuid[16]) {
                              .extensions = enable,
                              .extension_count = en,
                              .timelines = true};
-  if ((rc = vk_kit_create_device(&dc, &v->device, &v->queue)) != 0)
+  rc = priority ? vk_kit_create_device_prioritized(&dc, priority, &v->priority, v->priority_why,
+                                                   sizeof(v->priority_why), &v->device, &v->queue)
+                : vk_kit_create_device(&dc, &v->device, &v->queue);
+  if (rc != 0)
     return tool_fail(rc, "bench consumer: %s", tool_last_error());
   if (calibrated)
     v->get_calibrated = (PFN_vkGetCalibratedTimestampsEXT)vkGetDeviceProcAddr(
@@ -141,7 +88,7 @@ static int create_device(bench_vk *v, const uint8_t uuid[16]) {
                              .device = v->device,
                              .queue_family_index = v->family};
   rc = ifd_vk_importer_create(&info, &v->importer);
-  return rc == 0 ? 0 : lib_fail(rc, "ifd_vk_importer_create");
+  return rc == 0 ? 0 : bench_vk_lib_fail(rc, "ifd_vk_importer_create");
 }
 
 static int create_pipeline(bench_vk *v) {
@@ -173,7 +120,8 @@ static int create_pipeline(bench_vk *v) {
 
   VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                             .size = (VkDeviceSize)IO_STRIDE * SLOTS,
-                            .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT};
+                            .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+                                     VK_BUFFER_USAGE_TRANSFER_DST_BIT}; /* the floor's probe fills */
   VK_TRY(vkCreateBuffer(v->device, &bci, NULL, &v->io));
   VkMemoryRequirements req;
   vkGetBufferMemoryRequirements(v->device, v->io, &req);
@@ -194,24 +142,12 @@ static int create_pipeline(bench_vk *v) {
   return 0;
 }
 
-int bench_vk_create(const uint8_t uuid[16], bench_vk **out) {
-  bench_vk *v = calloc(1, sizeof(*v));
-  if (!v) return tool_fail(-ENOMEM, "bench consumer: out of memory");
-  int rc = create_device(v, uuid);
-  if (rc == 0) rc = create_pipeline(v);
-  if (rc != 0) {
-    bench_vk_destroy(v);
-    return rc;
-  }
-  *out = v;
-  return 0;
-}
-
 void bench_vk_destroy(bench_vk *v) {
   if (!v) return;
   if (v->device) {
     vkDeviceWaitIdle(v->device);
     bench_vk_ring_drop(v);
+    bench_vk_pingpong_drop(v);
     bench_vk_upload_drop(v);
     vkDestroyQueryPool(v->device, v->queries, NULL);
     for (int i = 0; i < SLOTS; i++) vkDestroyFence(v->device, v->fence[i], NULL);
@@ -228,8 +164,26 @@ void bench_vk_destroy(bench_vk *v) {
   free(v);
 }
 
+int bench_vk_create(const uint8_t uuid[16], VkQueueGlobalPriorityKHR priority, bench_vk **out) {
+  bench_vk *v = calloc(1, sizeof(*v));
+  if (!v) return tool_fail(-ENOMEM, "bench consumer: out of memory");
+  int rc = create_device(v, uuid, priority);
+  if (rc == 0) rc = create_pipeline(v);
+  if (rc != 0) {
+    bench_vk_destroy(v);
+    return rc;
+  }
+  *out = v;
+  return 0;
+}
+
 const char *bench_vk_device_name(const bench_vk *v) { return v->name; }
 const char *bench_vk_driver_info(const bench_vk *v) { return v->driver; }
+
+VkQueueGlobalPriorityKHR bench_vk_priority(const bench_vk *v, const char **why) {
+  *why = v->priority_why;
+  return v->priority;
+}
 
 int bench_vk_calibrate(bench_vk *v, int64_t *offset, uint64_t *spread) {
   if (!v->get_calibrated)
@@ -320,7 +274,7 @@ int bench_vk_ring_import(bench_vk *v, ifd_ring_desc *desc, ifd_vk_path path) {
   if (desc->ready_fd < 0 || desc->release_fd < 0)
     return tool_fail(-EOPNOTSUPP, "bench consumer: the ring has no timelines");
   int rc = ifd_vk_ring_import(v->importer, desc, path, &v->ring);
-  if (rc != 0) return lib_fail(rc, "ifd_vk_ring_import");
+  if (rc != 0) return bench_vk_lib_fail(rc, "ifd_vk_ring_import");
   v->count = ifd_vk_ring_count(v->ring);
   for (uint32_t s = 0; s < v->count; s++) {
     ifd_vk_frame_native n;
@@ -348,16 +302,16 @@ int bench_vk_ring_record(bench_vk *v, uint64_t k, const uint32_t pos[2 * BENCH_S
   ifd_vk_frame *f = ifd_vk_ring_frame(v->ring, k);
   rc = ifd_vk_frame_cmd_acquire(f, v->cmd[s], VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                                 VK_ACCESS_SHADER_READ_BIT);
-  if (rc != 0) return lib_fail(rc, "ifd_vk_frame_cmd_acquire");
+  if (rc != 0) return bench_vk_lib_fail(rc, "ifd_vk_frame_cmd_acquire");
   sample(v, s);
   rc = ifd_vk_frame_cmd_release(f, v->cmd[s], VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT);
-  if (rc != 0) return lib_fail(rc, "ifd_vk_frame_cmd_release");
+  if (rc != 0) return bench_vk_lib_fail(rc, "ifd_vk_frame_cmd_release");
   return end(v, s);
 }
 
 int bench_vk_ring_wait_ready(bench_vk *v, uint64_t k) {
   int rc = ifd_vk_ring_wait_ready(v->ring, k, WAIT_NS);
-  return rc == 0 ? 0 : lib_fail(rc, "ifd_vk_ring_wait_ready");
+  return rc == 0 ? 0 : bench_vk_lib_fail(rc, "ifd_vk_ring_wait_ready");
 }
 
 int bench_vk_ring_submit(bench_vk *v, uint64_t k, bool gpu_wait) {
@@ -374,7 +328,7 @@ int bench_vk_ring_submit(bench_vk *v, uint64_t k, bool gpu_wait) {
 
 int bench_vk_ring_collect(bench_vk *v, uint64_t k, bench_seen *seen) {
   int rc = ifd_vk_timeline_host_wait(ifd_vk_ring_release(v->ring), k, WAIT_NS);
-  if (rc != 0) return lib_fail(rc, "waiting for the consumer's own work");
+  if (rc != 0) return bench_vk_lib_fail(rc, "waiting for the consumer's own work");
   return read_seen(v, (uint32_t)((k - 1) % v->count), seen);
 }
 
@@ -462,12 +416,17 @@ int bench_vk_upload_submit(bench_vk *v, uint32_t s, const uint32_t pos[2 * BENCH
   return vk_kit_submit(v->device, v->queue, &(vk_kit_submission){.cmd = cmd}, v->fence[s]);
 }
 
-int bench_vk_upload_collect(bench_vk *v, uint32_t s, bench_seen *seen) {
-  /* Poll the fence: vkWaitForFences may sleep far longer than the frame. */
+int bench_vk_poll_fence(bench_vk *v, uint32_t s, const char *what) {
+  /* vkWaitForFences may sleep far longer than the work. */
   uint64_t t0 = tool_now_ns();
   VkResult r;
   while ((r = vkGetFenceStatus(v->device, v->fence[s])) == VK_NOT_READY)
-    if (tool_now_ns() - t0 > WAIT_NS) return tool_fail(-ETIMEDOUT, "bench consumer: upload timed out");
+    if (tool_now_ns() - t0 > WAIT_NS) return tool_fail(-ETIMEDOUT, "bench consumer: %s timed out", what);
   if (r != VK_SUCCESS) return tool_fail(-EIO, "bench consumer: vkGetFenceStatus: %s", vk_kit_result_name(r));
-  return read_seen(v, s, seen);
+  return 0;
+}
+
+int bench_vk_upload_collect(bench_vk *v, uint32_t s, bench_seen *seen) {
+  int rc = bench_vk_poll_fence(v, s, "upload");
+  return rc == 0 ? read_seen(v, s, seen) : rc;
 }

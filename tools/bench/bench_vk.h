@@ -16,11 +16,17 @@
 
 typedef struct bench_vk bench_vk;
 
-int bench_vk_create(const uint8_t uuid[16], bench_vk **out);
+/* priority: 0, or the global queue priority to ask for (HIGH, REALTIME):
+ * the highest one granted from there down to HIGH is taken, else the
+ * default (bench_vk_priority says which). */
+int bench_vk_create(const uint8_t uuid[16], VkQueueGlobalPriorityKHR priority, bench_vk **out);
 void bench_vk_destroy(bench_vk *v); /* waits for its work */
 /* The device's name and its driver's version string. */
 const char *bench_vk_device_name(const bench_vk *v);
 const char *bench_vk_driver_info(const bench_vk *v);
+/* The queue's global priority granted (0: the default) and *why not the one
+ * asked for ("" if granted). */
+VkQueueGlobalPriorityKHR bench_vk_priority(const bench_vk *v, const char **why);
 
 /* host CLOCK_MONOTONIC ns = consumer timestamp ns + *offset, within *spread
  * ns (VK_EXT_calibrated_timestamps). -EOPNOTSUPP where the device has no
@@ -49,5 +55,22 @@ void bench_vk_upload_drop(bench_vk *v);
 void *bench_vk_upload_staging(bench_vk *v, uint32_t s);
 int bench_vk_upload_submit(bench_vk *v, uint32_t s, const uint32_t pos[2 * BENCH_SAMPLES]);
 int bench_vk_upload_collect(bench_vk *v, uint32_t s, bench_seen *seen);
+
+/* ---------------------------------------------------------------- floors
+ * (bench_vk_floor.c). Only between runs, with no frames in flight: they use
+ * slot 0's command buffer, fence and timestamps. */
+
+/* The ping-pong floor: imports the timeline of *fd (-1 in *fd once taken),
+ * then submissions that wait for one value and signal the next, with no work.
+ * bench_vk_pingpong_drop waits for the queue and destroys the import. */
+int bench_vk_pingpong_import(bench_vk *v, int *fd);
+int bench_vk_pingpong_submit(bench_vk *v, uint64_t wait_value, uint64_t signal_value);
+void bench_vk_pingpong_drop(bench_vk *v);
+
+/* One tiny submission (a timestamp, a 4-byte fill, a timestamp), polled until
+ * done. *wait_us: from just before vkQueueSubmit on the host to the GPU's
+ * first timestamp (put on the host's clock by `offset`, from
+ * bench_vk_calibrate); *run_us: its GPU time. */
+int bench_vk_slice_probe(bench_vk *v, int64_t offset, double *wait_us, double *run_us);
 
 #endif

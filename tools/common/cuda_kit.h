@@ -39,6 +39,7 @@ typedef struct CUgraphicsResource_st *CUgraphicsResource;
 
 /* Flags */
 #define CU_STREAM_NON_BLOCKING 0x1
+#define CU_EVENT_DEFAULT 0x0
 #define CU_EVENT_DISABLE_TIMING 0x2
 #define CU_STREAM_WAIT_VALUE_GEQ 0x0
 #define CU_GRAPHICS_REGISTER_FLAGS_WRITE_DISCARD 0x2
@@ -58,6 +59,8 @@ typedef struct CUgraphicsResource_st *CUgraphicsResource;
   X(cuCtxPushCurrent, "cuCtxPushCurrent_v2", (CUcontext))                                      \
   X(cuCtxPopCurrent, "cuCtxPopCurrent_v2", (CUcontext *))                                      \
   X(cuCtxSynchronize, "cuCtxSynchronize", (void))                                              \
+  X(cuCtxCreate, "cuCtxCreate_v2", (CUcontext *, unsigned int, CUdevice))                      \
+  X(cuCtxDestroy, "cuCtxDestroy_v2", (CUcontext))                                              \
   X(cuStreamCreate, "cuStreamCreate", (CUstream *, unsigned int))                              \
   X(cuStreamDestroy, "cuStreamDestroy_v2", (CUstream))                                         \
   X(cuStreamSynchronize, "cuStreamSynchronize", (CUstream))                                    \
@@ -68,6 +71,7 @@ typedef struct CUgraphicsResource_st *CUgraphicsResource;
   X(cuEventDestroy, "cuEventDestroy_v2", (CUevent))                                            \
   X(cuEventRecord, "cuEventRecord", (CUevent, CUstream))                                       \
   X(cuEventSynchronize, "cuEventSynchronize", (CUevent))                                       \
+  X(cuEventElapsedTime, "cuEventElapsedTime", (float *, CUevent, CUevent))                     \
   X(cuMemAlloc, "cuMemAlloc_v2", (CUdeviceptr *, size_t))                                      \
   X(cuMemFree, "cuMemFree_v2", (CUdeviceptr))                                                  \
   X(cuMemAllocHost, "cuMemAllocHost_v2", (void **, size_t))                                    \

@@ -126,6 +126,7 @@ int vk_kit_errno(VkResult r) {
   case VK_ERROR_INCOMPATIBLE_DRIVER:
   case VK_ERROR_SURFACE_LOST_KHR: return -ENODEV;
   case VK_ERROR_INVALID_EXTERNAL_HANDLE: return -EBADF;
+  case VK_ERROR_NOT_PERMITTED_KHR: return -EPERM;
   case VK_TIMEOUT: return -ETIMEDOUT;
   case VK_NOT_READY: return -EAGAIN;
   default: return -EIO;
@@ -227,7 +228,11 @@ int vk_kit_queue_family(VkPhysicalDevice physical, VkQueueFlags any, uint32_t *o
 int vk_kit_create_device(const vk_kit_device_config *cfg, VkDevice *device, VkQueue *queue) {
   *device = VK_NULL_HANDLE;
   float prio = 1.0f;
+  VkDeviceQueueGlobalPriorityCreateInfoKHR gp = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_GLOBAL_PRIORITY_CREATE_INFO_KHR,
+      .globalPriority = cfg->priority};
   VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                 .pNext = cfg->priority ? &gp : NULL,
                                  .queueFamilyIndex = cfg->family,
                                  .queueCount = 1,
                                  .pQueuePriorities = &prio};
@@ -255,6 +260,53 @@ int vk_kit_create_device(const vk_kit_device_config *cfg, VkDevice *device, VkQu
   vk_kit_load_device(*device);
   vkGetDeviceQueue(*device, cfg->family, 0, queue);
   return 0;
+}
+
+const char *vk_kit_priority_name(VkQueueGlobalPriorityKHR p) {
+  switch (p) {
+  case VK_QUEUE_GLOBAL_PRIORITY_REALTIME_KHR: return "REALTIME";
+  case VK_QUEUE_GLOBAL_PRIORITY_HIGH_KHR: return "HIGH";
+  case VK_QUEUE_GLOBAL_PRIORITY_MEDIUM_KHR: return "MEDIUM";
+  case VK_QUEUE_GLOBAL_PRIORITY_LOW_KHR: return "LOW";
+  default: return "default";
+  }
+}
+
+int vk_kit_create_device_prioritized(const vk_kit_device_config *cfg, VkQueueGlobalPriorityKHR want,
+                                     VkQueueGlobalPriorityKHR *got, char *why, size_t why_size,
+                                     VkDevice *device, VkQueue *queue) {
+  *got = 0;
+  const char *ext = vk_kit_has_device_extension(cfg->physical, VK_KHR_GLOBAL_PRIORITY_EXTENSION_NAME)
+                        ? VK_KHR_GLOBAL_PRIORITY_EXTENSION_NAME
+                    : vk_kit_has_device_extension(cfg->physical, VK_EXT_GLOBAL_PRIORITY_EXTENSION_NAME)
+                        ? VK_EXT_GLOBAL_PRIORITY_EXTENSION_NAME
+                        : NULL;
+  if (!ext) {
+    snprintf(why, why_size, "the device has neither %s nor %s", VK_KHR_GLOBAL_PRIORITY_EXTENSION_NAME,
+             VK_EXT_GLOBAL_PRIORITY_EXTENSION_NAME);
+    return vk_kit_create_device(cfg, device, queue);
+  }
+  const char *names[16];
+  if (cfg->extension_count >= 16) return tool_fail(-E2BIG, "vk_kit: too many device extensions");
+  for (uint32_t i = 0; i < cfg->extension_count; i++) names[i] = cfg->extensions[i];
+  names[cfg->extension_count] = ext;
+  vk_kit_device_config c = *cfg;
+  c.extensions = names;
+  c.extension_count = cfg->extension_count + 1;
+  for (c.priority = want; c.priority >= VK_QUEUE_GLOBAL_PRIORITY_HIGH_KHR; c.priority /= 2) {
+    int rc = vk_kit_create_device(&c, device, queue);
+    if (rc == 0) {
+      *got = c.priority;
+      if (c.priority == want) why[0] = '\0'; /* else why names the refusal above it */
+      return 0;
+    }
+    /* VK_ERROR_NOT_PERMITTED is the answer the extensions name; a driver
+     * may refuse a priority its queue family lacks otherwise. Either way the
+     * default queue is what is left. */
+    snprintf(why, why_size, "%s: %s refused (%s)", ext, vk_kit_priority_name(c.priority),
+             tool_last_error());
+  }
+  return vk_kit_create_device(cfg, device, queue);
 }
 
 int vk_kit_commands(VkDevice device, uint32_t family, uint32_t count, VkCommandPool *pool,

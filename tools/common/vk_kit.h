@@ -181,7 +181,8 @@ const char *vk_kit_result_name(VkResult r);
 /* A negative errno for a failed VkResult: -ENOMEM for the out-of-memory
  * results, -EOPNOTSUPP for missing layers/extensions/features/formats,
  * -ENODEV for an incompatible driver or lost surface, -EBADF for an invalid
- * external handle, -ETIMEDOUT, -EAGAIN (not ready), -EIO otherwise. */
+ * external handle, -EPERM (a global priority not permitted), -ETIMEDOUT,
+ * -EAGAIN (not ready), -EIO otherwise. */
 int vk_kit_errno(VkResult r);
 /* tool_fail(vk_kit_errno(r), "<what>: <result name>"); returns that errno. */
 int vk_kit_fail(VkResult r, const char *what);
@@ -241,12 +242,30 @@ typedef struct {
   bool dynamic_rendering; /* Vulkan 1.3's dynamicRendering */
   const void *features; /* further feature structs (not Vulkan 1.2's or 1.3's
                          * when the flags above ask for them), or NULL */
+  /* The queue's global priority (VK_KHR/EXT_global_priority, which must be
+   * among the extensions); 0: not asked, the driver's default. */
+  VkQueueGlobalPriorityKHR priority;
 } vk_kit_device_config;
 
 /* vkCreateDevice with one queue and the features asked for, then
  * vk_kit_load_device and vkGetDeviceQueue. Errors: vk_kit_errno of
  * vkCreateDevice's result. */
 int vk_kit_create_device(const vk_kit_device_config *cfg, VkDevice *device, VkQueue *queue);
+
+/* vk_kit_create_device asking for the global queue priority `want` (HIGH or
+ * REALTIME), taking the highest one from `want` down to HIGH that the driver
+ * grants (it answers VK_ERROR_NOT_PERMITTED above what the process may have),
+ * else the default. Enables VK_KHR_global_priority or VK_EXT_global_priority,
+ * whichever the device has, after cfg's extensions (at most 15 of them).
+ * *got: the priority granted, or 0 for the driver's default; why: "" if
+ * `want` was granted, else what was refused and how, or that the device has
+ * neither extension. Errors: those of vk_kit_create_device for the default
+ * queue; -E2BIG too many extensions. */
+int vk_kit_create_device_prioritized(const vk_kit_device_config *cfg, VkQueueGlobalPriorityKHR want,
+                                     VkQueueGlobalPriorityKHR *got, char *why, size_t why_size,
+                                     VkDevice *device, VkQueue *queue);
+/* "REALTIME", "HIGH", "MEDIUM", "LOW", or "default" for 0. */
+const char *vk_kit_priority_name(VkQueueGlobalPriorityKHR p);
 
 /* A command pool of `family` whose buffers are reset one by one, count
  * primary command buffers from it into cmds[], and, if fences is not NULL,

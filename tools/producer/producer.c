@@ -9,6 +9,12 @@
 #include "common/tool_error.h"
 #include "producer/producer_backend.h"
 
+void producer_destroy(producer *p) {
+  if (!p) return;
+  p->ops->destroy(p);
+  free(p);
+}
+
 int producer_create(ifd_context *ctx, const cppn_params *params, producer **out) {
   if (!ctx || !params || !out) return tool_fail(-EINVAL, "producer_create: NULL argument");
   ifd_context_native native;
@@ -31,12 +37,6 @@ int producer_create(ifd_context *ctx, const cppn_params *params, producer **out)
   }
   *out = p;
   return 0;
-}
-
-void producer_destroy(producer *p) {
-  if (!p) return;
-  p->ops->destroy(p);
-  free(p);
 }
 
 /* The checks every draw shares once args match the memory's layout, then the
