@@ -160,11 +160,9 @@ int ifd_gl_frame_import(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path 
 
 void ifd_gl_frame_destroy(ifd_gl_frame *f) {
   static const char fn[] = "ifd_gl_frame_destroy";
-  if (!ifd_handle_destroy_ok(f, IFD_HANDLE_GL_FRAME, "frame", fn) ||
-      ifd_glc_check_current(f->imp, fn) != 0)
+  if (!IFD_GLC_DESTROY_OK(f, IFD_HANDLE_GL_FRAME, "frame", fn))
     return; /* refused: the frame stays valid */
-  ifd_handle_remove(f);
-  IFD_LIST_REMOVE(f->imp, frames, ifd_gl_frame, f);
+  IFD_CHILD_FORGET(f, frames, ifd_gl_frame);
   ifd_glc_frame_free(f);
 }
 

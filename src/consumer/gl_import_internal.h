@@ -116,6 +116,13 @@ struct ifd_gl_ring {
  * current on this thread, else -EINVAL saying which is; `fn` names the public
  * function. */
 int ifd_glc_check_current(const ifd_gl_importer *imp, const char *fn);
+/* Whether a GL child (frame, timeline, ring) may be destroyed now: its
+ * handle is live (a stale one is ignored, as the destroy calls promise) and
+ * its importer's context is current (else the destroy is refused with that
+ * message, and the child stays valid). The handle is checked before obj->imp
+ * is read. */
+#define IFD_GLC_DESTROY_OK(obj, type, what, fn) \
+  (ifd_handle_destroy_ok(obj, type, what, fn) && ifd_glc_check_current((obj)->imp, fn) == 0)
 /* The first GL error raised since the last drain, draining the rest. */
 GLenum ifd_glc_error(ifd_gl_importer *imp);
 /* -ENOMEM for GL_OUT_OF_MEMORY, else -EIO, with "what raised GL error 0x...". */

@@ -53,11 +53,9 @@ int ifd_gl_timeline_import(ifd_gl_importer *imp, int *fd, ifd_gl_timeline **out)
 
 void ifd_gl_timeline_destroy(ifd_gl_timeline *t) {
   static const char fn[] = "ifd_gl_timeline_destroy";
-  if (!ifd_handle_destroy_ok(t, IFD_HANDLE_GL_TIMELINE, "timeline", fn) ||
-      ifd_glc_check_current(t->imp, fn) != 0)
+  if (!IFD_GLC_DESTROY_OK(t, IFD_HANDLE_GL_TIMELINE, "timeline", fn))
     return; /* refused: the timeline stays valid */
-  ifd_handle_remove(t);
-  IFD_LIST_REMOVE(t->imp, timelines_alive, ifd_gl_timeline, t);
+  IFD_CHILD_FORGET(t, timelines_alive, ifd_gl_timeline);
   t->imp->glDeleteSemaphoresEXT(1, &t->semaphore);
   ifd_glc_error(t->imp);
   free(t);
@@ -142,11 +140,9 @@ int ifd_gl_ring_import(ifd_gl_importer *imp, ifd_ring_desc *desc, ifd_gl_path pa
 
 void ifd_gl_ring_destroy(ifd_gl_ring *ring) {
   static const char fn[] = "ifd_gl_ring_destroy";
-  if (!ifd_handle_destroy_ok(ring, IFD_HANDLE_GL_RING, "ring", fn) ||
-      ifd_glc_check_current(ring->imp, fn) != 0)
+  if (!IFD_GLC_DESTROY_OK(ring, IFD_HANDLE_GL_RING, "ring", fn))
     return; /* refused: the ring stays valid */
-  ifd_handle_remove(ring);
-  IFD_LIST_REMOVE(ring->imp, rings, ifd_gl_ring, ring);
+  IFD_CHILD_FORGET(ring, rings, ifd_gl_ring);
   ring_free(ring);
 }
 

@@ -76,5 +76,12 @@ int ifd_ring_import_common(const ifd_ring_import_ops *ops, void *ring, ifd_ring_
     }                                                        \
     pthread_mutex_unlock(&(imp)->lock);                      \
   } while (0)
+/* What every destroy of a child (frame, timeline, ring) does before freeing
+ * it: takes it out of the handle registry and off its importer's list. */
+#define IFD_CHILD_FORGET(obj, head, type)           \
+  do {                                              \
+    ifd_handle_remove(obj);                         \
+    IFD_LIST_REMOVE((obj)->imp, head, type, obj);   \
+  } while (0)
 
 #endif

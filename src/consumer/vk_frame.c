@@ -347,8 +347,7 @@ int ifd_vk_frame_import(ifd_vk_importer *imp, ifd_frame_desc *desc, ifd_vk_path 
 void ifd_vk_frame_destroy(ifd_vk_frame *f) {
   if (!ifd_handle_destroy_ok(f, IFD_HANDLE_VK_FRAME, "frame", "ifd_vk_frame_destroy"))
     return;
-  ifd_handle_remove(f);
-  IFD_LIST_REMOVE(f->imp, frames, ifd_vk_frame, f);
+  IFD_CHILD_FORGET(f, frames, ifd_vk_frame);
   ifd_vkc_frame_free(f);
 }
 

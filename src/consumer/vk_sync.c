@@ -57,8 +57,7 @@ int ifd_vk_timeline_import(ifd_vk_importer *imp, int *fd, ifd_vk_timeline **out)
 void ifd_vk_timeline_destroy(ifd_vk_timeline *t) {
   if (!ifd_handle_destroy_ok(t, IFD_HANDLE_VK_TIMELINE, "timeline", "ifd_vk_timeline_destroy"))
     return;
-  ifd_handle_remove(t);
-  IFD_LIST_REMOVE(t->imp, timelines_alive, ifd_vk_timeline, t);
+  IFD_CHILD_FORGET(t, timelines_alive, ifd_vk_timeline);
   t->imp->vkDestroySemaphore(t->imp->device, t->semaphore, NULL);
   free(t);
 }
@@ -171,8 +170,7 @@ int ifd_vk_ring_import(ifd_vk_importer *imp, ifd_ring_desc *desc, ifd_vk_path pa
 void ifd_vk_ring_destroy(ifd_vk_ring *ring) {
   if (!ifd_handle_destroy_ok(ring, IFD_HANDLE_VK_RING, "ring", "ifd_vk_ring_destroy"))
     return;
-  ifd_handle_remove(ring);
-  IFD_LIST_REMOVE(ring->imp, rings, ifd_vk_ring, ring);
+  IFD_CHILD_FORGET(ring, rings, ifd_vk_ring);
   ring_free(ring);
 }
 
