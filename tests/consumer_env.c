@@ -39,6 +39,17 @@ int consumer_open(consumer *c, bool gl, PFN_vkGetInstanceProcAddr vk_gipa,
   return 0;
 }
 
+void consumer_env_open(producer *p, consumer *c, bool gl) {
+  int rc = tp_open(p, test_backend_from_env());
+  if (rc == -ENODEV) SKIP("no producer device: %s", ifd_last_error());
+  REQUIRE(rc == 0);
+  char why[512];
+  if (consumer_open(c, gl, NULL, NULL, why, sizeof(why)) != 0) {
+    tp_close(p);
+    SKIP("no %s consumer: %s", gl ? "GL" : "Vulkan", why);
+  }
+}
+
 void consumer_close(consumer *c) {
   if (c->gl) {
     glDeleteProgram(c->buffer_prog);

@@ -46,6 +46,10 @@ bool fd_open(int fd);
 int consumer_open(consumer *c, bool gl, PFN_vkGetInstanceProcAddr vk_gipa,
                   ifd_gl_get_proc_address gl_get_proc, char *why, size_t n);
 void consumer_close(consumer *c);
+/* Opens IFD_TEST_BACKEND's producer and a consumer (GL or Vulkan, the
+ * default entry points); exits with SKIP's code and the reason where either
+ * is missing. */
+void consumer_env_open(producer *p, consumer *c, bool gl);
 /* Imports desc as a frame (Vulkan or GL), path 0/1/2 = auto/copy/linear,
  * 3 = Vulkan's copy-transfer or GL's copy-upload, 4 = GL's buffer. */
 int consumer_import(consumer *c, ifd_frame_desc *d, int path, void **out);

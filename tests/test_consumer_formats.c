@@ -16,15 +16,8 @@
 int main(void) {
   const bool gl = IFD_TEST_CONSUMER_GL;
   producer p;
-  int rc = tp_open(&p, test_backend_from_env());
-  if (rc == -ENODEV) SKIP("no producer device: %s", ifd_last_error());
-  REQUIRE(rc == 0);
   consumer c;
-  char why[512];
-  if (consumer_open(&c, gl, NULL, NULL, why, sizeof(why)) != 0) {
-    tp_close(&p);
-    SKIP("no %s consumer: %s", gl ? "GL" : "Vulkan", why);
-  }
+  consumer_env_open(&p, &c, gl);
   const int fds_start = test_count_fds();
   static const uint32_t sizes[][2] = {{64, 64}, {61, 37}, {1, 1}, {7, 300}};
   int unavailable = 0, cases = 0;

@@ -6,9 +6,11 @@
  * format (swizzled as the library's), drawn and compared pixel by pixel, and
  * (2) drawn straight from the buffer through gl.h's IFD_GL_BUFFER_GLSL (the
  * BUFFER path's snippet) and compared. The copy must restore the program,
- * storage buffer bindings and image unit 0 it touches. Needs a GL 4.5
+ * storage buffer bindings and image unit 0 it touches, and its programs keep
+ * the importer from being destroyed without its context. Needs a GL 4.5
  * context (EGL device or surfaceless platform); skips without one. */
 #include <errno.h>
+#include <string.h>
 
 #include "consumer/gl_copy.h"
 #include "gl_env.h"
@@ -122,6 +124,18 @@ int main(void) {
   CHECK_RC(ifd_glc_copy_run(imp, 1, 1, 3, 8, 8, 24), -EINVAL);
   glDeleteProgram(buffer_prog);
   gle_program_free(prog);
+  /* The copy programs are the importer's GL objects: with its context not
+   * current, destroying it is refused and it stays usable. */
+  EGLDisplay dpy = eglGetCurrentDisplay();
+  EGLContext ctx = eglGetCurrentContext();
+  REQUIRE(eglMakeCurrent(dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT));
+  ifd_gl_importer_destroy(imp);
+  CHECK(strstr(ifd_last_error(), "compute copy's programs") != NULL);
+  ifd_frame_desc none = {.memory_fd = -1, .timeline_fd = -1};
+  ifd_gl_frame *frame = NULL;
+  CHECK_RC(ifd_gl_frame_import(imp, &none, IFD_GL_PATH_AUTO, &frame), -EINVAL);
+  CHECK(strstr(ifd_last_error(), "context is not current") != NULL); /* still alive */
+  REQUIRE(eglMakeCurrent(dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, ctx));
   ifd_gl_importer_destroy(imp); /* deletes the copy programs */
   gle_close();
   return test_finish("gl_copy");

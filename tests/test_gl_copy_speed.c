@@ -88,15 +88,8 @@ static ifd_gl_frame *import_checked(consumer *c, ifd_image *img, MAX_Format fmt,
 
 int main(void) {
   producer p;
-  int rc = tp_open(&p, test_backend_from_env());
-  if (rc == -ENODEV) SKIP("no producer device: %s", ifd_last_error());
-  REQUIRE(rc == 0);
   consumer c;
-  char why[512];
-  if (consumer_open(&c, true, NULL, NULL, why, sizeof(why)) != 0) {
-    tp_close(&p);
-    SKIP("no GL consumer: %s", why);
-  }
+  consumer_env_open(&p, &c, true);
   GLuint target = 0, fbo = 0;
   glCreateTextures(GL_TEXTURE_2D, 1, &target);
   glTextureStorage2D(target, 1, GL_RGBA16F, W, H);

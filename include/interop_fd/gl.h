@@ -45,7 +45,8 @@
  *  - IFD_GL_PATH_BUFFER: no texture and no copy: the frame is the GL buffer
  *    on the memory, for the application's own shader to read as a shader
  *    storage buffer (IFD_GL_BUFFER_GLSL below: pixel (x, y) of every format).
- *    ifd_gl_frame_texture returns 0 and ifd_gl_frame_update does nothing.
+ *    ifd_gl_frame_texture (and ifd_gl_ring_acquire's *out_texture) is 0 and
+ *    ifd_gl_frame_update does nothing.
  *    Refused (-EOPNOTSUPP) where GL cannot make a buffer of the memory
  *    (llvmpipe) or the frame exceeds GL_MAX_SHADER_STORAGE_BLOCK_SIZE.
  *  - IFD_GL_PATH_AUTO: COPY, and LINEAR where the buffer import fails. Never

@@ -104,11 +104,17 @@ int ifd_glc_copy_view(ifd_gl_importer *imp, uint32_t texture, uint32_t texel_byt
   return 0;
 }
 
-static int compile_log(ifd_gl_importer *imp, GLuint object, bool program, const char *what) {
+/* Deletes a shader that did not compile or a program that did not link,
+ * and says why, with GL's log. */
+static int build_failed(ifd_gl_importer *imp, GLuint object, bool program) {
   char log[512] = "";
   if (program) imp->glGetProgramInfoLog(object, (GLsizei)sizeof(log), NULL, log);
   else imp->glGetShaderInfoLog(object, (GLsizei)sizeof(log), NULL, log);
-  return ifd_fail(-EIO, "%s: the compute copy's shader did not %s: %s", imp->renderer, what, log);
+  if (program) imp->glDeleteProgram(object);
+  else imp->glDeleteShader(object);
+  ifd_glc_error(imp);
+  return ifd_fail(-EIO, "%s: the compute copy's shader did not %s: %s", imp->renderer,
+                  program ? "link" : "compile", log);
 }
 
 /* The program for a texel size, made on first use. */
@@ -128,23 +134,13 @@ static int program_of(ifd_gl_importer *imp, int i, GLuint *out) {
   imp->glCompileShader(sh);
   GLint ok = 0;
   imp->glGetShaderiv(sh, GL_COMPILE_STATUS, &ok);
-  if (!ok) {
-    int rc = compile_log(imp, sh, false, "compile");
-    imp->glDeleteShader(sh);
-    ifd_glc_error(imp);
-    return rc;
-  }
+  if (!ok) return build_failed(imp, sh, false);
   GLuint prog = imp->glCreateProgram();
   imp->glAttachShader(prog, sh);
   imp->glLinkProgram(prog);
   imp->glDeleteShader(sh); /* only flagged: freed with the program */
   imp->glGetProgramiv(prog, GL_LINK_STATUS, &ok);
-  if (!ok) {
-    int rc = compile_log(imp, prog, true, "link");
-    imp->glDeleteProgram(prog);
-    ifd_glc_error(imp);
-    return rc;
-  }
+  if (!ok) return build_failed(imp, prog, true);
   GLenum e = ifd_glc_error(imp);
   if (e != GL_NO_ERROR) {
     imp->glDeleteProgram(prog);
@@ -218,9 +214,12 @@ int ifd_glc_copy_run(ifd_gl_importer *imp, uint32_t buffer, uint32_t view, uint3
 }
 
 void ifd_glc_copy_release(ifd_gl_importer *imp) {
+  bool deleted = false; /* no GL at all where no copy ran */
   for (size_t i = 0; i < IFD_ARRAY_LEN(imp->copy_programs); i++) {
-    if (imp->copy_programs[i]) imp->glDeleteProgram(imp->copy_programs[i]);
+    if (!imp->copy_programs[i]) continue;
+    imp->glDeleteProgram(imp->copy_programs[i]);
     imp->copy_programs[i] = 0;
+    deleted = true;
   }
-  ifd_glc_error(imp);
+  if (deleted) ifd_glc_error(imp);
 }

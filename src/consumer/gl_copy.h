@@ -35,7 +35,8 @@ int ifd_glc_copy_view(ifd_gl_importer *imp, uint32_t texture, uint32_t texel_byt
 int ifd_glc_copy_run(ifd_gl_importer *imp, uint32_t buffer, uint32_t view, uint32_t texel_bytes,
                      uint32_t width, uint32_t height, uint32_t row_pitch);
 
-/* Deletes the importer's copy programs (its context current). */
+/* Deletes the importer's copy programs (its context current); issues no GL
+ * where there are none. */
 void ifd_glc_copy_release(ifd_gl_importer *imp);
 
 #endif
