@@ -27,7 +27,8 @@ static int size_index(uint32_t texel_bytes) {
 
 /* The integer formats of each texel size: the view's internal format and the
  * shader's image format qualifier. Each is in the same view class as every
- * format of its size (GL 4.6, table 8.22), sRGB included. */
+ * format of its size (the GL spec's view classes for glTextureView), sRGB
+ * included. */
 static const struct {
   GLenum internal_format;
   const char *qualifier;
