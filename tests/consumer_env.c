@@ -9,7 +9,14 @@ const char *path_name(int p) {
   return p == 1 ? "copy" : p == 2 ? "linear" : p == 3 ? "copy-transfer" : "auto";
 }
 
+const char *consumer_path_name(const consumer *c, int p) {
+  if (c->gl && p == IFD_GL_PATH_COPY_UPLOAD) return "copy-upload";
+  if (c->gl && p == IFD_GL_PATH_BUFFER) return "buffer";
+  return path_name(p);
+}
+
 int copies_by_compute;
+int gl_copies_uploaded;
 
 bool fd_open(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
 
@@ -27,11 +34,25 @@ int consumer_open(consumer *c, bool gl, PFN_vkGetInstanceProcAddr vk_gipa,
   }
   c->prog = gle_program();
   REQUIRE(c->prog != 0);
+  c->buffer_prog = gle_buffer_program();
+  REQUIRE(c->buffer_prog != 0);
   return 0;
+}
+
+void consumer_env_open(producer *p, consumer *c, bool gl) {
+  int rc = tp_open(p, test_backend_from_env());
+  if (rc == -ENODEV) SKIP("no producer device: %s", ifd_last_error());
+  REQUIRE(rc == 0);
+  char why[512];
+  if (consumer_open(c, gl, NULL, NULL, why, sizeof(why)) != 0) {
+    tp_close(p);
+    SKIP("no %s consumer: %s", gl ? "GL" : "Vulkan", why);
+  }
 }
 
 void consumer_close(consumer *c) {
   if (c->gl) {
+    glDeleteProgram(c->buffer_prog);
     gle_program_free(c->prog);
     ifd_gl_importer_destroy(c->gli);
     free(c->px);
@@ -42,7 +63,6 @@ void consumer_close(consumer *c) {
   memset(c, 0, sizeof(*c));
 }
 
-/* Imports desc as a frame (Vulkan or GL), path 0/1/2 = auto/copy/linear. */
 int consumer_import(consumer *c, ifd_frame_desc *d, int path, void **out) {
   if (c->gl) return ifd_gl_frame_import(c->gli, d, (ifd_gl_path)path, (ifd_gl_frame **)out);
   return ifd_vk_frame_import(c->vk.importer, d, (ifd_vk_path)path, (ifd_vk_frame **)out);
@@ -62,8 +82,6 @@ int frame_path(consumer *c, void *frame) {
   return ifd_vk_frame_native_handles(frame, &h) == 0 ? (int)h.path : -1;
 }
 
-/* Draws the frame (after ifd_gl_frame_update for GL) and returns the
- * read-back, w * h RGBA floats, or NULL. */
 const float *consumer_draw(consumer *c, void *frame, uint32_t w, uint32_t h) {
   if (!c->gl) return vkr_draw(&c->vk, frame, VK_NULL_HANDLE, 0, VK_NULL_HANDLE, 0) == 0
                          ? c->vk.mapped
@@ -79,7 +97,12 @@ const float *consumer_draw(consumer *c, void *frame, uint32_t w, uint32_t h) {
     fprintf(stderr, "ifd_gl_frame_update: %s\n", ifd_last_error());
     return NULL;
   }
-  GLenum e = gle_draw(c->prog, ifd_gl_frame_texture(frame), w, h, c->px);
+  ifd_gl_frame_native fh;
+  REQUIRE(ifd_gl_frame_native_handles(frame, &fh) == 0);
+  GLenum e = fh.path == IFD_GL_PATH_BUFFER
+                 ? gle_draw_buffer(c->buffer_prog, fh.buffer, (uint32_t)fh.max_format,
+                                   fh.row_pitch, w, h, c->px)
+                 : gle_draw(c->prog, ifd_gl_frame_texture(frame), w, h, c->px);
   if (e != GL_NO_ERROR) {
     fprintf(stderr, "GL draw: error 0x%04x\n", e);
     return NULL;
@@ -96,7 +119,7 @@ int run_case(producer *p, consumer *c, MAX_Format fmt, uint32_t w, uint32_t h, i
   ifd_format_query(fmt, &fi);
   char label[96];
   snprintf(label, sizeof(label), "%s %s %ux%u %s", c->gl ? "gl" : "vk", fi.name, w, h,
-           path_name(path));
+           consumer_path_name(c, path));
   ifd_image *img = NULL;
   void *frame = NULL;
   ifd_frame_desc d = {.memory_fd = -1, .timeline_fd = -1};
@@ -126,10 +149,14 @@ int run_case(producer *p, consumer *c, MAX_Format fmt, uint32_t w, uint32_t h, i
   }
   CHECK(d.memory_fd == -1); /* consumed */
   int actual = frame_path(c, frame);
-  /* Vulkan's COPY copies by compute where the device can, else by transfer. */
-  bool copy_route = path == IFD_VK_PATH_COPY && !c->gl && actual == IFD_VK_PATH_COPY_TRANSFER;
+  /* COPY copies by compute where the device or context can, else by
+   * transfer (Vulkan) or upload (GL); AUTO never takes GL's BUFFER. */
+  int slow_copy = c->gl ? IFD_GL_PATH_COPY_UPLOAD : IFD_VK_PATH_COPY_TRANSFER;
+  bool copy_route = path == 1 && actual == slow_copy;
   CHECK((actual == path || path == 0 || copy_route) && actual > 0);
-  if (!c->gl && actual == IFD_VK_PATH_COPY) copies_by_compute++;
+  CHECK(!(c->gl && path == 0 && actual == IFD_GL_PATH_BUFFER));
+  if (actual == 1) copies_by_compute++;
+  if (c->gl && path == IFD_GL_PATH_COPY && actual == IFD_GL_PATH_COPY_UPLOAD) gl_copies_uploaded++;
   const float *px = consumer_draw(c, frame, w, h);
   CHECK(px != NULL);
   if (px) test_compare_image(label, px, fmt, w, h, seed);

@@ -24,14 +24,21 @@ typedef struct {
   vkr vk;
   ifd_gl_importer *gli;
   GLuint prog;
+  GLuint buffer_prog; /* draws BUFFER frames through IFD_GL_BUFFER_GLSL */
   float *px; /* GL read-back */
   size_t px_size;
 } consumer;
 
 /* "auto", "copy", "linear" or "copy-transfer" for path 0/1/2/3. */
 const char *path_name(int p);
-/* Vulkan frames run_case drew that the COPY path copied by compute. */
+/* The name of path p of c's API: GL's 3 and 4 are "copy-upload" and "buffer". */
+const char *consumer_path_name(const consumer *c, int p);
+/* Frames run_case drew that the COPY path copied by compute. */
 extern int copies_by_compute;
+/* GL frames run_case imported on COPY (explicitly) that took the upload:
+ * where the context has OpenGL 4.3 (the tests' 4.5 context always does) and
+ * the frame fits its limits, COPY must copy by compute. */
+extern int gl_copies_uploaded;
 bool fd_open(int fd);
 
 /* Opens a Vulkan (vk_gipa, NULL for the loader's) or GL (gl_get_proc) consumer;
@@ -39,14 +46,19 @@ bool fd_open(int fd);
 int consumer_open(consumer *c, bool gl, PFN_vkGetInstanceProcAddr vk_gipa,
                   ifd_gl_get_proc_address gl_get_proc, char *why, size_t n);
 void consumer_close(consumer *c);
+/* Opens IFD_TEST_BACKEND's producer and a consumer (GL or Vulkan, the
+ * default entry points); exits with SKIP's code and the reason where either
+ * is missing. */
+void consumer_env_open(producer *p, consumer *c, bool gl);
 /* Imports desc as a frame (Vulkan or GL), path 0/1/2 = auto/copy/linear,
- * 3 = Vulkan's copy-transfer. */
+ * 3 = Vulkan's copy-transfer or GL's copy-upload, 4 = GL's buffer. */
 int consumer_import(consumer *c, ifd_frame_desc *d, int path, void **out);
 void consumer_destroy(consumer *c, void *frame);
 /* The path the frame took, or -1. */
 int frame_path(consumer *c, void *frame);
-/* Draws the frame (after ifd_gl_frame_update for GL) and returns the
- * read-back, w * h RGBA floats, or NULL. */
+/* Draws the frame (after ifd_gl_frame_update for GL; a GL BUFFER frame
+ * through IFD_GL_BUFFER_GLSL) and returns the read-back, w * h RGBA floats,
+ * or NULL. */
 const float *consumer_draw(consumer *c, void *frame, uint32_t w, uint32_t h);
 
 /* Export -> import (one path) -> draw -> compare. Returns 1 if an explicit

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/egl_kit.h"
+#include "interop_fd/gl.h"
 #include "common/tool_error.h"
 #include "common/gl_kit.h"
 
@@ -23,18 +24,13 @@ static GLuint compile(GLenum type, const char *src) {
 /* One triangle covering the viewport; each fragment fetches the texel under
  * it, so the framebuffer becomes a copy of the texture as GL sees it (with the
  * format's swizzle, which applies to texelFetch too). */
-static GLuint make_program(void) {
+static GLuint link_with(const char *fs) {
   static const char *vs =
       "#version 450 core\n"
       "void main() {\n"
       "  vec2 p = vec2(gl_VertexID == 1 ? 3.0 : -1.0, gl_VertexID == 2 ? 3.0 : -1.0);\n"
       "  gl_Position = vec4(p, 0.0, 1.0);\n"
       "}\n";
-  static const char *fs =
-      "#version 450 core\n"
-      "layout(binding = 0) uniform sampler2D tex;\n"
-      "layout(location = 0) out vec4 out_color;\n"
-      "void main() { out_color = texelFetch(tex, ivec2(gl_FragCoord.xy), 0); }\n";
   GLuint v = compile(GL_VERTEX_SHADER, vs), f = compile(GL_FRAGMENT_SHADER, fs);
   GLuint p = glCreateProgram();
   glAttachShader(p, v);
@@ -44,7 +40,27 @@ static GLuint make_program(void) {
   glDeleteShader(f);
   GLint ok = 0;
   glGetProgramiv(p, GL_LINK_STATUS, &ok);
+  if (!ok) glDeleteProgram(p);
   return ok ? p : 0;
+}
+
+static GLuint make_program(void) {
+  return link_with("#version 450 core\n"
+                   "layout(binding = 0) uniform sampler2D tex;\n"
+                   "layout(location = 0) out vec4 out_color;\n"
+                   "void main() { out_color = texelFetch(tex, ivec2(gl_FragCoord.xy), 0); }\n");
+}
+
+/* The snippet exactly as gl.h documents it, pasted after the #version line. */
+GLuint gle_buffer_program(void) {
+  return link_with("#version 450 core\n"
+                   "#define IFD_FRAME_BINDING 0\n" IFD_GL_BUFFER_GLSL
+                   "layout(location = 0) uniform uint format;\n"
+                   "layout(location = 1) uniform uint row_pitch;\n"
+                   "layout(location = 0) out vec4 out_color;\n"
+                   "void main() {\n"
+                   "  out_color = ifd_frame_fetch(format, row_pitch, ivec2(gl_FragCoord.xy));\n"
+                   "}\n");
 }
 
 
@@ -79,7 +95,9 @@ void gle_program_free(GLuint prog) {
   glDeleteProgram(prog);
 }
 
-GLenum gle_draw(GLuint prog, GLuint tex, uint32_t w, uint32_t h, float *px) {
+/* Draws with prog reading texture unit 0 (tex) or storage buffer binding 0
+ * (buffer), whichever is not 0. */
+static GLenum draw(GLuint prog, GLuint tex, GLuint buffer, uint32_t w, uint32_t h, float *px) {
   GLuint target = 0, fbo = 0;
   GLenum err = GL_NO_ERROR;
   glCreateTextures(GL_TEXTURE_2D, 1, &target);
@@ -96,7 +114,8 @@ GLenum gle_draw(GLuint prog, GLuint tex, uint32_t w, uint32_t h, float *px) {
     glBindFramebuffer(GL_FRAMEBUFFER, fbo);
     glViewport(0, 0, (GLsizei)w, (GLsizei)h);
     glUseProgram(prog);
-    glBindTextureUnit(0, tex);
+    if (tex) glBindTextureUnit(0, tex);
+    if (buffer) glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, buffer);
     glDrawArrays(GL_TRIANGLES, 0, 3);
     glNamedFramebufferReadBuffer(fbo, GL_COLOR_ATTACHMENT0);
     glPixelStorei(GL_PACK_ALIGNMENT, 4);
@@ -104,10 +123,22 @@ GLenum gle_draw(GLuint prog, GLuint tex, uint32_t w, uint32_t h, float *px) {
     glReadPixels(0, 0, (GLsizei)w, (GLsizei)h, GL_RGBA, GL_FLOAT, px);
     err = glGetError();
     glBindTextureUnit(0, 0);
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, 0);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
   }
   glDeleteFramebuffers(1, &fbo);
   glDeleteTextures(1, &target);
   while (glGetError() != GL_NO_ERROR) continue;
   return err;
+}
+
+GLenum gle_draw(GLuint prog, GLuint tex, uint32_t w, uint32_t h, float *px) {
+  return draw(prog, tex, 0, w, h, px);
+}
+
+GLenum gle_draw_buffer(GLuint prog, GLuint buffer, uint32_t format, uint32_t row_pitch,
+                       uint32_t w, uint32_t h, float *px) {
+  glProgramUniform1ui(prog, 0, format);
+  glProgramUniform1ui(prog, 1, row_pitch);
+  return draw(prog, 0, buffer, w, h, px);
 }

@@ -23,6 +23,17 @@ bool gle_has_ext(const char *list, const char *name);
 GLuint gle_program(void);
 void gle_program_free(GLuint prog);
 
+/* A program that draws a BUFFER frame through gl.h's IFD_GL_BUFFER_GLSL,
+ * the documented snippet itself: uniforms 0 (format) and 1 (row pitch) are
+ * set by gle_draw_buffer. 0 on failure. */
+GLuint gle_buffer_program(void);
+
+/* As gle_draw, but reads pixel (x, y) of `buffer` (storage buffer binding
+ * 0) through gle_buffer_program's `prog`, as a frame of MAX_Format `format`
+ * with rows row_pitch bytes apart. */
+GLenum gle_draw_buffer(GLuint prog, GLuint buffer, uint32_t format, uint32_t row_pitch,
+                       uint32_t w, uint32_t h, float *px);
+
 /* Draws texture `tex` (texelFetch, so its swizzle applies) into a w x h
  * RGBA32F framebuffer cleared to -100 and reads every pixel into px (w*h*4
  * floats, row 0 = texel row 0). Returns the first GL error or GL_NO_ERROR. */

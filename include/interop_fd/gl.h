@@ -24,21 +24,43 @@
  * GL_EXT_memory_object_fd; timelines also need GL_EXT_semaphore,
  * GL_EXT_semaphore_fd and GL_NV_timeline_semaphore.
  *
- * Two paths from the imported memory to a texture:
+ * Paths from the imported memory to what a shader reads:
  *  - IFD_GL_PATH_COPY: the memory becomes a GL buffer (glNamedBufferStorageMemEXT)
  *    and ifd_gl_frame_update copies it into an ordinary texture owned by the
- *    frame, as a pixel-unpack transfer done by the GPU (no CPU copy). This is
- *    the path that works on NVIDIA, whose GL refuses GL_LINEAR_TILING_EXT.
+ *    frame, on the GPU (no CPU copy): by a compute shader where the context
+ *    can (below), else as COPY_UPLOAD. This is the texture path that works on
+ *    NVIDIA, whose GL refuses GL_LINEAR_TILING_EXT.
  *    Never read such a buffer back with glGetBufferSubData: on NVIDIA that
  *    returned the first contents after later writes (docs/platform-facts.md);
- *    GPU-side use is what this path relies on, and the tests check it through
- *    what is rendered.
+ *    GPU-side use is what the buffer paths rely on, and the tests check them
+ *    through what is rendered.
+ *  - IFD_GL_PATH_COPY_UPLOAD: COPY as a pixel-unpack transfer
+ *    (glTextureSubImage2D from the buffer), even where the compute copy could
+ *    run. Far slower on NVIDIA (docs/gl-paths.md).
  *  - IFD_GL_PATH_LINEAR: a texture with GL_LINEAR_TILING_EXT directly on the
  *    memory, no copy. GL cannot be told a row pitch: this is correct only
  *    where the GL driver's own linear pitch equals the frame's row_pitch,
  *    which holds for interop_fd's exports on Mesa (llvmpipe), where the buffer
  *    import fails. Refused (-EOPNOTSUPP) where the driver refuses linear tiling.
- *  - IFD_GL_PATH_AUTO: COPY, and LINEAR where the buffer import fails.
+ *  - IFD_GL_PATH_BUFFER: no texture and no copy: the frame is the GL buffer
+ *    on the memory, for the application's own shader to read as a shader
+ *    storage buffer (IFD_GL_BUFFER_GLSL below: pixel (x, y) of every format).
+ *    ifd_gl_frame_texture (and ifd_gl_ring_acquire's *out_texture) is 0 and
+ *    ifd_gl_frame_update does nothing.
+ *    Refused (-EOPNOTSUPP) where GL cannot make a buffer of the memory
+ *    (llvmpipe) or the frame exceeds GL_MAX_SHADER_STORAGE_BLOCK_SIZE.
+ *  - IFD_GL_PATH_AUTO: COPY, and LINEAR where the buffer import fails. Never
+ *    BUFFER, which needs the application's shader.
+ * COPY's compute copy (GLSL 4.30, built by the driver on first use, one
+ * program per texel size, deleted with the importer) reads the buffer as a
+ * shader storage buffer and writes the texture with imageStore through a
+ * view of the unsigned-integer format of the texel's size (GL_R8UI, GL_R16UI,
+ * GL_R32UI, GL_RG32UI, GL_RGBA32UI), so the bytes land unchanged, sRGB
+ * included. COPY takes it where the context has OpenGL 4.3 (compute
+ * shaders, storage buffers, texture views, image load/store), the frame's
+ * memory is at most GL_MAX_SHADER_STORAGE_BLOCK_SIZE bytes and its work
+ * groups are within GL_MAX_COMPUTE_WORK_GROUP_COUNT; otherwise COPY uploads
+ * as COPY_UPLOAD. ifd_gl_frame_native's `path` says which ran.
  *
  * Textures are GL_TEXTURE_2D with the internal format of the MAX_Format
  * (ifd_format_query: GL_R8, GL_RGBA16F, GL_SRGB8_ALPHA8, ...), swizzled so
@@ -71,9 +93,15 @@ typedef void (*ifd_gl_proc)(void);
 typedef ifd_gl_proc (*ifd_gl_get_proc_address)(const char *name);
 
 typedef enum {
-  IFD_GL_PATH_AUTO = 0,   /* COPY, else LINEAR */
-  IFD_GL_PATH_COPY = 1,   /* buffer on the memory, GPU copy into a texture */
-  IFD_GL_PATH_LINEAR = 2  /* linear-tiled texture on the memory, no copy */
+  IFD_GL_PATH_AUTO = 0,        /* COPY, else LINEAR */
+  IFD_GL_PATH_COPY = 1,        /* buffer on the memory, copied into a texture
+                                  on the GPU: by a compute shader where the
+                                  context can (above), else as COPY_UPLOAD */
+  IFD_GL_PATH_LINEAR = 2,      /* linear-tiled texture on the memory, no copy */
+  IFD_GL_PATH_COPY_UPLOAD = 3, /* COPY by glTextureSubImage2D from the buffer,
+                                  even where the compute copy could run */
+  IFD_GL_PATH_BUFFER = 4       /* the buffer on the memory, no texture, no
+                                  copy: read it with IFD_GL_BUFFER_GLSL */
 } ifd_gl_path;
 
 /* Creates an importer for the current GL context. get_proc: NULL uses
@@ -107,23 +135,80 @@ IFD_API int ifd_gl_frame_import(ifd_gl_importer *importer, ifd_frame_desc *desc,
 IFD_API void ifd_gl_frame_destroy(ifd_gl_frame *frame);
 
 typedef struct {
-  ifd_gl_path path;         /* COPY or LINEAR */
-  uint32_t texture;         /* GL_TEXTURE_2D to sample */
+  ifd_gl_path path;         /* COPY (by compute), COPY_UPLOAD, LINEAR or
+                               BUFFER, never AUTO */
+  uint32_t texture;         /* GL_TEXTURE_2D to sample; 0 for BUFFER */
   uint32_t internal_format; /* e.g. GL_RGBA8 */
   uint32_t memory_object;   /* the imported memory */
-  uint32_t buffer;          /* COPY: the buffer on the memory; 0 for LINEAR */
+  uint32_t buffer;          /* COPY, COPY_UPLOAD, BUFFER: the buffer on the
+                               memory; 0 for LINEAR */
   uint32_t width, height;
-  MAX_Format max_format;
+  MAX_Format max_format;    /* BUFFER: IFD_GL_BUFFER_GLSL's `format` */
+  uint32_t row_pitch;       /* bytes from one row to the next in the memory
+                               (BUFFER: IFD_GL_BUFFER_GLSL's `row_pitch`) */
 } ifd_gl_frame_native;
 
 IFD_API int ifd_gl_frame_native_handles(const ifd_gl_frame *frame, ifd_gl_frame_native *out);
 IFD_API uint32_t ifd_gl_frame_texture(const ifd_gl_frame *frame); /* 0 if invalid */
 
 /* Makes the texture show the memory's current contents: COPY enqueues the
- * GPU copy (bindings and unpack state it touches are restored); LINEAR does
- * nothing. Call after the wait for the frame, before sampling.
- * Errors: -EINVAL; -EIO GL raised an error. */
+ * GPU copy; LINEAR and BUFFER do nothing. Call after the wait for the frame,
+ * before sampling. State it touches is restored: COPY_UPLOAD's pixel-unpack
+ * buffer binding and unpack parameters; the compute copy's current program,
+ * GL_SHADER_STORAGE_BUFFER binding (generic and index 0) and image unit 0.
+ * The compute copy ends with glMemoryBarrier(GL_TEXTURE_FETCH_BARRIER_BIT |
+ * GL_SHADER_IMAGE_ACCESS_BARRIER_BIT | GL_TEXTURE_UPDATE_BARRIER_BIT |
+ * GL_FRAMEBUFFER_BARRIER_BIT), so later GL commands see the texture's new
+ * contents. Blocks: no (enqueues; the first compute copy of a texel size
+ * also compiles its program).
+ * Errors: -EINVAL; -EIO GL raised an error or the copy's shader did not
+ *         build (message has the log); -ENOMEM GL ran out of memory. */
 IFD_API int ifd_gl_frame_update(ifd_gl_frame *frame);
+
+/* IFD_GL_BUFFER_GLSL: GLSL (#version 430 or later) that reads pixel (x, y)
+ * of a BUFFER frame, expanded to RGBA as the texture paths sample it: R8 as
+ * (r,r,r,1), RG8 as (r,g,0,1), BGRA8 as RGBA, sRGB decoded to linear, half
+ * and float formats as stored. Paste it into a shader after the #version
+ * line, having defined IFD_FRAME_BINDING (the storage buffer binding, 0 if
+ * not defined), and bind the frame's buffer there:
+ *   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, binding, native.buffer);
+ * then read with ifd_frame_fetch(native.max_format, native.row_pitch,
+ * ivec2(x, y)) (x < width, y < height; no filtering, no bounds check). The
+ * buffer is the producer's memory itself: wait for the frame (timeline or
+ * ring) before the draw that reads it, and release it after. */
+#define IFD_GL_BUFFER_GLSL                                                              \
+  "#ifndef IFD_FRAME_BINDING\n"                                                         \
+  "#define IFD_FRAME_BINDING 0\n"                                                       \
+  "#endif\n"                                                                            \
+  "layout(std430, binding = IFD_FRAME_BINDING) readonly buffer IfdFrame {\n"            \
+  "  uint ifd_frame_words[];\n"                                                        \
+  "};\n"                                                                                \
+  "vec3 ifd_srgb_to_linear(vec3 c) {\n"                                                 \
+  "  return mix(c / 12.92, pow((c + 0.055) / 1.055, vec3(2.4)), greaterThan(c, "        \
+  "vec3(0.04045)));\n"                                                                  \
+  "}\n"                                                                                 \
+  "/* format: MAX_Format (1 = R8 ... 11 = RGBA32F); row_pitch in bytes. */\n"          \
+  "vec4 ifd_frame_fetch(uint format, uint row_pitch, ivec2 p) {\n"                      \
+  "  uint bytes = format == 1u ? 1u : format == 2u || format == 6u ? 2u\n"             \
+  "             : format == 8u || format == 10u ? 8u : format == 11u ? 16u : 4u;\n"    \
+  "  uint offset = uint(p.y) * row_pitch + uint(p.x) * bytes;\n"                       \
+  "  uint w = offset >> 2;\n"                                                           \
+  "  uint v = ifd_frame_words[w] >> ((offset & 3u) * 8u);\n"                           \
+  "  switch (format) {\n"                                                               \
+  "  case 1u: return vec4(vec3(unpackUnorm4x8(v).x), 1.0);\n"                          \
+  "  case 2u: return vec4(unpackUnorm4x8(v).xy, 0.0, 1.0);\n"                          \
+  "  case 3u: return unpackUnorm4x8(v);\n"                                              \
+  "  case 4u: return unpackUnorm4x8(v).bgra;\n"                                         \
+  "  case 5u: { vec4 c = unpackUnorm4x8(v); return vec4(ifd_srgb_to_linear(c.rgb), c.a); }\n" \
+  "  case 6u: return vec4(vec3(unpackHalf2x16(v).x), 1.0);\n"                          \
+  "  case 7u: return vec4(unpackHalf2x16(v), 0.0, 1.0);\n"                             \
+  "  case 8u: return vec4(unpackHalf2x16(v), unpackHalf2x16(ifd_frame_words[w + 1u]));\n" \
+  "  case 9u: return vec4(vec3(uintBitsToFloat(v)), 1.0);\n"                           \
+  "  case 10u: return vec4(uintBitsToFloat(uvec2(v, ifd_frame_words[w + 1u])), 0.0, 1.0);\n" \
+  "  default: return uintBitsToFloat(uvec4(v, ifd_frame_words[w + 1u],\n"             \
+  "                                        ifd_frame_words[w + 2u], ifd_frame_words[w + 3u]));\n" \
+  "  }\n"                                                                               \
+  "}\n"
 
 /* ---------------------------------------------------------------- timelines */
 

@@ -1,15 +1,22 @@
-/* The GL consumer's frames (interop_fd/gl.h): memory objects, the LINEAR
- * and COPY paths. */
+/* The GL consumer's frames (interop_fd/gl.h): memory objects, the LINEAR,
+ * COPY (compute copy in gl_copy.c), COPY_UPLOAD and BUFFER paths. */
 #include "gl_import_internal.h"
 
 /* ------------------------------------------------------------------ frames */
 
-void ifd_glc_frame_free(ifd_gl_frame *f) {
+/* Deletes the frame's GL objects, leaving their names 0. */
+static void release_objects(ifd_gl_frame *f) {
   ifd_gl_importer *imp = f->imp;
+  if (f->view) imp->glDeleteTextures(1, &f->view);
   if (f->h.texture) imp->glDeleteTextures(1, &f->h.texture);
   if (f->h.buffer) imp->glDeleteBuffers(1, &f->h.buffer);
   if (f->h.memory_object) imp->glDeleteMemoryObjectsEXT(1, &f->h.memory_object);
+  f->view = f->h.texture = f->h.buffer = f->h.memory_object = 0;
   ifd_glc_error(imp);
+}
+
+void ifd_glc_frame_free(ifd_gl_frame *f) {
+  release_objects(f);
   free(f);
 }
 
@@ -42,16 +49,8 @@ static int import_memory(ifd_gl_frame *f, const ifd_frame_desc *d) {
   return 0;
 }
 
-static void release_objects(ifd_gl_frame *f) {
-  ifd_gl_importer *imp = f->imp;
-  if (f->h.texture) imp->glDeleteTextures(1, &f->h.texture);
-  if (f->h.buffer) imp->glDeleteBuffers(1, &f->h.buffer);
-  if (f->h.memory_object) imp->glDeleteMemoryObjectsEXT(1, &f->h.memory_object);
-  f->h.texture = f->h.buffer = f->h.memory_object = 0;
-  ifd_glc_error(imp);
-}
-
-static int setup_copy(ifd_gl_frame *f, const ifd_frame_desc *d) {
+/* The memory as a GL buffer: what COPY, COPY_UPLOAD and BUFFER start from. */
+static int setup_buffer(ifd_gl_frame *f, const ifd_frame_desc *d) {
   ifd_gl_importer *imp = f->imp;
   int rc = import_memory(f, d);
   if (rc != 0) return rc;
@@ -63,12 +62,39 @@ static int setup_copy(ifd_gl_frame *f, const ifd_frame_desc *d) {
     return ifd_fail(-EOPNOTSUPP, "%s cannot make a buffer of the imported memory: %s",
                     imp->renderer, ifd_last_error());
   }
+  if (f->h.path == IFD_GL_PATH_BUFFER) {
+    GLint64 max = 0;
+    imp->glGetInteger64v(GL_MAX_SHADER_STORAGE_BLOCK_SIZE, &max);
+    ifd_glc_error(imp);
+    if ((uint64_t)max < d->size)
+      return ifd_fail(-EOPNOTSUPP, "%s: the frame's %llu bytes exceed "
+                                   "GL_MAX_SHADER_STORAGE_BLOCK_SIZE (%lld), so a shader cannot "
+                                   "read it as one storage buffer: use a COPY path",
+                      imp->renderer, (unsigned long long)d->size, (long long)max);
+  }
+  return 0;
+}
+
+/* COPY (`path` COPY: the compute copy where it fits, else the upload) and
+ * COPY_UPLOAD: the buffer and a texture of the frame's format. */
+static int setup_copy(ifd_gl_frame *f, const ifd_frame_desc *d, ifd_gl_path path) {
+  ifd_gl_importer *imp = f->imp;
+  int rc = setup_buffer(f, d);
+  if (rc != 0) return rc;
   imp->glCreateTextures(GL_TEXTURE_2D, 1, &f->h.texture);
   imp->glTextureStorage2D(f->h.texture, 1, f->info->gl_internal_format, (GLsizei)d->width,
                           (GLsizei)d->height);
   texture_parameters(f);
-  e = ifd_glc_error(imp);
-  return e == GL_NO_ERROR ? 0 : ifd_glc_fail(e, "glTextureStorage2D");
+  GLenum e = ifd_glc_error(imp);
+  if (e != GL_NO_ERROR) return ifd_glc_fail(e, "glTextureStorage2D");
+  f->h.path = IFD_GL_PATH_COPY_UPLOAD;
+  if (path == IFD_GL_PATH_COPY_UPLOAD ||
+      !ifd_glc_copy_fits(imp, f->info->bytes_per_pixel, d->size, d->width, d->height, NULL, 0))
+    return 0;
+  /* A view that GL refuses leaves the upload, which needs none. */
+  if (ifd_glc_copy_view(imp, f->h.texture, f->info->bytes_per_pixel, &f->view) == 0)
+    f->h.path = IFD_GL_PATH_COPY;
+  return 0;
 }
 
 static int setup_linear(ifd_gl_frame *f, const ifd_frame_desc *d) {
@@ -100,7 +126,7 @@ int ifd_glc_import_frame(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path
   if (rc != 0) return rc;
   if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
   if ((rc = ifd_glc_check_current(imp, fn)) != 0) return rc;
-  if (path != IFD_GL_PATH_AUTO && path != IFD_GL_PATH_COPY && path != IFD_GL_PATH_LINEAR)
+  if (path < IFD_GL_PATH_AUTO || path > IFD_GL_PATH_BUFFER)
     return ifd_fail(-EINVAL, "%s: unknown path %d", fn, (int)path);
   /* The memory may belong to any of the context's devices. */
   const ifd_format_info *info = NULL;
@@ -119,6 +145,7 @@ int ifd_glc_import_frame(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path
   f->imp = imp;
   f->info = info;
   f->row_pitch = desc->row_pitch;
+  f->h.row_pitch = desc->row_pitch;
   f->h.internal_format = info->gl_internal_format;
   f->h.width = desc->width;
   f->h.height = desc->height;
@@ -129,9 +156,11 @@ int ifd_glc_import_frame(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path
   if (path == IFD_GL_PATH_LINEAR) {
     f->h.path = IFD_GL_PATH_LINEAR;
     rc = setup_linear(f, desc);
+  } else if (path == IFD_GL_PATH_BUFFER) {
+    f->h.path = IFD_GL_PATH_BUFFER;
+    rc = setup_buffer(f, desc);
   } else {
-    f->h.path = IFD_GL_PATH_COPY;
-    rc = setup_copy(f, desc);
+    rc = setup_copy(f, desc, path);
     if (rc == -EOPNOTSUPP && path == IFD_GL_PATH_AUTO) {
       char why[512];
       snprintf(why, sizeof(why), "%s", ifd_last_error());
@@ -183,8 +212,13 @@ int ifd_gl_frame_update(ifd_gl_frame *f) {
   int rc = ifd_check_handle(f, IFD_HANDLE_GL_FRAME, "frame", fn);
   if (rc != 0) return rc;
   if ((rc = ifd_glc_check_current(f->imp, fn)) != 0) return rc;
-  if (f->h.path != IFD_GL_PATH_COPY) return 0;
   ifd_gl_importer *imp = f->imp;
+  if (f->h.path == IFD_GL_PATH_COPY) {
+    rc = ifd_glc_copy_run(imp, f->h.buffer, f->view, f->info->bytes_per_pixel, f->h.width,
+                          f->h.height, f->row_pitch);
+    return rc == 0 ? 0 : ifd_fail_prefix(rc, "%s", fn);
+  }
+  if (f->h.path != IFD_GL_PATH_COPY_UPLOAD) return 0;
   static const GLenum state[] = {GL_PIXEL_UNPACK_BUFFER_BINDING, GL_UNPACK_ROW_LENGTH,
                                  GL_UNPACK_ALIGNMENT,           GL_UNPACK_SKIP_ROWS,
                                  GL_UNPACK_SKIP_PIXELS,         GL_UNPACK_IMAGE_HEIGHT,

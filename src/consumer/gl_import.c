@@ -118,6 +118,17 @@ int ifd_gl_importer_create(ifd_gl_get_proc_address get_proc, ifd_gl_importer **o
   if (imp->timelines && !(imp->name = (type)get_proc(#name))) imp->timelines = false;
   SEM_FNS(LOAD_SEM)
 #undef LOAD_SEM
+  /* The COPY path's compute copy: all of OpenGL 4.3's pieces, or the upload. */
+  imp->compute = major * 10 + minor >= 43;
+#define LOAD_COPY(name, type) \
+  if (imp->compute && !(imp->name = (type)get_proc(#name))) imp->compute = false;
+  COPY_FNS(LOAD_COPY)
+#undef LOAD_COPY
+  if (imp->compute) {
+    imp->glGetInteger64v(GL_MAX_SHADER_STORAGE_BLOCK_SIZE, &imp->max_ssbo_bytes);
+    for (GLuint i = 0; i < 2; i++)
+      imp->glGetIntegeri_v(GL_MAX_COMPUTE_WORK_GROUP_COUNT, i, &imp->max_groups[i]);
+  }
   imp->glGetIntegerv(GL_NUM_DEVICE_UUIDS_EXT, &imp->n_uuids);
   if (imp->n_uuids > 4) imp->n_uuids = 4;
   for (GLint i = 0; i < imp->n_uuids; i++)
@@ -144,10 +155,13 @@ void ifd_gl_importer_destroy(ifd_gl_importer *imp) {
   pthread_mutex_lock(&imp->lock);
   bool children = imp->frames || imp->timelines_alive || imp->rings;
   pthread_mutex_unlock(&imp->lock);
+  for (size_t i = 0; i < IFD_ARRAY_LEN(imp->copy_programs); i++)
+    children = children || imp->copy_programs[i] != 0;
   if (children && ifd_glc_check_current(imp, fn) != 0) {
-    ifd_fail(-EINVAL, "%s: frames, timelines or rings of the importer are alive and its GL "
-                      "context is not current, so their GL objects cannot be deleted: nothing "
-                      "was destroyed (make the context current and call again)",
+    ifd_fail(-EINVAL, "%s: frames, timelines or rings of the importer, or its compute copy's "
+                      "programs, are alive and its GL context is not current, so their GL "
+                      "objects cannot be deleted: nothing was destroyed (make the context "
+                      "current and call again)",
              fn);
     return;
   }
@@ -178,6 +192,7 @@ void ifd_gl_importer_destroy(ifd_gl_importer *imp) {
     free(t);
   }
   pthread_mutex_unlock(&imp->lock);
+  ifd_glc_copy_release(imp);
   pthread_mutex_destroy(&imp->lock);
   if (imp->egl) dlclose(imp->egl);
   free(imp);

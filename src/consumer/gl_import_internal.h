@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../core/internal.h"
+#include "gl_copy.h"
 #include "import_checks.h"
 
 typedef const GLubyte *(APIENTRYP PFN_glGetString)(GLenum name);
@@ -55,6 +56,34 @@ typedef void(APIENTRYP PFN_glFinish)(void);
   X(glClientWaitSync, PFNGLCLIENTWAITSYNCPROC)                     \
   X(glDeleteSync, PFNGLDELETESYNCPROC)
 
+/* The COPY path's compute copy (gl_copy.c): core since OpenGL 4.3. Loaded
+ * apart, so that a context lacking one only loses that route. */
+#define COPY_FNS(X)                                          \
+  X(glGetInteger64v, PFNGLGETINTEGER64VPROC)                 \
+  X(glGetIntegeri_v, PFNGLGETINTEGERI_VPROC)                 \
+  X(glGetInteger64i_v, PFNGLGETINTEGER64I_VPROC)             \
+  X(glGenTextures, PFNGLGENTEXTURESEXTPROC)                  \
+  X(glTextureView, PFNGLTEXTUREVIEWPROC)                     \
+  X(glCreateShader, PFNGLCREATESHADERPROC)                   \
+  X(glShaderSource, PFNGLSHADERSOURCEPROC)                   \
+  X(glCompileShader, PFNGLCOMPILESHADERPROC)                 \
+  X(glGetShaderiv, PFNGLGETSHADERIVPROC)                     \
+  X(glGetShaderInfoLog, PFNGLGETSHADERINFOLOGPROC)           \
+  X(glDeleteShader, PFNGLDELETESHADERPROC)                   \
+  X(glCreateProgram, PFNGLCREATEPROGRAMPROC)                 \
+  X(glAttachShader, PFNGLATTACHSHADERPROC)                   \
+  X(glLinkProgram, PFNGLLINKPROGRAMPROC)                     \
+  X(glGetProgramiv, PFNGLGETPROGRAMIVPROC)                   \
+  X(glGetProgramInfoLog, PFNGLGETPROGRAMINFOLOGPROC)         \
+  X(glDeleteProgram, PFNGLDELETEPROGRAMPROC)                 \
+  X(glUseProgram, PFNGLUSEPROGRAMPROC)                       \
+  X(glProgramUniform3ui, PFNGLPROGRAMUNIFORM3UIPROC)         \
+  X(glBindBufferBase, PFNGLBINDBUFFERBASEPROC)               \
+  X(glBindBufferRange, PFNGLBINDBUFFERRANGEPROC)             \
+  X(glBindImageTexture, PFNGLBINDIMAGETEXTUREPROC)           \
+  X(glDispatchCompute, PFNGLDISPATCHCOMPUTEPROC)             \
+  X(glMemoryBarrier, PFNGLMEMORYBARRIERPROC)
+
 #define SEM_FNS(X)                                                   \
   X(glGenSemaphoresEXT, PFNGLGENSEMAPHORESEXTPROC)                   \
   X(glDeleteSemaphoresEXT, PFNGLDELETESEMAPHORESEXTPROC)             \
@@ -79,8 +108,14 @@ struct ifd_gl_importer {
 #define DECLARE(name, type) type name;
   GL_FNS(DECLARE)
   SEM_FNS(DECLARE)
+  COPY_FNS(DECLARE)
 #undef DECLARE
   bool timelines;
+  bool compute;                /* COPY_FNS all loaded and OpenGL >= 4.3 */
+  GLuint copy_programs[5];     /* the compute copy per texel size (1, 2, 4, 8,
+                                  16 bytes), made on first use */
+  GLint64 max_ssbo_bytes;      /* GL_MAX_SHADER_STORAGE_BLOCK_SIZE */
+  GLint max_groups[2];         /* GL_MAX_COMPUTE_WORK_GROUP_COUNT x, y */
   GLint n_uuids;
   uint8_t uuids[4][16];
   char renderer[128];
@@ -91,6 +126,8 @@ struct ifd_gl_frame {
   ifd_gl_frame_native h;
   const ifd_format_info *info;
   uint32_t row_pitch;
+  GLuint view; /* COPY by compute: the texture as the integer format of its
+                  texel's size, for imageStore */
   ifd_gl_frame *next; /* in imp->frames */
 };
 

@@ -72,7 +72,7 @@ static int wait_or_signal(ifd_gl_timeline *t, uint64_t value, ifd_gl_frame *f, b
   GLuint buffers[1], textures[1];
   GLenum layouts[1] = {GL_LAYOUT_GENERAL_EXT};
   GLuint nb = 0, nt = 0;
-  if (f && f->h.path == IFD_GL_PATH_COPY) buffers[nb++] = f->h.buffer;
+  if (f && f->h.buffer) buffers[nb++] = f->h.buffer;
   if (f && f->h.path == IFD_GL_PATH_LINEAR) textures[nt++] = f->h.texture;
   ifd_glc_error(imp);
   GLuint64 v = value;
