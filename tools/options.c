@@ -15,13 +15,14 @@ void options_usage(FILE *f) {
   fputs(
       "usage: interop-fd demo     [--backend auto|cuda|vulkan] [--consumer vk|gl] [--size WxH]\n"
       "                           [--format FMT] [--frames N] [--out DIR] [--save N] [--ring N]\n"
-      "                           [--device N] [--headless] [--vsync]\n"
+      "                           [--device N] [--headless] [--vsync] [--mode fifo|mailbox]\n"
+      "                           [--priority high|realtime]\n"
       "       interop-fd info\n"
       "       interop-fd selftest [--backend auto|cuda|vulkan] [--consumer vk|gl] [--frames N]\n"
       "       interop-fd bench    [--size WxH] [--format rgba8|rgba16f] [--paths P,...]\n"
       "                           [--modes throughput,latency] [--frames N] [--ring N] [--out DIR]\n"
       "                           [--device N] [--handoff host|gpu] [--break PATH]\n"
-      "                           [--priority high|realtime]\n"
+      "                           [--priority high|realtime] [--mode fifo|mailbox]\n"
       "       interop-fd help\n"
       "\n"
       "demo      a neural network (a CPPN) draws every frame on the GPU (CUDA kernel or Vulkan\n"
@@ -45,6 +46,11 @@ void options_usage(FILE *f) {
       "  --device    device index of the backend                                  [0]\n"
       "  --headless  no window even where a display is\n"
       "  --vsync     in a window, wait for the display's refresh\n"
+      "  --mode      fifo: the consumer draws every frame; mailbox: the producer runs free\n"
+      "              and the consumer draws the newest frame at its own pace       [fifo]\n"
+      "  --priority  the Vulkan consumer's queue asks this global priority\n"
+      "              (VK_KHR/EXT_global_priority; the highest granted down to high,\n"
+      "              else the default; the output says which)                 [not asked]\n"
       "bench:\n"
       "  --size, --format   one size / format only       [1920x1080 and 3840x2160; rgba8, rgba16f]\n"
       "  --paths     zero-copy-copy,zero-copy-direct,cpu-roundtrip,cuda-gl-interop,floor  [all]\n"
@@ -55,9 +61,9 @@ void options_usage(FILE *f) {
       "  --handoff   gpu: the consumer submits before the frame is ready, with a\n"
       "              device-side wait (default); host: it polls ready, then submits\n"
       "  --break     deliberately corrupt one path's frames, to see the checks refuse it\n"
-      "  --priority  the Vulkan consumer's queue asks this global priority\n"
-      "              (VK_KHR/EXT_global_priority; the highest granted down to high,\n"
-      "              else the default; the output says which)                 [not asked]\n",
+      "  --priority  as for demo; also measures the time-slice floor at that priority\n"
+      "  --mode      fifo: only the paths (every frame consumed); mailbox: only the\n"
+      "              mailbox scenario (a consumer at 60/120/240 frames/s)        [both]\n",
       f);
 }
 
@@ -121,11 +127,11 @@ static int parse_list(const char *opt, const char *val, uint32_t *mask) {
 static bool allowed(tool_command c, const char *opt) {
   static const char *const demo[] = {"--backend", "--consumer", "--size", "--format", "--frames",
                                      "--out", "--save", "--ring", "--device", "--headless",
-                                     "--vsync", NULL};
+                                     "--vsync", "--mode", "--priority", NULL};
   static const char *const selftest[] = {"--backend", "--consumer", "--frames", "--device", NULL};
   static const char *const bench[] = {"--size",  "--format", "--paths",   "--modes", "--frames",
                                       "--ring",  "--out",    "--device",  "--handoff", "--break",
-                                      "--priority", NULL};
+                                      "--priority", "--mode", NULL};
   const char *const *list = c == CMD_DEMO       ? demo
                             : c == CMD_SELFTEST ? selftest
                             : c == CMD_BENCH    ? bench
@@ -147,12 +153,14 @@ static const word_option word_options[] = {
     {"--consumer", {"vk", "gl"}, {CONSUMER_VK, CONSUMER_GL}},
     {"--handoff", {"host", "gpu"}, {true, false}},
     {"--priority", {"high", "realtime"}, {TOOL_PRIORITY_HIGH, TOOL_PRIORITY_REALTIME}},
+    {"--mode", {"fifo", "mailbox"}, {IFD_RING_FIFO, IFD_RING_MAILBOX}},
 };
 
 static void set_word(tool_options *o, const char *opt, int v) {
   if (strcmp(opt, "--backend") == 0) o->backend = (ifd_backend)v;
   else if (strcmp(opt, "--consumer") == 0) o->consumer = (consumer_api)v, o->consumer_given = true;
   else if (strcmp(opt, "--handoff") == 0) o->host_wait = v != 0;
+  else if (strcmp(opt, "--mode") == 0) o->mode = (ifd_ring_mode)v, o->mode_given = true;
   else o->priority = (tool_priority)v;
 }
 

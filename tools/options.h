@@ -38,6 +38,10 @@ typedef struct {
   int break_path;         /* --break PATH: corrupt that path's frames (-1: none) */
   bool host_wait;         /* --handoff host: consumers wait on the host, then submit */
   tool_priority priority; /* --priority high|realtime: the Vulkan consumer's queue (NONE) */
+  /* --mode fifo|mailbox: demo: the ring's mode (FIFO); bench: the path table
+   * (fifo) or the mailbox scenario (mailbox) only (both when not given) */
+  ifd_ring_mode mode;
+  bool mode_given;
 } tool_options;
 
 /* Parses argv (argv[0] is the program). On a bad command line returns -EINVAL

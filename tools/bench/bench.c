@@ -147,12 +147,30 @@ static int scenario_slices(bench *b) {
   return rc != 0 ? rc : rc2;
 }
 
+/* The frame size of the scenarios: --size, else 4K. */
+static void scenario_size(const bench *b, uint32_t *w, uint32_t *h) {
+  *w = b->o->size_given ? b->o->width : 3840;
+  *h = b->o->size_given ? b->o->height : 2160;
+}
+
+static int scenario_copy(bench *b) {
+  uint32_t w, h;
+  scenario_size(b, &w, &h);
+  b->copy_run = true;
+  return bench_copy_run(b->ctx, b->cu, w, h, &b->copy_table);
+}
+
+static int scenario_mailbox(bench *b) {
+  if (b->o->mode_given && b->o->mode != IFD_RING_MAILBOX) return 0;
+  uint32_t w, h;
+  scenario_size(b, &w, &h);
+  b->mailbox_run = true;
+  return bench_mailbox_run(b, w, h, &b->mailbox);
+}
+
 /* What the bench measures besides the paths, in the order it runs: the
  * floors first, so that the paths can be read against them. A scenario
- * records what it measured in b (b->floors) for the report. A mailbox
- * scenario (the producer alone, then beside a consumer at 60, 120 and 240
- * frames/s, with `--mode fifo|mailbox`) joins this table once the library's
- * mailbox rings land. */
+ * records what it measured in b for the report. */
 typedef struct {
   const char *name;
   int (*run)(bench *b); /* 0, or -errno (tool_last_error()): the bench exits 1 */
@@ -161,6 +179,9 @@ typedef struct {
 static const bench_scenario scenarios[] = {
     {"floors: a timeline ping-pong with no interop work", scenario_pingpong},
     {"floors: the consumer's wait for a time slice", scenario_slices},
+    {"the COPY path's copy of every format against the device-to-device copy", scenario_copy},
+    {"mailbox: the producer beside a consumer of the newest frame at 60/120/240 per s",
+     scenario_mailbox},
 };
 
 static void run_scenarios(bench *b) {
@@ -230,7 +251,8 @@ int bench_run_main(const tool_options *o) {
   /* The floor and the CPU round trip first: the others' ratios refer to them. */
   const bench_path order[BENCH_PATH_COUNT] = {BENCH_FLOOR, BENCH_CPU_ROUNDTRIP, BENCH_ZERO_COPY_COPY,
                                               BENCH_ZERO_COPY_DIRECT, BENCH_CUDA_GL_INTEROP};
-  for (int si = 0; si < 2 && buffers; si++) {
+  bool paths = !(o->mode_given && o->mode == IFD_RING_MAILBOX); /* --mode mailbox: none */
+  for (int si = 0; si < 2 && buffers && paths; si++) {
     uint32_t w = o->size_given ? o->width : sizes[si][0];
     uint32_t h = o->size_given ? o->height : sizes[si][1];
     if (o->size_given && si > 0) break;
@@ -265,7 +287,9 @@ int bench_run_main(const tool_options *o) {
                       .runs = b->runs,
                       .nruns = b->nruns,
                       .floors = &b->floors,
-                      .priority = priority};
+                      .priority = priority,
+                      .copy = b->copy_run ? &b->copy_table : NULL,
+                      .mailbox = b->mailbox_run ? &b->mailbox : NULL};
   bench_report_table(&rep, stdout);
   const char *dir = o->out_dir ? o->out_dir : "bench-out";
   char json[4096], svg[4096];

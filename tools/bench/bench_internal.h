@@ -55,6 +55,9 @@ typedef struct {
   /* the platform's floors (the scenarios) */
   bench_floors floors;
   bool floors_failed;
+  bench_copy_table copy_table;
+  bench_mailbox mailbox;
+  bool copy_run, mailbox_run;
 } bench;
 
 /* bench_paths.c: each runs the path of b->r on b->frames frames, checking
@@ -64,5 +67,12 @@ int bench_run_zero_copy(bench *b);
 int bench_run_cpu_roundtrip(bench *b);
 int bench_run_floor(bench *b);
 int bench_run_cuda_gl(bench *b);
+
+/* bench_mailbox.c: the mailbox scenario on the bench's CUDA context and
+ * Vulkan consumer (b->vk, which must have no ring imported), width x height
+ * RGBA8 frames. Every frame the consumer takes is checked. Without timeline
+ * semaphores it is not measured (out->why says why) and returns 0. Errors:
+ * -errno with tool_last_error() (out->why too). */
+int bench_mailbox_run(bench *b, uint32_t width, uint32_t height, bench_mailbox *out);
 
 #endif

@@ -121,6 +121,8 @@ void bench_report_table(const bench_report *b, FILE *f) {
              "copy over dtod; x trip (latency mode): frames/s over 1 / the CUDA <-> Vulkan round\n"
              "trip of the floors below.\n");
   if (b->floors) bench_report_floors(b->floors, f);
+  if (b->copy) bench_copy_print(b->copy, f);
+  if (b->mailbox) bench_mailbox_print(b->mailbox, f);
 }
 
 static void json_num(FILE *f, const char *key, double v, bool comma) {
@@ -128,7 +130,16 @@ static void json_num(FILE *f, const char *key, double v, bool comma) {
   else fprintf(f, "\"%s\": %.3f%s", key, v, comma ? ", " : "");
 }
 
-static void json_str(FILE *f, const char *s) {
+bool bench_json_section(FILE *f, const char *name, bool measured, const char *why) {
+  fprintf(f, ",\n  \"%s\": {\"measured\": %s", name, measured ? "true" : "false");
+  if (measured) return true;
+  fprintf(f, ", \"reason\": ");
+  bench_json_str(f, why);
+  fputc('}', f);
+  return false;
+}
+
+void bench_json_str(FILE *f, const char *s) {
   fputc('"', f);
   for (; *s; s++) {
     if (*s == '"' || *s == '\\') fputc('\\', f);
@@ -150,15 +161,15 @@ static void json_nums(FILE *f, size_t n, const char *const *keys, const double *
 static void json_floor(FILE *f, bool first, const char *name, bool measured, const char *why,
                        const char *queue, size_t n, const char *const *keys, const double *v) {
   fprintf(f, "%s\n      {\"floor\": ", first ? "" : ",");
-  json_str(f, name);
+  bench_json_str(f, name);
   fprintf(f, ", \"measured\": %s, ", measured ? "true" : "false");
   if (!measured) {
     fprintf(f, "\"reason\": ");
-    json_str(f, why);
+    bench_json_str(f, why);
   } else {
     if (queue) {
       fprintf(f, "\"queue\": ");
-      json_str(f, queue);
+      bench_json_str(f, queue);
       fprintf(f, ", ");
     }
     json_nums(f, n, keys, v);
@@ -195,9 +206,9 @@ int bench_report_json(const bench_report *b, const char *path) {
   char date[32];
   strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
   fprintf(f, "{\n  \"tool\": \"interop-fd bench\",\n  \"date\": \"%s\",\n  \"device\": ", date);
-  json_str(f, b->device);
+  bench_json_str(f, b->device);
   fprintf(f, ",\n  \"driver\": ");
-  json_str(f, b->driver);
+  bench_json_str(f, b->driver);
   fprintf(f, ",\n  \"cuda_driver_api\": %d,\n", b->cuda_driver);
   fprintf(f, "  \"config\": {\"ring\": %u, \"samples_per_frame\": %d, \"handoff\": \"%s\"},\n",
           b->ring, BENCH_SAMPLES, b->host_wait ? "host" : "gpu");
@@ -236,13 +247,15 @@ int bench_report_json(const bench_report *b, const char *path) {
             first ? "" : ",", bench_path_name(r->path), bench_mode_name(r->mode), r->width, r->height,
             bench_format_name(r->format),
             r->status == RUN_SKIPPED ? "skipped" : r->status == RUN_REFUSED ? "refused" : "failed");
-    json_str(f, r->why);
+    bench_json_str(f, r->why);
     fputc('}', f);
     first = false;
   }
   fprintf(f, "\n  ],\n  \"consumer_queue_priority\": ");
-  json_str(f, b->priority ? b->priority : "");
+  bench_json_str(f, b->priority ? b->priority : "");
   if (b->floors) json_floors(f, b->floors);
+  if (b->copy) bench_copy_json(b->copy, f);
+  if (b->mailbox) bench_mailbox_json(b->mailbox, f);
   fprintf(f, "\n}\n");
   int rc = ferror(f) ? -EIO : 0;
   if (fclose(f) != 0 || rc != 0) return tool_fail(-EIO, "cannot write %s", path);

@@ -7,7 +7,9 @@
 #include <stdio.h>
 
 #include "bench/bench_common.h"
+#include "bench/bench_copy.h"
 #include "bench/bench_floor.h"
+#include "bench/bench_mailbox.h"
 
 typedef enum { RUN_OK, RUN_SKIPPED, RUN_REFUSED, RUN_FAILED } bench_status;
 
@@ -37,6 +39,8 @@ typedef struct {
   size_t nruns;
   const bench_floors *floors;  /* measured in the same run (bench_floor.h) */
   const char *priority;        /* the Vulkan consumer's queue priority, as granted */
+  const bench_copy_table *copy;   /* the copy table (NULL: not run) */
+  const bench_mailbox *mailbox;   /* the mailbox scenario (NULL: not run) */
 } bench_report;
 
 /* "rgba8" or "rgba16f": the two formats bench measures. */
@@ -45,6 +49,11 @@ const char *bench_format_name(MAX_Format f);
 void bench_report_table(const bench_report *rep, FILE *f);
 /* The floors alone (also where nothing else could run: every one skipped). */
 void bench_report_floors(const bench_floors *floors, FILE *f);
+/* s as a JSON string, quotes included. */
+void bench_json_str(FILE *f, const char *s);
+/* Opens `,"name": {"measured": ...`; one not measured gets its "reason" and
+ * is closed. Returns `measured`: the caller then writes its fields and "}". */
+bool bench_json_section(FILE *f, const char *name, bool measured, const char *why);
 /* Errors: -errno (cannot create the file), -EIO (cannot write it). */
 int bench_report_json(const bench_report *rep, const char *path);
 int bench_report_svg(const bench_report *rep, const char *path);

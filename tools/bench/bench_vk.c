@@ -273,19 +273,16 @@ int bench_vk_ring_import(bench_vk *v, ifd_ring_desc *desc, ifd_vk_path path) {
   if (desc->count < 1 || desc->count > SLOTS) return tool_fail(-EINVAL, "bench consumer: bad ring");
   if (desc->ready_fd < 0 || desc->release_fd < 0)
     return tool_fail(-EOPNOTSUPP, "bench consumer: the ring has no timelines");
+  v->format = desc->frames[0].format;
+  v->width = desc->frames[0].width;
+  v->height = desc->frames[0].height;
   int rc = ifd_vk_ring_import(v->importer, desc, path, &v->ring);
   if (rc != 0) return bench_vk_lib_fail(rc, "ifd_vk_ring_import");
   v->count = ifd_vk_ring_count(v->ring);
-  for (uint32_t s = 0; s < v->count; s++) {
-    ifd_vk_frame_native n;
-    ifd_vk_frame_native_handles(ifd_vk_ring_frame(v->ring, s + 1), &n);
-    write_set(v, s, n.view, n.layout);
-    v->format = n.max_format;
-    v->width = n.width;
-    v->height = n.height;
-  }
   return 0;
 }
+
+ifd_vk_ring *bench_vk_ring(bench_vk *v) { return v->ring; }
 
 void bench_vk_ring_drop(bench_vk *v) {
   if (!v->ring) return;
@@ -296,10 +293,16 @@ void bench_vk_ring_drop(bench_vk *v) {
 
 int bench_vk_ring_record(bench_vk *v, uint64_t k, const uint32_t pos[2 * BENCH_SAMPLES]) {
   uint32_t s = (uint32_t)((k - 1) % v->count);
-  put_positions(v, s, pos);
-  int rc = begin(v, s);
-  if (rc != 0) return rc;
+  /* A MAILBOX ring's frame k is in whichever image the library chose: the
+   * set of command buffer s samples that frame's view. */
   ifd_vk_frame *f = ifd_vk_ring_frame(v->ring, k);
+  ifd_vk_frame_native n;
+  int rc = ifd_vk_frame_native_handles(f, &n);
+  if (rc != 0) return bench_vk_lib_fail(rc, "ifd_vk_frame_native_handles");
+  put_positions(v, s, pos);
+  rc = begin(v, s);
+  if (rc != 0) return rc;
+  write_set(v, s, n.view, n.layout);
   rc = ifd_vk_frame_cmd_acquire(f, v->cmd[s], VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                                 VK_ACCESS_SHADER_READ_BIT);
   if (rc != 0) return bench_vk_lib_fail(rc, "ifd_vk_frame_cmd_acquire");

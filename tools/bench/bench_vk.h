@@ -36,6 +36,8 @@ int bench_vk_calibrate(bench_vk *v, int64_t *offset, uint64_t *spread);
 /* interop_fd's path: imports the ring (consumes desc's fds on success). */
 int bench_vk_ring_import(bench_vk *v, ifd_ring_desc *desc, ifd_vk_path path);
 void bench_vk_ring_drop(bench_vk *v); /* waits, then destroys the import */
+/* The imported ring (NULL if none), for a MAILBOX consumer's takes. */
+ifd_vk_ring *bench_vk_ring(bench_vk *v);
 /* Records frame k's command buffer (before the frame is ready). */
 int bench_vk_ring_record(bench_vk *v, uint64_t k, const uint32_t pos[2 * BENCH_SAMPLES]);
 /* Waits on the host until ready >= k (interop_fd's polling wait). */

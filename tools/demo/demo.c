@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +163,97 @@ static int run_frames(demo_run *d) {
   return 0;
 }
 
+/* ------------------------------------------------------------------ mailbox */
+
+/* The producer's thread of --mode mailbox: frames back to back, never waiting
+ * for the presenter, until d->frames are made or `stop`. */
+typedef struct {
+  demo_run *d;
+  _Atomic bool stop, done;
+  _Atomic uint64_t made;
+  int rc;
+  char message[512];
+  double seconds;
+} mailbox_producer;
+
+static void *produce_main(void *arg) {
+  mailbox_producer *mp = arg;
+  demo_run *d = mp->d;
+  double t0 = tool_now_s();
+  for (uint64_t i = 0; (d->frames == 0 || i < d->frames) && !atomic_load(&mp->stop); i++) {
+    cppn_frame_args args;
+    cppn_frame_args_init(&args, d->pl.width, d->pl.height, d->pl.pitch, d->pl.format, i);
+    uint64_t k = 0;
+    mp->rc = pipeline_produce(&d->pl, &args, &k);
+    if (mp->rc != 0) {
+      snprintf(mp->message, sizeof(mp->message), "%s", tool_last_error());
+      break;
+    }
+    atomic_store(&mp->made, k);
+  }
+  mp->seconds = tool_now_s() - t0;
+  atomic_store(&mp->done, true);
+  return NULL;
+}
+
+/* --mode mailbox: the producer runs free on a thread; this thread draws the
+ * newest frame whenever it can (a window: at the display's pace with
+ * --vsync). Frame times are the presenter's; the first and the last frame
+ * drawn are written to PNG files headless (with --save > 0). */
+static int run_mailbox(demo_run *d) {
+  mailbox_producer mp = {.d = d};
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, produce_main, &mp) != 0)
+    return tool_fail(-EAGAIN, "cannot start the producer's thread");
+  progress_begin(&d->prog);
+  double prev = tool_now_s(), last_title = prev;
+  uint64_t k = 0, drawn = 0;
+  int rc = 0;
+  for (;;) {
+    if (d->win) {
+      window_poll(d->win);
+      if (window_should_close(d->win)) break;
+    }
+    bool last = atomic_load(&mp.done);
+    bool save = !d->win && d->o->save && (drawn == 0 || last);
+    rc = pipeline_present_newest(&d->pl, 100000000ull, save ? d->rgba : NULL, &k);
+    if (rc == -EAGAIN || rc == -ETIMEDOUT) {
+      rc = 0;
+      if (last) break; /* the producer is done and its newest frame was drawn */
+      continue;
+    }
+    if (rc != 0) break;
+    double t = tool_now_s();
+    if (drawn++ == 0) {
+      d->first_s = t - prev;
+      d->first_saved = save;
+    } else if (!save && d->n_times < d->times_cap) {
+      d->times[d->n_times++] = t - prev;
+      d->n_timed++;
+      d->busy_s += t - prev;
+    }
+    if (save && (rc = save_frame(d, k)) != 0) break;
+    prev = tool_now_s();
+    if (prev - last_title >= 0.5 || progress_due(&d->prog)) {
+      show_progress(d, atomic_load(&mp.made), false);
+      last_title = prev;
+    }
+  }
+  atomic_store(&mp.stop, true);
+  pthread_join(thread, NULL);
+  if (rc == 0 && mp.rc != 0) rc = tool_fail(mp.rc, "the producer: %s", mp.message);
+  int rc2 = pipeline_finish(&d->pl);
+  if (rc == 0) rc = rc2;
+  show_progress(d, atomic_load(&mp.made), true);
+  if (rc == 0)
+    printf("mailbox: the producer made %llu frames in %.2f s (%.0f frames/s); the presenter "
+           "drew %llu of them (%s path)\n",
+           (unsigned long long)atomic_load(&mp.made), mp.seconds,
+           mp.seconds > 0 ? (double)atomic_load(&mp.made) / mp.seconds : 0.0,
+           (unsigned long long)drawn, presenter_path_name(d->pl.pres));
+  return rc;
+}
+
 static void report(demo_run *d) {
   size_t n = d->n_times;
   if (n == 0) {
@@ -173,8 +266,11 @@ static void report(demo_run *d) {
          (unsigned long long)d->n_timed, (double)d->n_timed / d->busy_s, percentile(d->times, n, 0.5) * 1e3,
          percentile(d->times, n, 0.9) * 1e3, percentile(d->times, n, 0.99) * 1e3,
          d->times[n - 1] * 1e3, n < d->n_timed ? " (percentiles of the first 2^20)" : "");
-  printf("(frame time: from one frame's hand-off on the host to the next's, in steady state the "
-         "pipeline's period)\n");
+  if (d->o->mode == IFD_RING_MAILBOX)
+    printf("(frame time: from one frame drawn to the next; the producer does not wait for it)\n");
+  else
+    printf("(frame time: from one frame's hand-off on the host to the next's, in steady state the "
+           "pipeline's period)\n");
   printf("(not timed: the first frame, %.1f ms with set-up and shader compilation", d->first_s * 1e3);
   /* Saved frames are not timed; frame 1 is already counted above. In a
    * window nothing is saved. */
@@ -211,7 +307,9 @@ int demo_run_main(const tool_options *o) {
                          .height = o->height,
                          .format = o->format,
                          .ring = o->ring,
-                         .vsync = o->vsync};
+                         .vsync = o->vsync,
+                         .mode = o->mode,
+                         .priority = (VkQueueGlobalPriorityKHR)o->priority};
   bool cpu = device_is_cpu(&native);
   if (!cfg.width) {
     cfg.width = cpu ? CPU_WIDTH : GPU_WIDTH;
@@ -237,12 +335,17 @@ int demo_run_main(const tool_options *o) {
   print_uuid(stdout, native.device_uuid);
   printf(")\n");
   if ((rc = pipeline_create(&d.pl, ctx, &cfg)) != 0) goto out;
-  printf("consumer: %s on %s, %s path (%s)\n", consumer_name(o->consumer),
-         presenter_device_name(d.pl.pres), presenter_path_name(d.pl.pres),
-         strcmp(presenter_path_name(d.pl.pres), "LINEAR") == 0
-             ? "samples the producer's memory directly, no copy"
-             : "one GPU copy per frame into an optimal image");
-  printf("frames:   %ux%u %s, ring of %u, sync %s\n", cfg.width, cfg.height, fi.name, cfg.ring,
+  const char *path = presenter_path_name(d.pl.pres);
+  printf("consumer: %s on %s, %s path (%s)%s%s\n", consumer_name(o->consumer),
+         presenter_device_name(d.pl.pres), path,
+         strcmp(path, "LINEAR") == 0 ? "samples the producer's memory directly, no copy"
+         : strcmp(path, "?") == 0    ? "known once a frame is taken"
+                                     : "one GPU copy per frame into an optimal image",
+         o->priority ? ", queue priority " : "", o->priority ? presenter_priority(d.pl.pres) : "");
+  printf("frames:   %ux%u %s, %s ring of %u, sync %s\n", cfg.width, cfg.height, fi.name,
+         o->mode == IFD_RING_MAILBOX ? "MAILBOX (the newest frame is drawn)"
+                                     : "FIFO (every frame is drawn)",
+         cfg.ring,
          d.pl.timelines ? "by timeline semaphores on the GPU"
                         : "on the host (this device cannot export semaphores)");
   /* Say which defaults were made smaller for a CPU, and what a GPU gets. */
@@ -270,7 +373,7 @@ int demo_run_main(const tool_options *o) {
     rc = tool_fail(-ENOMEM, "out of memory");
     goto out;
   }
-  if ((rc = run_frames(&d)) != 0) goto out;
+  if ((rc = o->mode == IFD_RING_MAILBOX ? run_mailbox(&d) : run_frames(&d)) != 0) goto out;
   report(&d);
   if (d.saved)
     printf("wrote %u frame%s as PNG to %s/ (%s%s%s)\n", d.saved, d.saved == 1 ? "" : "s", d.out_dir,

@@ -33,7 +33,8 @@ int pipeline_create(pipeline *pl, ifd_context *ctx, const pipeline_config *cfg) 
   if (rc != 0) return tool_fail(rc, "%s", ifd_last_error());
   cppn_params_init(&pl->params, 1);
   if ((rc = producer_create(ctx, &pl->params, &pl->prod)) != 0) goto fail;
-  rc = ifd_ring_create(ctx, cfg->ring, cfg->width, cfg->height, cfg->format, &pl->ring);
+  rc = ifd_ring_create_mode(ctx, cfg->ring, cfg->width, cfg->height, cfg->format, cfg->mode,
+                            &pl->ring);
   if (rc != 0) {
     tool_fail(rc, "%s", ifd_last_error());
     goto fail;
@@ -43,6 +44,7 @@ int pipeline_create(pipeline *pl, ifd_context *ctx, const pipeline_config *cfg) 
   present_config pc = {.api = cfg->consumer,
                        .win = cfg->win,
                        .vsync = cfg->vsync,
+                       .priority = cfg->priority,
                        .importer_gipa = cfg->importer_gipa,
                        .importer_get_proc = cfg->importer_get_proc};
   memcpy(pc.device_uuid, pl->native.device_uuid, 16);
@@ -73,7 +75,7 @@ void pipeline_destroy(pipeline *pl) {
   pl->prod = NULL;
 }
 
-int pipeline_step(pipeline *pl, cppn_frame_args *args, uint8_t *rgba, uint64_t *out_k) {
+int pipeline_produce(pipeline *pl, cppn_frame_args *args, uint64_t *out_k) {
   uint64_t k = 0;
   ifd_image *img = NULL;
   int rc = ifd_ring_begin_frame(pl->ring, BEGIN_TIMEOUT_NS, &k, &img);
@@ -84,12 +86,33 @@ int pipeline_step(pipeline *pl, cppn_frame_args *args, uint8_t *rgba, uint64_t *
   args->format = (uint32_t)pl->format;
   if ((rc = producer_draw(pl->prod, img, args)) != 0) return rc;
   if ((rc = ifd_ring_end_frame(pl->ring, k)) != 0) return tool_fail(rc, "%s", ifd_last_error());
-  if ((rc = presenter_draw(pl->pres, k, rgba)) != 0) return rc;
-  /* Without timelines the draw has finished on return: hand the frame back. */
-  if (!pl->timelines && (rc = ifd_ring_release_frame(pl->ring, k)) != 0)
-    return tool_fail(rc, "%s", ifd_last_error());
-  if (out_k) *out_k = k;
+  *out_k = k;
   return 0;
+}
+
+/* Draws frame k; without timelines the draw has finished on return: hand
+ * the frame back. */
+static int draw(pipeline *pl, uint64_t k, uint8_t *rgba) {
+  int rc = presenter_draw(pl->pres, k, rgba);
+  if (rc == 0 && !pl->timelines && (rc = ifd_ring_release_frame(pl->ring, k)) != 0)
+    return tool_fail(rc, "%s", ifd_last_error());
+  return rc;
+}
+
+int pipeline_step(pipeline *pl, cppn_frame_args *args, uint8_t *rgba, uint64_t *out_k) {
+  uint64_t k = 0;
+  int rc = pipeline_produce(pl, args, &k);
+  if (rc == 0) rc = draw(pl, k, rgba);
+  if (rc == 0 && out_k) *out_k = k;
+  return rc;
+}
+
+int pipeline_present_newest(pipeline *pl, uint64_t timeout_ns, uint8_t *rgba, uint64_t *out_k) {
+  uint64_t k = 0;
+  int rc = presenter_take(pl->pres, timeout_ns, &k);
+  if (rc == 0) rc = draw(pl, k, rgba);
+  if (rc == 0 && out_k) *out_k = k;
+  return rc;
 }
 
 int pipeline_finish(pipeline *pl) {

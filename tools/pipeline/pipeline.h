@@ -14,7 +14,9 @@ typedef struct {
   consumer_api consumer;
   uint32_t width, height;
   MAX_Format format;
-  uint32_t ring;  /* frames in flight, 1..8 */
+  uint32_t ring;  /* frames in flight, 1..8 (MAILBOX: 3..8) */
+  ifd_ring_mode mode; /* FIFO: every frame drawn; MAILBOX: the newest */
+  VkQueueGlobalPriorityKHR priority; /* the Vulkan presenter's queue (0: default) */
   window *win;    /* NULL: headless */
   bool vsync;
   PFN_vkGetInstanceProcAddr importer_gipa;   /* NULL: default */
@@ -38,11 +40,20 @@ typedef struct {
 int pipeline_create(pipeline *pl, ifd_context *ctx, const pipeline_config *cfg);
 void pipeline_destroy(pipeline *pl); /* waits for both sides; leaves ctx */
 
-/* Produces and presents the next frame: waits (host, polling) for a free ring
- * slot, enqueues the kernel with `args` (its size/pitch/format fields are
- * filled in here), ends the frame and draws it. rgba: as presenter_draw.
- * *out_k: the frame number used (1, 2, ...). */
+/* Produces the next frame: begins it (FIFO: waiting, host polling, for a
+ * free ring slot; MAILBOX: never for the presenter), enqueues the kernel with
+ * `args` (its size/pitch/format fields are filled in here) and ends it.
+ * *out_k: the frame number (1, 2, ...). Any thread; one at a time. */
+int pipeline_produce(pipeline *pl, cppn_frame_args *args, uint64_t *out_k);
+
+/* FIFO: produces the next frame and draws it. rgba: as presenter_draw. */
 int pipeline_step(pipeline *pl, cppn_frame_args *args, uint8_t *rgba, uint64_t *out_k);
+
+/* MAILBOX: draws the newest frame produced since the last one drawn, waiting
+ * up to timeout_ns for one (-EAGAIN/-ETIMEDOUT: none newer, nothing drawn).
+ * rgba: as presenter_draw. *out_k: the frame drawn. The presenter's thread,
+ * while another may call pipeline_produce. */
+int pipeline_present_newest(pipeline *pl, uint64_t timeout_ns, uint8_t *rgba, uint64_t *out_k);
 
 /* Blocks until both sides are idle. */
 int pipeline_finish(pipeline *pl);

@@ -21,6 +21,9 @@ typedef struct {
   uint8_t device_uuid[16]; /* the producer's device: the consumer uses the same one */
   window *win;             /* NULL: headless, an offscreen target of the frame's size */
   bool vsync;              /* window: wait for the display's refresh */
+  /* Vulkan: the queue's global priority to ask (0: the driver's default;
+   * the highest granted from it down to HIGH, else the default). */
+  VkQueueGlobalPriorityKHR priority;
   /* For the self-test's copy counting; NULL: the library's defaults. */
   PFN_vkGetInstanceProcAddr importer_gipa;
   ifd_gl_get_proc_address importer_get_proc;
@@ -37,7 +40,11 @@ void presenter_destroy(presenter *p); /* NULL ok; waits for its work */
 int presenter_import(presenter *p, ifd_ring_desc *desc);
 
 const char *presenter_device_name(const presenter *p);
-const char *presenter_path_name(const presenter *p); /* "LINEAR" or "COPY" */
+/* The Vulkan queue's global priority as granted, and why not more ("" for GL). */
+const char *presenter_priority(const presenter *p);
+/* "LINEAR", "COPY (compute)", "COPY (transfer)", "COPY (upload)"; for a
+ * MAILBOX ring known once a frame was drawn ("?" before). */
+const char *presenter_path_name(const presenter *p);
 bool presenter_has_timelines(const presenter *p);
 
 /* Draws frame k: waits (on the device) for ready >= k, draws, signals
@@ -47,8 +54,17 @@ bool presenter_has_timelines(const presenter *p);
  * target back into rgba (width * height * 4 bytes, row 0 at the top). */
 int presenter_draw(presenter *p, uint64_t k, uint8_t *rgba);
 
+/* A MAILBOX ring: takes the newest frame ended since the last take (the
+ * library's take_latest: -EAGAIN/-ETIMEDOUT when none is newer after
+ * timeout_ns), to be drawn next with presenter_draw. */
+int presenter_take(presenter *p, uint64_t timeout_ns, uint64_t *k);
+
 /* Blocks until every draw is done. */
 int presenter_finish(presenter *p);
+
+/* A frame's path (an ifd_vk_path or ifd_gl_path) as presenter_path_name
+ * gives it. */
+const char *present_path_label(consumer_api api, int path);
 
 /* Implementations: presenter_create allocates `size` bytes (the backend's
  * struct, a presenter first), zeroed, sets ops and calls create; on failure
@@ -60,6 +76,7 @@ typedef struct {
   void (*destroy)(presenter *p);
   int (*import)(presenter *p, ifd_ring_desc *desc);
   int (*draw)(presenter *p, uint64_t k, uint8_t *rgba);
+  int (*take)(presenter *p, uint64_t timeout_ns, uint64_t *k);
   int (*finish)(presenter *p);
 } present_ops;
 
@@ -67,6 +84,7 @@ struct presenter {
   const present_ops *ops;
   char device_name[256];
   const char *path_name;
+  char priority[192];
   bool timelines;
   bool srgb_frames; /* the frames are SRGBA8: the draw encodes again */
   uint32_t width, height;

@@ -107,11 +107,18 @@ static int gl_import(presenter *base, ifd_ring_desc *desc) {
   bool timelines = desc->ready_fd >= 0; /* consumed by the import */
   int rc = ifd_gl_ring_import(p->importer, desc, IFD_GL_PATH_AUTO, &p->ring);
   if (rc != 0) return tool_fail(rc, "%s", ifd_last_error());
+  /* A FIFO ring's frames are known now; a MAILBOX ring's once taken. */
   ifd_gl_frame_native fh;
-  ifd_gl_frame_native_handles(ifd_gl_ring_frame(p->ring, 1), &fh);
-  p->base.path_name = fh.path == IFD_GL_PATH_LINEAR ? "LINEAR" : "COPY";
+  if (ifd_gl_frame_native_handles(ifd_gl_ring_frame(p->ring, 1), &fh) == 0)
+    p->base.path_name = present_path_label(CONSUMER_GL, (int)fh.path);
   p->base.timelines = timelines;
   return 0;
+}
+
+static int gl_take(presenter *base, uint64_t timeout_ns, uint64_t *k) {
+  glp *p = (glp *)base;
+  int rc = ifd_gl_ring_take_latest(p->ring, timeout_ns, k);
+  return rc == 0 ? 0 : tool_fail(rc, "%s", ifd_last_error());
 }
 
 static int gl_draw(presenter *base, uint64_t k, uint8_t *rgba) {
@@ -121,6 +128,9 @@ static int gl_draw(presenter *base, uint64_t k, uint8_t *rgba) {
   GLuint tex = 0;
   int rc = ifd_gl_ring_acquire(p->ring, k, &tex);
   if (rc != 0) return tool_fail(rc, "%s", ifd_last_error());
+  ifd_gl_frame_native fh;
+  if (ifd_gl_frame_native_handles(ifd_gl_ring_frame(p->ring, k), &fh) == 0)
+    p->base.path_name = present_path_label(CONSUMER_GL, (int)fh.path);
   uint32_t w = p->base.width, h = p->base.height;
   if (p->win) window_framebuffer_size(p->win, &w, &h);
   glBindFramebuffer(GL_FRAMEBUFFER, p->win ? 0 : p->fbo);
@@ -179,4 +189,4 @@ static int gl_create(presenter *base, const present_config *cfg) {
 }
 
 const present_ops present_gl_ops = {sizeof(glp), gl_create, gl_destroy, gl_import, gl_draw,
-                                    gl_finish};
+                                    gl_take,      gl_finish};

@@ -41,7 +41,7 @@ typedef struct {
   VkPipeline pipeline;
   VkFormat target_format; /* of the pipeline */
   VkDescriptorPool desc_pool;
-  VkDescriptorSet sets[IFD_RING_MAX_FRAMES];
+  VkDescriptorSet sets[SLOTS]; /* per draw slot: the view of the frame it draws */
   VkCommandPool pool;
   VkCommandBuffer cmd[SLOTS];
   VkFence fence[SLOTS];
@@ -84,7 +84,7 @@ static int pick_physical(vkp *p, const uint8_t uuid[16]) {
   return 0;
 }
 
-static int create_device(vkp *p) {
+static int create_device(vkp *p, VkQueueGlobalPriorityKHR cfg_priority) {
   uint32_t req_n = 0;
   const char *const *req = ifd_vk_required_device_extensions(&req_n);
   const char *enable[16];
@@ -117,7 +117,14 @@ static int create_device(vkp *p) {
                              .extension_count = n,
                              .timelines = true,
                              .dynamic_rendering = true};
-  return vk_kit_create_device(&dc, &p->device, &p->queue);
+  if (!cfg_priority) return vk_kit_create_device(&dc, &p->device, &p->queue);
+  VkQueueGlobalPriorityKHR got = 0;
+  char why[160] = "";
+  rc = vk_kit_create_device_prioritized(&dc, cfg_priority, &got, why, sizeof(why), &p->device,
+                                            &p->queue);
+  snprintf(p->base.priority, sizeof(p->base.priority), "%s%s%s", vk_kit_priority_name(got),
+           why[0] ? ": " : "", why);
+  return rc;
 }
 
 static int create_commands(vkp *p) {
@@ -292,28 +299,35 @@ static int vk_import(presenter *base, ifd_ring_desc *desc) {
   int rc = ifd_vk_ring_import(p->importer, desc, IFD_VK_PATH_AUTO, &p->ring);
   if (rc != 0) return tool_fail(rc, "%s", ifd_last_error());
   p->base.timelines = ifd_vk_ring_ready(p->ring) != NULL;
-  uint32_t n = ifd_vk_ring_count(p->ring);
-  rc = vk_kit_descriptor_sets(p->device, p->desc_pool, p->set_layout, n, p->sets);
-  if (rc != 0) return rc;
-  for (uint32_t i = 0; i < n; i++) {
-    ifd_vk_frame_native fh;
-    ifd_vk_frame_native_handles(ifd_vk_ring_frame(p->ring, i + 1), &fh);
-    p->base.path_name = fh.path == IFD_VK_PATH_LINEAR ? "LINEAR" : "COPY";
-    VkDescriptorImageInfo ii = {.sampler = p->sampler, .imageView = fh.view, .imageLayout = fh.layout};
-    VkWriteDescriptorSet wr = {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-                               .dstSet = p->sets[i],
-                               .descriptorCount = 1,
-                               .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
-                               .pImageInfo = &ii};
-    vkUpdateDescriptorSets(p->device, 1, &wr, 0, NULL);
-  }
-  return 0;
+  /* A FIFO ring's frames are known now; a MAILBOX ring's once taken. */
+  ifd_vk_frame_native fh;
+  if (ifd_vk_frame_native_handles(ifd_vk_ring_frame(p->ring, 1), &fh) == 0)
+    p->base.path_name = present_path_label(CONSUMER_VK, (int)fh.path);
+  return vk_kit_descriptor_sets(p->device, p->desc_pool, p->set_layout, SLOTS, p->sets);
 }
 
-/* Records the draw of frame k into target/view (in layout UNDEFINED before). */
-static int record(vkp *p, VkCommandBuffer cmd, uint64_t k, VkImage target, VkImageView view) {
+static int vk_take(presenter *base, uint64_t timeout_ns, uint64_t *k) {
+  vkp *p = (vkp *)base;
+  int rc = ifd_vk_ring_take_latest(p->ring, timeout_ns, k);
+  return rc == 0 ? 0 : tool_fail(rc, "%s", ifd_last_error());
+}
+
+/* Records the draw of frame k into target/view (in layout UNDEFINED before)
+ * in draw slot `slot` (its last draw done), whose set then samples frame k:
+ * the image that holds it is the library's choice in a MAILBOX ring. */
+static int record(vkp *p, VkCommandBuffer cmd, uint32_t slot, uint64_t k, VkImage target,
+                  VkImageView view) {
   ifd_vk_frame *frame = ifd_vk_ring_frame(p->ring, k);
-  uint32_t slot = (uint32_t)((k - 1) % ifd_vk_ring_count(p->ring));
+  ifd_vk_frame_native fh;
+  if (ifd_vk_frame_native_handles(frame, &fh) != 0) return tool_fail(-EINVAL, "%s", ifd_last_error());
+  p->base.path_name = present_path_label(CONSUMER_VK, (int)fh.path);
+  VkDescriptorImageInfo ii = {.sampler = p->sampler, .imageView = fh.view, .imageLayout = fh.layout};
+  VkWriteDescriptorSet wr = {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                             .dstSet = p->sets[slot],
+                             .descriptorCount = 1,
+                             .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+                             .pImageInfo = &ii};
+  vkUpdateDescriptorSets(p->device, 1, &wr, 0, NULL);
   VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                  .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
   VK_TRY(vkBeginCommandBuffer(cmd, &bi));
@@ -384,7 +398,7 @@ static int vk_draw(presenter *base, uint64_t k, uint8_t *rgba) {
   }
   VkCommandBuffer cmd = p->cmd[slot];
   VK_TRY(vkResetCommandBuffer(cmd, 0));
-  if ((rc = record(p, cmd, k, target, view)) != 0) return rc;
+  if ((rc = record(p, cmd, slot, k, target, view)) != 0) return rc;
   if (p->win) {
     vk_kit_cmd_image_barrier(cmd, target, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
                              VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
@@ -465,7 +479,7 @@ static int vk_create(presenter *base, const present_config *cfg) {
   int rc = create_instance(p);
   if (rc == 0) rc = pick_physical(p, cfg->device_uuid);
   if (rc == 0 && p->win) rc = window_vk_surface(p->win, p->instance, &p->surface);
-  if (rc == 0) rc = create_device(p);
+  if (rc == 0) rc = create_device(p, cfg->priority);
   if (rc == 0) rc = create_commands(p);
   if (rc == 0) rc = create_layouts(p);
   if (rc == 0 && p->win) rc = create_swapchain(p);
@@ -482,4 +496,4 @@ static int vk_create(presenter *base, const present_config *cfg) {
 }
 
 const present_ops present_vk_ops = {sizeof(vkp), vk_create, vk_destroy, vk_import, vk_draw,
-                                    vk_finish};
+                                    vk_take,     vk_finish};
