@@ -42,7 +42,7 @@ void options_usage(FILE *f) {
       "              120 on a CPU; selftest's animation check 10000, 300 on a CPU)\n"
       "  --out       folder for PNG files (headless)                     [interop-fd-frames]\n"
       "  --save      how many frames to write, spread over the run, first and last included [4]\n"
-      "  --ring      frames in flight, 1..8                                       [3]\n"
+      "  --ring      frames in flight, 1..8 (mailbox: 3..8)             [3; mailbox: 4]\n"
       "  --device    device index of the backend                                  [0]\n"
       "  --headless  no window even where a display is\n"
       "  --vsync     in a window, wait for the display's refresh\n"
@@ -209,6 +209,7 @@ static int parse_option(tool_options *o, const char *opt, const char *val, bool 
   } else if (strcmp(opt, "--ring") == 0) {
     if (parse_u64(opt, val, 1, IFD_RING_MAX_FRAMES, &v) != 0) return -EINVAL;
     o->ring = (uint32_t)v;
+    o->ring_given = true;
   } else if (strcmp(opt, "--device") == 0) {
     if (parse_u64(opt, val, 0, 63, &v) != 0) return -EINVAL;
     o->device = (int)v;

@@ -27,7 +27,8 @@ typedef struct {
   bool frames_given;
   const char *out_dir;    /* --out DIR (NULL: not given) */
   uint32_t save;          /* --save N: PNG files to write (4) */
-  uint32_t ring;          /* --ring N: frames in flight (3) */
+  uint32_t ring;          /* --ring N: frames in flight (3; MAILBOX: 4) */
+  bool ring_given;
   int device;             /* --device N (0) */
   bool headless;          /* --headless: no window even with a display */
   bool vsync;             /* --vsync */

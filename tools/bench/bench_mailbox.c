@@ -163,7 +163,12 @@ int bench_mailbox_run(bench *b, uint32_t width, uint32_t height, bench_mailbox *
   b->fmt_code = 0;
   ifd_ring *ring = NULL;
   ifd_ring_desc desc;
-  int rc = ifd_ring_create_mode(b->ctx, 3, width, height, MAX_FMT_RGBA8, IFD_RING_MAILBOX, &ring);
+  /* 4 frames unless --ring says: with 3 the producer owns one frame besides
+   * the one it writes, and often needs the frame the consumer just gave back
+   * before its release has landed (a device-side wait on the consumer). */
+  out->count = b->o->ring_given ? b->o->ring : 4;
+  int rc = ifd_ring_create_mode(b->ctx, out->count, width, height, MAX_FMT_RGBA8,
+                                IFD_RING_MAILBOX, &ring);
   if (rc == 0) rc = ifd_ring_export(ring, &desc);
   if (rc != 0) {
     snprintf(out->why, sizeof(out->why), "FAILED: a MAILBOX ring: %s", ifd_last_error());
@@ -203,10 +208,10 @@ int bench_mailbox_run(bench *b, uint32_t width, uint32_t height, bench_mailbox *
 
 void bench_mailbox_print(const bench_mailbox *m, FILE *f) {
   fprintf(f, "\nmailbox: a CUDA producer writing %ux%u rgba8 frames back to back into a MAILBOX "
-             "ring of 3,\nbeside a Vulkan consumer that takes the newest frame at a fixed rate "
+             "ring of %u,\nbeside a Vulkan consumer that takes the newest frame at a fixed rate "
              "(AUTO path, every\ntaken frame's pixels checked); floor: the same producer beside "
              "a bare Vulkan queue\nsubmitting a tiny fill at that rate, no interop.\n",
-          m->width, m->height);
+          m->width, m->height, m->count);
   if (!m->measured) {
     fprintf(f, "  not measured: %s\n", m->why);
     return;
@@ -225,8 +230,9 @@ void bench_mailbox_print(const bench_mailbox *m, FILE *f) {
 
 void bench_mailbox_json(const bench_mailbox *m, FILE *f) {
   if (!bench_json_section(f, "mailbox", m->measured, m->why)) return;
-  fprintf(f, ", \"width\": %u, \"height\": %u, \"producer_alone_fps\": %.1f, \"rates\": [",
-          m->width, m->height, m->alone_fps);
+  fprintf(f, ", \"width\": %u, \"height\": %u, \"ring\": %u, \"producer_alone_fps\": %.1f, "
+             "\"rates\": [",
+          m->width, m->height, m->count, m->alone_fps);
   for (int i = 0; i < BENCH_MAILBOX_RATES; i++) {
     const bench_mailbox_row *r = &m->rows[i];
     fprintf(f, "%s\n    {\"consumer_rate\": %u, \"producer_fps\": %.1f, \"consumer_fps\": %.1f, "

@@ -21,7 +21,7 @@ typedef struct {
 typedef struct {
   bool measured;
   char why[320];
-  uint32_t width, height;
+  uint32_t width, height, count; /* the frames and the ring's count */
   double alone_fps; /* the producer with no consumer */
   bench_mailbox_row rows[BENCH_MAILBOX_RATES];
 } bench_mailbox;

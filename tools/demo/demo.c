@@ -306,7 +306,7 @@ int demo_run_main(const tool_options *o) {
                          .width = o->width,
                          .height = o->height,
                          .format = o->format,
-                         .ring = o->ring,
+                         .ring = o->ring_given || o->mode != IFD_RING_MAILBOX ? o->ring : 4,
                          .vsync = o->vsync,
                          .mode = o->mode,
                          .priority = (VkQueueGlobalPriorityKHR)o->priority};

@@ -52,6 +52,7 @@ void copy_count_interpose_cuda(void) {
 static PFN_vkGetDeviceProcAddr real_gdpa;
 static PFN_vkMapMemory real_vkMapMemory;
 static PFN_vkCmdCopyBufferToImage real_vkCmdCopyBufferToImage;
+static PFN_vkCmdDispatch real_vkCmdDispatch;
 
 static VKAPI_ATTR VkResult VKAPI_CALL count_vkMapMemory(VkDevice d, VkDeviceMemory m, VkDeviceSize o,
                                                         VkDeviceSize s, VkMemoryMapFlags f, void **p) {
@@ -65,6 +66,12 @@ static VKAPI_ATTR void VKAPI_CALL count_vkCmdCopyBufferToImage(VkCommandBuffer c
   atomic_fetch_add(&n_device, 1);
   real_vkCmdCopyBufferToImage(c, b, i, l, n, r);
 }
+/* The importer dispatches only its COPY path's compute copy. */
+static VKAPI_ATTR void VKAPI_CALL count_vkCmdDispatch(VkCommandBuffer c, uint32_t x, uint32_t y,
+                                                      uint32_t z) {
+  atomic_fetch_add(&n_device, 1);
+  real_vkCmdDispatch(c, x, y, z);
+}
 static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL count_gdpa(VkDevice d, const char *name) {
   PFN_vkVoidFunction f = real_gdpa(d, name);
   if (!f) return f;
@@ -75,6 +82,10 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL count_gdpa(VkDevice d, const cha
   if (strcmp(name, "vkCmdCopyBufferToImage") == 0) {
     real_vkCmdCopyBufferToImage = (PFN_vkCmdCopyBufferToImage)f;
     return (PFN_vkVoidFunction)count_vkCmdCopyBufferToImage;
+  }
+  if (strcmp(name, "vkCmdDispatch") == 0) {
+    real_vkCmdDispatch = (PFN_vkCmdDispatch)f;
+    return (PFN_vkVoidFunction)count_vkCmdDispatch;
   }
   return f;
 }
@@ -102,6 +113,12 @@ static void APIENTRY count_glTextureSubImage2D(GLuint t, GLint l, GLint x, GLint
   atomic_fetch_add(pbo ? &n_device : &n_host, 1);
   real_glTextureSubImage2D(t, l, x, y, w, h, f, ty, p);
 }
+/* The importer dispatches only its COPY path's compute copy. */
+static void(APIENTRY *real_glDispatchCompute)(GLuint, GLuint, GLuint);
+static void APIENTRY count_glDispatchCompute(GLuint x, GLuint y, GLuint z) {
+  atomic_fetch_add(&n_device, 1);
+  real_glDispatchCompute(x, y, z);
+}
 /* Handed out for every host-copy entry point: if the importer ever calls
  * one, the count shows it; the call does nothing and returns NULL/0 (every
  * such entry point returns void, a pointer or nothing it needs). */
@@ -123,6 +140,10 @@ ifd_gl_proc copy_count_get_proc(const char *name) {
     real_glTextureSubImage2D = (void(APIENTRY *)(GLuint, GLint, GLint, GLint, GLsizei, GLsizei,
                                                   GLenum, GLenum, const void *))f;
     return (ifd_gl_proc)count_glTextureSubImage2D;
+  }
+  if (f && strcmp(name, "glDispatchCompute") == 0) {
+    real_glDispatchCompute = (void(APIENTRY *)(GLuint, GLuint, GLuint))f;
+    return (ifd_gl_proc)count_glDispatchCompute;
   }
   return f;
 }
