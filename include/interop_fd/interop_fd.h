@@ -452,8 +452,13 @@ IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
  * MAILBOX: only where every slot the producer owns waits for a release
  * (invariant 5): with timelines while an earlier device-side wait of the
  * ring is unmet and another is needed or `count` frames are queued behind
- * it, without for the release itself. The wait polls, so it wakes within
- * microseconds.
+ * it, without for the release itself. And, with timelines, while frame
+ * k - count is not written yet on the producer's own device (ready < k -
+ * count): the host stays within count frames of its device, so that the
+ * newest frame a consumer takes is written within count frames of work, not
+ * after everything the host could queue. That wait is on the producer's own
+ * device, never on the consumer, and is bounded by 10 s, not timeout_ns.
+ * The waits poll, so they wake within microseconds.
  * ifd_ring_destroy releases any wait still enqueued, so a consumer that stops
  * cannot leave the context unable to go idle.
  * Errors: -EINVAL bad ring (or its context destroyed first) or NULL
