@@ -70,6 +70,10 @@ usage)
   usage_refused bench --break nothing
   usage_refused bench --consumer vk
   usage_refused demo --paths floor
+  usage_refused demo --mode lifo
+  usage_refused bench --mode both
+  usage_refused demo --priority low
+  usage_refused selftest --mode mailbox
   "$tool" help >"$scratch/out" 2>&1 || fail "help exited non-zero"
   grep -q -- '--format' "$scratch/out" || fail "help does not list --format"
   ;;
@@ -84,6 +88,20 @@ demo-vk | demo-gl)
   grep -q 'frames/s; frame time p50' "$log" || fail "no frame rate or percentiles printed"
   check_png_count 2
   check_no_flood '^frame [0-9]'
+  ;;
+mailbox-vk | mailbox-gl)
+  # The producer runs free on its thread; the consumer draws the newest frame.
+  # Once the producer is done, the newest frame, the last one made, is drawn
+  # and written (the first and the last frame drawn go to PNG files).
+  consumer=${mode#mailbox-}
+  "$tool" demo --mode mailbox --consumer "$consumer" --frames 12 --save 2 --size 96x64 \
+    --out "$scratch/frames" >"$log" 2>&1 || fail "demo --mode mailbox exited non-zero"
+  cat "$log"
+  grep -q 'MAILBOX ring of 4 (the newest frame is drawn)' "$log" || fail "not a MAILBOX ring of 4"
+  grep -q '^mailbox: the producer made 12 frames in ' "$log" || fail "the producer's count not printed"
+  [ -f "$scratch/frames/frame-000012.png" ] || fail "the last frame made was not drawn last"
+  n=$(ls "$scratch/frames" | grep -c '^frame-0000[0-9][0-9]\.png$')
+  [ "$n" -eq 2 ] || fail "expected 2 PNG files (the first and the last frame drawn), found $n"
   ;;
 window-vk | window-gl)
   command -v xvfb-run >/dev/null || { echo "SKIP: xvfb-run not installed (Debian package xvfb)"; exit 77; }

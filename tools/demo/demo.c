@@ -214,14 +214,15 @@ static int run_mailbox(demo_run *d) {
       window_poll(d->win);
       if (window_should_close(d->win)) break;
     }
-    bool last = atomic_load(&mp.done);
-    bool save = !d->win && d->o->save && (drawn == 0 || last);
-    rc = pipeline_present_newest(&d->pl, 100000000ull, save ? d->rgba : NULL, &k);
+    bool done = atomic_load(&mp.done);
+    rc = pipeline_take(&d->pl, 100000000ull, &k);
     if (rc == -EAGAIN || rc == -ETIMEDOUT) {
       rc = 0;
-      if (last) break; /* the producer is done and its newest frame was drawn */
+      if (done) break; /* the producer is done and its newest frame was drawn */
       continue;
     }
+    bool save = rc == 0 && !d->win && d->o->save && (drawn == 0 || k == d->frames);
+    if (rc == 0) rc = pipeline_draw(&d->pl, k, save ? d->rgba : NULL);
     if (rc != 0) break;
     double t = tool_now_s();
     if (drawn++ == 0) {
@@ -342,10 +343,10 @@ int demo_run_main(const tool_options *o) {
          : strcmp(path, "?") == 0    ? "known once a frame is taken"
                                      : "one GPU copy per frame into an optimal image",
          o->priority ? ", queue priority " : "", o->priority ? presenter_priority(d.pl.pres) : "");
-  printf("frames:   %ux%u %s, %s ring of %u, sync %s\n", cfg.width, cfg.height, fi.name,
-         o->mode == IFD_RING_MAILBOX ? "MAILBOX (the newest frame is drawn)"
-                                     : "FIFO (every frame is drawn)",
-         cfg.ring,
+  bool mailbox = o->mode == IFD_RING_MAILBOX;
+  printf("frames:   %ux%u %s, %s ring of %u (%s), sync %s\n", cfg.width, cfg.height, fi.name,
+         mailbox ? "MAILBOX" : "FIFO", cfg.ring,
+         mailbox ? "the newest frame is drawn" : "every frame is drawn",
          d.pl.timelines ? "by timeline semaphores on the GPU"
                         : "on the host (this device cannot export semaphores)");
   /* Say which defaults were made smaller for a CPU, and what a GPU gets. */

@@ -90,9 +90,8 @@ int pipeline_produce(pipeline *pl, cppn_frame_args *args, uint64_t *out_k) {
   return 0;
 }
 
-/* Draws frame k; without timelines the draw has finished on return: hand
- * the frame back. */
-static int draw(pipeline *pl, uint64_t k, uint8_t *rgba) {
+int pipeline_draw(pipeline *pl, uint64_t k, uint8_t *rgba) {
+  /* Without timelines the draw has finished on return: hand the frame back. */
   int rc = presenter_draw(pl->pres, k, rgba);
   if (rc == 0 && !pl->timelines && (rc = ifd_ring_release_frame(pl->ring, k)) != 0)
     return tool_fail(rc, "%s", ifd_last_error());
@@ -102,17 +101,13 @@ static int draw(pipeline *pl, uint64_t k, uint8_t *rgba) {
 int pipeline_step(pipeline *pl, cppn_frame_args *args, uint8_t *rgba, uint64_t *out_k) {
   uint64_t k = 0;
   int rc = pipeline_produce(pl, args, &k);
-  if (rc == 0) rc = draw(pl, k, rgba);
+  if (rc == 0) rc = pipeline_draw(pl, k, rgba);
   if (rc == 0 && out_k) *out_k = k;
   return rc;
 }
 
-int pipeline_present_newest(pipeline *pl, uint64_t timeout_ns, uint8_t *rgba, uint64_t *out_k) {
-  uint64_t k = 0;
-  int rc = presenter_take(pl->pres, timeout_ns, &k);
-  if (rc == 0) rc = draw(pl, k, rgba);
-  if (rc == 0 && out_k) *out_k = k;
-  return rc;
+int pipeline_take(pipeline *pl, uint64_t timeout_ns, uint64_t *out_k) {
+  return presenter_take(pl->pres, timeout_ns, out_k);
 }
 
 int pipeline_finish(pipeline *pl) {

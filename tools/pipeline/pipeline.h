@@ -49,11 +49,15 @@ int pipeline_produce(pipeline *pl, cppn_frame_args *args, uint64_t *out_k);
 /* FIFO: produces the next frame and draws it. rgba: as presenter_draw. */
 int pipeline_step(pipeline *pl, cppn_frame_args *args, uint8_t *rgba, uint64_t *out_k);
 
-/* MAILBOX: draws the newest frame produced since the last one drawn, waiting
- * up to timeout_ns for one (-EAGAIN/-ETIMEDOUT: none newer, nothing drawn).
- * rgba: as presenter_draw. *out_k: the frame drawn. The presenter's thread,
- * while another may call pipeline_produce. */
-int pipeline_present_newest(pipeline *pl, uint64_t timeout_ns, uint8_t *rgba, uint64_t *out_k);
+/* MAILBOX: takes the newest frame produced since the last one taken, waiting
+ * up to timeout_ns for one (-EAGAIN/-ETIMEDOUT: none newer), to be drawn
+ * next with pipeline_draw. The presenter's thread, while another may call
+ * pipeline_produce. */
+int pipeline_take(pipeline *pl, uint64_t timeout_ns, uint64_t *out_k);
+
+/* Draws frame k and, without timelines, hands it back to the producer.
+ * rgba: as presenter_draw. */
+int pipeline_draw(pipeline *pl, uint64_t k, uint8_t *rgba);
 
 /* Blocks until both sides are idle. */
 int pipeline_finish(pipeline *pl);
