@@ -388,8 +388,11 @@ class Image:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        if self._ring is None:
+    def __exit__(self, exc_type, *exc):
+        # With an exception in flight, views may still be alive in its
+        # traceback: leave the image to the garbage collector rather than
+        # replace that exception with EBUSY.
+        if self._ring is None and not (exc_type and self._busy()):
             self.close()
 
     # -- copies (never part of a frame path)
@@ -668,8 +671,9 @@ class Ring:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        if not (exc_type and sum(img._busy() for img in self.images)):  # as Image.__exit__
+            self.close()
 
     def __repr__(self):
         return "<interop_fd.Ring %d x %dx%d %s %s%s>" % (
