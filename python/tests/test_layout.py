@@ -1,4 +1,4 @@
-"""The ctypes structs match the C header: offsets and sizes of every field of
+"""The ctypes structs match the C header: offset and size of every field, and its size of
 every struct the binding declares, printed by a C program compiled against
 include/interop_fd/interop_fd.h. Skips where there is no C compiler."""
 
@@ -26,7 +26,8 @@ def test_structs_match_the_header(tmp_path):
     for cname, py in STRUCTS.items():
         lines.append('printf("%s size %%zu\\n", sizeof(%s));' % (cname, cname))
         for field, _ in py._fields_:
-            lines.append('printf("%s %s %%zu\\n", offsetof(%s, %s));' % (cname, field, cname, field))
+            lines.append('printf("%s %s %%zu %%zu\\n", offsetof(%s, %s), sizeof(((%s *)0)->%s));'
+                         % (cname, field, cname, field, cname, field))
     lines.append("return 0; }")
     src = tmp_path / "layout.c"
     src.write_text("\n".join(lines))
@@ -36,5 +37,6 @@ def test_structs_match_the_header(tmp_path):
     got = []
     for cname, py in STRUCTS.items():
         got.append("%s size %d" % (cname, ctypes.sizeof(py)))
-        got += ["%s %s %d" % (cname, f, getattr(py, f).offset) for f, _ in py._fields_]
+        got += ["%s %s %d %d" % (cname, f, getattr(py, f).offset, getattr(py, f).size)
+                for f, _ in py._fields_]
     assert got == [w for w in want if w]
