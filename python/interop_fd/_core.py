@@ -502,6 +502,7 @@ class Image:
         Ring.frame)."""
         if copy:
             raise BufferError("interop_fd images are shared memory; copy=True is not offered")
+        self._h()
         device = self.__dlpack_device__()
         if dl_device is not None and tuple(dl_device) != device:
             raise BufferError("the image lives on device %s, not %s" % (device, tuple(dl_device)))

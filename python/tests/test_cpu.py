@@ -148,6 +148,7 @@ def test_bad_arguments_raise_error(vk_ctx):
         expect(errno.EINVAL, img.download, np.zeros((4, 4, 3), np.uint8))
     expect(errno.EINVAL, img.download)                # closed
     expect(errno.EINVAL, img.export_fd)
+    expect(errno.EINVAL, img.__dlpack__)
 
 
 def test_ring_misuse_raises_error(vk_ctx):
