@@ -84,7 +84,30 @@ def _numpy():
 
 # ---------------------------------------------------------------- descriptions
 
-class FrameDesc:
+class _Description:
+    """A C description struct that owns fds: close() (or `with`, or garbage
+    collection) runs the library's closer on it, which closes the fds still
+    >= 0. ctypes passes the object itself by reference (_as_parameter_)."""
+
+    def __init__(self, struct, closer):
+        self.struct = struct
+        self._finalizer = weakref.finalize(self, closer, ctypes.byref(struct))
+
+    @property
+    def _as_parameter_(self):
+        return ctypes.byref(self.struct)
+
+    def close(self):
+        self._finalizer()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class FrameDesc(_Description):
     """One exported image (ifd_frame_desc): .fd (memory fd, or -1 once taken),
     .size, .row_pitch, .width, .height, .format (name), .exporter ("cuda" or
     "vulkan"), .timeline_fd, .device_uuid (16 bytes).
@@ -96,13 +119,8 @@ class FrameDesc:
     the object itself, which ctypes passes by reference); it sets the fields it
     consumed to -1, and close() then closes only what it left."""
 
-    def __init__(self, struct=None):
-        self.struct = struct if struct is not None else FrameDescStruct(memory_fd=-1, timeline_fd=-1)
-        self._finalizer = weakref.finalize(self, lib.ifd_frame_desc_close, ctypes.byref(self.struct))
-
-    @property
-    def _as_parameter_(self):
-        return ctypes.byref(self.struct)
+    def __init__(self):
+        super().__init__(FrameDescStruct(memory_fd=-1, timeline_fd=-1), lib.ifd_frame_desc_close)
 
     fd = property(lambda self: self.struct.memory_fd)
     timeline_fd = property(lambda self: self.struct.timeline_fd)
@@ -122,22 +140,13 @@ class FrameDesc:
         self.struct.memory_fd = -1
         return fd
 
-    def close(self):
-        self._finalizer()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     def __repr__(self):
         return ("<interop_fd.FrameDesc fd=%d %dx%d %s pitch=%d size=%d exporter=%s>" %
                 (self.fd, self.width, self.height, self.format, self.row_pitch, self.size,
                  self.exporter))
 
 
-class RingDesc:
+class RingDesc(_Description):
     """An exported ring (ifd_ring_desc): .count, .frames (a FrameDesc view per
     image, whose fds belong to this RingDesc), .ready_fd, .release_fd, .mode
     ("fifo" or "mailbox"), .control_fd. Owns every fd until an importer takes
@@ -145,12 +154,7 @@ class RingDesc:
     itself); close() closes what is left (ifd_ring_desc_close)."""
 
     def __init__(self, struct):
-        self.struct = struct
-        self._finalizer = weakref.finalize(self, lib.ifd_ring_desc_close, ctypes.byref(self.struct))
-
-    @property
-    def _as_parameter_(self):
-        return ctypes.byref(self.struct)
+        super().__init__(struct, lib.ifd_ring_desc_close)
 
     count = property(lambda self: self.struct.count)
     ready_fd = property(lambda self: self.struct.ready_fd)
@@ -161,15 +165,6 @@ class RingDesc:
     @property
     def frames(self):
         return [_FrameView(self.struct.frames[i]) for i in range(self.struct.count)]
-
-    def close(self):
-        self._finalizer()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 class _FrameView(FrameDesc):

@@ -274,3 +274,18 @@ def test_fifo_frames_wait_for_release(host_ctx):
         with ring.frame(timeout=1.0) as img:
             assert img is ring.images[0]
             assert np.all(img.map() == 1)    # frame 1's pixels, its slot reused
+
+
+def test_ring_export_describes_every_frame(vk_ctx):
+    before = open_fds()
+    with vk_ctx.ring(4, 24, 10, "rgba16f") as ring:
+        with ring.export() as desc:
+            assert desc.count == 4 and desc.mode == "fifo" and desc.control_fd == -1
+            assert (desc.ready_fd >= 0) == ring.has_timelines
+            fds = [f.fd for f in desc.frames]
+            assert len(set(fds)) == 4 and all(fd >= 0 for fd in fds)
+            for f, img in zip(desc.frames, ring.images):
+                assert (f.width, f.height, f.format) == (24, 10, "rgba16f")
+                assert (f.row_pitch, f.size, f.exporter) == (img.row_pitch, img.size, "vulkan")
+        assert [f.fd for f in desc.frames] == [-1] * 4
+    assert open_fds() == before
