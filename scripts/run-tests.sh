@@ -29,11 +29,15 @@ for lp in "LP_NATIVE_VECTOR_WIDTH=128 LP_NUM_THREADS=1" "LP_NATIVE_VECTOR_WIDTH=
   # shellcheck disable=SC2086
   env $lp ctest --test-dir build-ci-asan -L cpu -j2 --output-on-failure || status=1
 done
-# The Python package (python/) against the release build's library, with
-# Debian's python3 (which has python3-numpy and python3-pytest; PYTHON
-# overrides it). pytest prints its summary; its failure fails the script.
-py="${PYTHON:-/usr/bin/python3}"
-[ -x "$py" ] || py=python3
+# The Python package (python/) against the release build's library, with the
+# first of python3 (on PATH: where torch and cupy may be) and Debian's
+# /usr/bin/python3 that has NumPy and pytest; PYTHON overrides. pytest prints
+# its summary; its failure fails the script.
+py="${PYTHON:-}"
+for c in python3 /usr/bin/python3; do
+  [ -z "$py" ] && "$c" -c "import numpy, pytest" 2>/dev/null && py="$c"
+done
+py="${py:-/usr/bin/python3}"   # without NumPy/pytest its error says what is missing
 echo "== python tests (pytest, $py, build-ci-release/libinterop_fd.so)"
 IFD_LIBRARY="$PWD/build-ci-release/libinterop_fd.so" IFD_BUILD_DIR="$PWD/build-ci-release" \
   "$py" -m pytest -q -rs -p no:cacheprovider python/tests || status=1
