@@ -34,7 +34,10 @@ def driver():
                            ("cuEventDestroy_v2", [_P]),
                            ("cuStreamWaitEvent", [_P, _P, ctypes.c_uint]),
                            ("cuStreamSynchronize", [_P])):
-            fn = getattr(d, name)
+            try:
+                fn = getattr(d, name)
+            except AttributeError:  # a driver without it: the call that needs it says so
+                continue
             fn.restype = ctypes.c_int
             fn.argtypes = args
         _check(d.cuInit(0), "cuInit")
@@ -71,6 +74,9 @@ def stream_context(stream):
     if stream in (0, 1, 2):
         _check(d.cuCtxGetCurrent(ctypes.byref(ctx)), "cuCtxGetCurrent")
     else:
+        if not hasattr(d, "cuStreamGetCtx"):
+            raise Error(errno.ENOSYS, "this CUDA driver has no cuStreamGetCtx: cannot tell "
+                        "which context owns the stream", "cuStreamGetCtx")
         _check(d.cuStreamGetCtx(_P(stream), ctypes.byref(ctx)), "cuStreamGetCtx")
     if not ctx.value:
         raise Error(errno.EINVAL, "no current CUDA context for the default stream: pass "
