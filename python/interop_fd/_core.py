@@ -329,8 +329,9 @@ class Image:
         self._views = []       # weak references to the buffers of map() views
         self._tensors = 0      # DLPack tensors not yet deleted by their consumer
         self._streams = set()  # consumer streams seen by __dlpack__ (ring frames)
-        destroy = lib.ifd_image_destroy if owned else None
-        self._finalizer = weakref.finalize(self, _release_image, destroy, _P(handle), None)
+        # A ring's image goes with its ring: its finalizer destroys nothing.
+        destroy = lib.ifd_image_destroy if owned else (lambda _handle: None)
+        self._finalizer = weakref.finalize(self, destroy, _P(handle))
         self._owned = owned
 
     # -- handles and state
@@ -523,11 +524,6 @@ class Image:
         return "<interop_fd.Image %dx%d %s pitch=%d%s>" % (
             self.width, self.height, self.format.name, self.row_pitch,
             " closed" if self.closed else "")
-
-
-def _release_image(destroy, handle, _unused):
-    if destroy is not None:
-        destroy(handle)
 
 
 # ---------------------------------------------------------------- rings
