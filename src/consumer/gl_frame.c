@@ -188,8 +188,7 @@ int ifd_gl_frame_import(ifd_gl_importer *imp, ifd_frame_desc *desc, ifd_gl_path 
 }
 
 void ifd_gl_frame_destroy(ifd_gl_frame *f) {
-  static const char fn[] = "ifd_gl_frame_destroy";
-  if (!IFD_GLC_DESTROY_OK(f, IFD_HANDLE_GL_FRAME, "frame", fn))
+  if (!IFD_GLC_DESTROY_OK(f, IFD_HANDLE_GL_FRAME, "frame", "ifd_gl_frame_destroy"))
     return; /* refused: the frame stays valid */
   IFD_CHILD_FORGET(f, frames, ifd_gl_frame);
   ifd_glc_frame_free(f);

@@ -52,8 +52,7 @@ int ifd_gl_timeline_import(ifd_gl_importer *imp, int *fd, ifd_gl_timeline **out)
 }
 
 void ifd_gl_timeline_destroy(ifd_gl_timeline *t) {
-  static const char fn[] = "ifd_gl_timeline_destroy";
-  if (!IFD_GLC_DESTROY_OK(t, IFD_HANDLE_GL_TIMELINE, "timeline", fn))
+  if (!IFD_GLC_DESTROY_OK(t, IFD_HANDLE_GL_TIMELINE, "timeline", "ifd_gl_timeline_destroy"))
     return; /* refused: the timeline stays valid */
   IFD_CHILD_FORGET(t, timelines_alive, ifd_gl_timeline);
   t->imp->glDeleteSemaphoresEXT(1, &t->semaphore);
@@ -139,8 +138,7 @@ int ifd_gl_ring_import(ifd_gl_importer *imp, ifd_ring_desc *desc, ifd_gl_path pa
 }
 
 void ifd_gl_ring_destroy(ifd_gl_ring *ring) {
-  static const char fn[] = "ifd_gl_ring_destroy";
-  if (!IFD_GLC_DESTROY_OK(ring, IFD_HANDLE_GL_RING, "ring", fn))
+  if (!IFD_GLC_DESTROY_OK(ring, IFD_HANDLE_GL_RING, "ring", "ifd_gl_ring_destroy"))
     return; /* refused: the ring stays valid */
   IFD_CHILD_FORGET(ring, rings, ifd_gl_ring);
   ring_free(ring);
