@@ -19,4 +19,4 @@ from ._lib import Error, library_path
 
 __all__ = ["Context", "Error", "Format", "FrameDesc", "Image", "Ring", "RingDesc",
            "formats", "library_path"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

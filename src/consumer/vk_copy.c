@@ -74,12 +74,12 @@ void ifd_vkc_copy_fini(ifd_vk_importer *imp) {
     imp->vkDestroyDescriptorSetLayout(imp->device, imp->copy_set_layout, NULL);
 }
 
-/* The importer's pipeline for `index` (texel size 1 << index), made on first
- * use. Called with imp->lock held. */
 static uint32_t run_of(uint32_t texel_bytes) {
   return texel_bytes >= RUN_BYTES ? 1 : RUN_BYTES / texel_bytes;
 }
 
+/* The importer's pipeline for `index` (texel size 1 << index), made on first
+ * use. Called with imp->lock held. */
 static int copy_pipeline(ifd_vk_importer *imp, uint32_t index, uint32_t texel_bytes) {
   VkResult r;
   if (!imp->copy_set_layout) {

@@ -16,7 +16,8 @@
 
 #include "internal.h"
 
-_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2 &&
+                   ATOMIC_INT_LOCK_FREE == 2,
                "the mailbox word is shared between processes: its atomics must be lock-free");
 _Static_assert(IFD_RING_MAX_FRAMES <= 8, "the mailbox word keeps a slot in 3 bits");
 

@@ -126,6 +126,9 @@ static int produce(bench *b, ifd_ring *ring, double *fps) {
   uint64_t end = tool_now_ns();
   int rc = bench_cuda_sync(b->cu);
   if (rc != 0) return rc;
+  if (!counted_from || end <= counted_from || k <= count_start)
+    return tool_fail(-EIO, "the producer made no frame in the measured second (one call "
+                           "took longer than the whole run)");
   *fps = (double)(k - count_start) / ((double)(end - counted_from) * 1e-9);
   return 0;
 }

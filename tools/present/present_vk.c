@@ -35,6 +35,7 @@ typedef struct {
   uint32_t family;
   ifd_vk_importer *importer;
   ifd_vk_ring *ring;
+  uint64_t draws; /* draws so far: the next one's slot is draws % SLOTS */
   VkSampler sampler;
   VkDescriptorSetLayout set_layout;
   VkPipelineLayout layout;
@@ -372,7 +373,9 @@ static int vk_draw(presenter *base, uint64_t k, uint8_t *rgba) {
   vkp *p = (vkp *)base;
   if (!p->ring || k == 0) return tool_fail(-EINVAL, "no ring imported, or frame 0");
   if (rgba && p->win) return tool_fail(-EINVAL, "read-back is for headless targets");
-  uint32_t slot = (uint32_t)(k % SLOTS);
+  /* Slots by draw, not by frame number: a MAILBOX ring's frames skip, and
+   * two draws in a row on one slot would wait for each other. */
+  uint32_t slot = (uint32_t)(p->draws++ % SLOTS);
   int rc = wait_fence(p, slot);
   if (rc != 0) return rc;
   uint32_t image = 0;
