@@ -269,7 +269,10 @@ IFD_API int ifd_gl_ring_acquire(ifd_gl_ring *ring, uint64_t k, uint32_t *out_tex
  *    taken is ended, so this returns at once): until the producer ended
  *    frame k (with timelines: its "ready = k" is queued on the producer's
  *    queue/stream; without: the frame is written). No GL is issued; any
- *    thread may call.
+ *    thread may call. With timelines "queued" is not "reached": GL's wait
+ *    in ifd_gl_ring_acquire(k) can still wait, and without bound if the
+ *    producer's process dies before its queue signals k (a bounded wait for
+ *    that case is not there yet; the Vulkan consumer's wait_ready has one).
  *  - otherwise, with timelines (GPU): queues glWaitSemaphoreEXT(ready >= k)
  *    and a fence behind it, flushes, and waits for the fence with
  *    glClientWaitSync. The fence also waits for the GL work queued before it.

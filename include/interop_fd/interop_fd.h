@@ -367,8 +367,11 @@ typedef struct ifd_ring ifd_ring;
  * frame k, and of the frame taken before it until the next take
  * (ifd_vk_ring_frame, ifd_gl_ring_frame). Release the frame you took before
  * taking the next one: the producer writes its slot again only after that
- * release, and with count = 3 waits for it. One consumer per ring, one thread at a time.
+ * release, and with count = 3 waits for it. One consumer per ring, one thread
+ * at a time.
  * Blocks: up to timeout_ns (0: only looks), polling the shared state.
+ * A producer in another process that dies is not seen: its ring is not
+ * destroyed, so takes go on answering -EAGAIN/-ETIMEDOUT, never -EPIPE.
  * Errors: -EAGAIN (timeout 0) or -ETIMEDOUT (timeout > 0) no frame newer
  *         than the last taken has ended: keep using the last one; -EPIPE
  *         none newer and the producer's ring was destroyed; -EINVAL NULL
