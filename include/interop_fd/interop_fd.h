@@ -425,8 +425,9 @@ IFD_API ifd_timeline *ifd_ring_release(const ifd_ring *ring); /* NULL without ti
 
 /* Fills *out with new fds for every image, both timelines and (MAILBOX) the
  * shared state, and the mode; the caller owns them (ifd_ring_desc_close
- * closes what no import took). A consumer ring imported in this same process from such a description recognises the ring
- * (where the driver exports memory as distinct files, e.g. Mesa) and learns
+ * closes what no import took). A consumer ring imported in this same
+ * process from such a description recognises the ring (where the driver
+ * exports memory as distinct files, e.g. Mesa) and learns
  * from it which frames were ended, so that a ring without timelines never
  * hands out a frame that was not produced (ifd_vk_ring_wait_ready,
  * ifd_gl_ring_wait_ready, ifd_gl_ring_acquire).
