@@ -93,6 +93,43 @@ class RingDescStruct(ctypes.Structure):
                 ("control_fd", ctypes.c_int)]
 
 
+class GLFrameNative(ctypes.Structure):
+    """ifd_gl_frame_native (include/interop_fd/gl.h)."""
+    _fields_ = [("path", ctypes.c_int),
+                ("texture", ctypes.c_uint32),
+                ("internal_format", ctypes.c_uint32),
+                ("memory_object", ctypes.c_uint32),
+                ("buffer", ctypes.c_uint32),
+                ("width", ctypes.c_uint32),
+                ("height", ctypes.c_uint32),
+                ("max_format", ctypes.c_int),
+                ("row_pitch", ctypes.c_uint32)]
+
+
+class VkDeviceInfo(ctypes.Structure):
+    """ifd_vk_device_info (include/interop_fd/vulkan.h)."""
+    _fields_ = [("instance", ctypes.c_void_p),
+                ("physical_device", ctypes.c_void_p),
+                ("device", ctypes.c_void_p),
+                ("queue_family_index", ctypes.c_uint32),
+                ("get_instance_proc_addr", ctypes.c_void_p)]
+
+
+class VkFrameNative(ctypes.Structure):
+    """ifd_vk_frame_native (include/interop_fd/vulkan.h); non-dispatchable
+    Vulkan handles are 64-bit on every platform."""
+    _fields_ = [("path", ctypes.c_int),
+                ("image", ctypes.c_uint64),
+                ("view", ctypes.c_uint64),
+                ("format", ctypes.c_int),
+                ("layout", ctypes.c_int),
+                ("buffer", ctypes.c_uint64),
+                ("memory", ctypes.c_uint64),
+                ("width", ctypes.c_uint32),
+                ("height", ctypes.c_uint32),
+                ("max_format", ctypes.c_int)]
+
+
 BACKENDS = {"auto": 0, "cuda": 1, "vulkan": 2}
 BACKEND_NAMES = {v: k for k, v in BACKENDS.items()}
 RING_MODES = {"fifo": 0, "mailbox": 1}
@@ -141,6 +178,42 @@ _PROTOTYPES = {
     "ifd_ring_end_frame": (_INT, [_P, _U64]),
     "ifd_ring_release_frame": (_INT, [_P, _U64]),
     "ifd_timeline_value": (_INT, [_P, ctypes.POINTER(_U64)]),
+    # include/interop_fd/gl.h
+    "ifd_gl_importer_create": (_INT, [_P, ctypes.POINTER(_P)]),
+    "ifd_gl_importer_destroy": (None, [_P]),
+    "ifd_gl_importer_has_timelines": (_INT, [_P]),
+    "ifd_gl_frame_import": (_INT, [_P, ctypes.POINTER(FrameDescStruct), _INT, ctypes.POINTER(_P)]),
+    "ifd_gl_frame_destroy": (None, [_P]),
+    "ifd_gl_frame_native_handles": (_INT, [_P, ctypes.POINTER(GLFrameNative)]),
+    "ifd_gl_frame_texture": (_U32, [_P]),
+    "ifd_gl_frame_update": (_INT, [_P]),
+    "ifd_gl_ring_import": (_INT, [_P, ctypes.POINTER(RingDescStruct), _INT, ctypes.POINTER(_P)]),
+    "ifd_gl_ring_destroy": (None, [_P]),
+    "ifd_gl_ring_count": (_U32, [_P]),
+    "ifd_gl_ring_frame": (_P, [_P, _U64]),
+    "ifd_gl_ring_take_latest": (_INT, [_P, _U64, ctypes.POINTER(_U64)]),
+    "ifd_gl_ring_acquire": (_INT, [_P, _U64, ctypes.POINTER(_U32)]),
+    "ifd_gl_ring_wait_ready": (_INT, [_P, _U64, _U64]),
+    "ifd_gl_ring_release": (_INT, [_P, _U64]),
+    # include/interop_fd/vulkan.h
+    "ifd_vk_importer_create": (_INT, [ctypes.POINTER(VkDeviceInfo), ctypes.POINTER(_P)]),
+    "ifd_vk_importer_destroy": (None, [_P]),
+    "ifd_vk_importer_device_uuid": (_INT, [_P, ctypes.c_uint8 * 16]),
+    "ifd_vk_frame_import": (_INT, [_P, ctypes.POINTER(FrameDescStruct), _INT, ctypes.POINTER(_P)]),
+    "ifd_vk_frame_destroy": (None, [_P]),
+    "ifd_vk_frame_native_handles": (_INT, [_P, ctypes.POINTER(VkFrameNative)]),
+    "ifd_vk_frame_cmd_acquire": (_INT, [_P, _P, _U32, _U32]),
+    "ifd_vk_frame_cmd_release": (_INT, [_P, _P, _U32]),
+    "ifd_vk_timeline_semaphore": (_U64, [_P]),
+    "ifd_vk_timeline_value": (_INT, [_P, ctypes.POINTER(_U64)]),
+    "ifd_vk_ring_import": (_INT, [_P, ctypes.POINTER(RingDescStruct), _INT, ctypes.POINTER(_P)]),
+    "ifd_vk_ring_destroy": (None, [_P]),
+    "ifd_vk_ring_count": (_U32, [_P]),
+    "ifd_vk_ring_frame": (_P, [_P, _U64]),
+    "ifd_vk_ring_ready": (_P, [_P]),
+    "ifd_vk_ring_release": (_P, [_P]),
+    "ifd_vk_ring_take_latest": (_INT, [_P, _U64, ctypes.POINTER(_U64)]),
+    "ifd_vk_ring_wait_ready": (_INT, [_P, _U64, _U64]),
 }
 
 _LIBNAME = "libinterop_fd.so"
