@@ -1,6 +1,7 @@
 """The ctypes structs match the C header: offset and size of every field, and its size of
 every struct the binding declares, printed by a C program compiled against
-include/interop_fd/interop_fd.h. Skips where there is no C compiler."""
+include/interop_fd/interop_fd.h, gl.h and vulkan.h. Skips where there is no C
+compiler."""
 
 import ctypes
 import os
@@ -14,7 +15,9 @@ from interop_fd import _lib
 INCLUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include")
 STRUCTS = {"ifd_format_info": _lib.FormatInfo, "ifd_context_native": _lib.ContextNative,
            "ifd_image_native": _lib.ImageNative, "ifd_frame_desc": _lib.FrameDescStruct,
-           "ifd_ring_desc": _lib.RingDescStruct}
+           "ifd_ring_desc": _lib.RingDescStruct,
+           "ifd_gl_frame_native": _lib.GLFrameNative, "ifd_vk_device_info": _lib.VkDeviceInfo,
+           "ifd_vk_frame_native": _lib.VkFrameNative}
 
 
 def test_structs_match_the_header(tmp_path):
@@ -22,6 +25,7 @@ def test_structs_match_the_header(tmp_path):
     if not cc:
         pytest.skip("no C compiler to read the header's layout")
     lines = ["#include <stdio.h>", "#include <stddef.h>", "#include <interop_fd/interop_fd.h>",
+             "#include <interop_fd/gl.h>", "#include <interop_fd/vulkan.h>",
              "int main(void) {"]
     for cname, py in STRUCTS.items():
         lines.append('printf("%s size %%zu\\n", sizeof(%s));' % (cname, cname))

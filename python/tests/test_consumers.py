@@ -1,0 +1,482 @@
+"""Consumers from Python (interop_fd.gl, interop_fd.vulkan): a producer's ring
+imported into moderngl's standalone EGL context and into a Vulkan device made
+with ctypes (tests/vkdevice.py), frames checked pixel by pixel.
+
+On the CPU machines the producer is the Vulkan backend on lavapipe (no
+timelines: the consumer's release is followed by the producer's
+release_frame) and GL is llvmpipe (path LINEAR). The CUDA tests at the end
+(GL and Vulkan consumers of a CUDA producer, with timelines) skip without a
+CUDA device. Each test skips with the reason where moderngl cannot make a
+context or Vulkan has no device."""
+
+import errno
+import gc
+
+import numpy as np
+import pytest
+
+import interop_fd as ifd
+from conftest import open_fds
+from interop_fd import gl as igl
+from interop_fd import vulkan as ivk
+
+W, H = 13, 7   # rows of 13 rgba8 pixels are padded by the producer
+
+# ---------------------------------------------------------------- fixtures
+
+VERTEX = """#version 450
+void main() {
+    vec2 p = vec2(float((gl_VertexID & 1) << 2) - 1.0, float((gl_VertexID & 2) << 1) - 1.0);
+    gl_Position = vec4(p, 0.0, 1.0);
+}"""
+FRAGMENT = """#version 450
+uniform sampler2D frame;
+out vec4 color;
+void main() { color = texelFetch(frame, ivec2(gl_FragCoord.xy), 0); }"""
+
+
+class GL:
+    """moderngl's standalone EGL context (current), a program that copies a
+    texture's texels into an RGBA32F framebuffer, and the read-back."""
+
+    def __init__(self):
+        moderngl = pytest.importorskip("moderngl", reason="moderngl is not installed "
+                                       "(Debian: python3-moderngl)")
+        try:
+            self.moderngl = moderngl
+            self.ctx = moderngl.create_standalone_context(backend="egl", require=450)
+        except Exception as e:  # noqa: BLE001 (moderngl raises its own Error types)
+            pytest.skip("moderngl cannot make a standalone EGL context with GL 4.5: %s" % e)
+        self.prog = self.ctx.program(vertex_shader=VERTEX, fragment_shader=FRAGMENT)
+        self.vao = self.ctx.vertex_array(self.prog, [])
+
+    def draw(self, texture, w, h):
+        """Draws texture name `texture` (sampled texel by texel) into a w x h
+        RGBA32F framebuffer: an (h, w, 4) float32 array, row 0 first."""
+        assert texture != 0
+        tex = self.ctx.external_texture(texture, (w, h), 4, 0, "f1")
+        fbo = self.ctx.simple_framebuffer((w, h), components=4, dtype="f4")
+        fbo.use()
+        fbo.clear(-1.0, -1.0, -1.0, -1.0)
+        tex.use(0)
+        self.prog["frame"] = 0
+        self.vao.render(mode=self.moderngl.TRIANGLES, vertices=3)
+        out = np.frombuffer(fbo.read(components=4, dtype="f4"), np.float32).reshape(h, w, 4)
+        fbo.release()
+        return out.copy()
+
+    def other_context(self):
+        """A second standalone context, current from now on."""
+        return self.moderngl.create_standalone_context(backend="egl", require=450)
+
+
+@pytest.fixture(scope="module")
+def gl():
+    g = GL()
+    g.ctx.__enter__()   # current for the whole module
+    yield g
+
+
+@pytest.fixture(scope="module")
+def vkapp():
+    try:
+        from vkdevice import VkApp
+        app = VkApp()
+    except (OSError, RuntimeError) as e:
+        pytest.skip("no Vulkan device for the consumer: %s" % e)
+    yield app
+    app.close()
+
+
+# ---------------------------------------------------------------- pixels
+
+def pattern(fmt, h, w, seed):
+    f = ifd.formats()[fmt]
+    rng = np.random.default_rng(seed)
+    shape = (h, w, f.channels)
+    if f.is_float:
+        return (rng.integers(-1024, 1024, size=shape) / 8).astype(f.dtype_name)
+    return rng.integers(0, 256, size=shape, dtype=np.uint8)
+
+
+def srgb_to_linear(c):
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def sampled(fmt, a):
+    """What sampling a texture of `fmt` with these stored values gives, as
+    RGBA float (gl.h: R as (r,r,r,1), RG as (r,g,0,1), BGRA as RGBA, sRGB
+    decoded)."""
+    f = ifd.formats()[fmt]
+    v = a.astype(np.float64) if f.is_float else a.astype(np.float64) / 255.0
+    h, w, _ = a.shape
+    out = np.zeros((h, w, 4))
+    out[..., 3] = 1.0
+    if f.channels == 1:
+        out[..., :3] = v[..., :1]
+    elif f.channels == 2:
+        out[..., :2] = v
+    else:
+        out[...] = v[..., [2, 1, 0, 3]] if fmt == "bgra8" else v
+    if f.is_srgb:
+        out[..., :3] = srgb_to_linear(out[..., :3])
+    return out
+
+
+def assert_pixels(got, fmt, a, what):
+    want = sampled(fmt, a)
+    tol = 0 if ifd.formats()[fmt].is_float else 2e-3 if ifd.formats()[fmt].is_srgb else 1e-5
+    bad = np.argwhere(np.abs(got - want).max(axis=2) > tol)
+    assert bad.size == 0, "%s: %d pixels differ, first (y, x) %s: got %s, want %s" % (
+        what, len(bad), tuple(bad[0]), got[tuple(bad[0])], want[tuple(bad[0])])
+
+
+def expect(err, fn, *args, **kw):
+    with pytest.raises(ifd.Error) as e:
+        fn(*args, **kw)
+    assert e.value.errno == err, str(e.value)
+    assert e.value.message
+    return e.value
+
+
+def produce(ring, fmt, seed, timeout=1.0):
+    """One frame written with upload: (k, the values written)."""
+    a = pattern(fmt, ring.height, ring.width, seed)
+    with ring.frame(timeout=timeout) as img:
+        img.upload(a)
+    return ring.frame_number, a
+
+
+GL_FORMATS = ["rgba8", "bgra8", "r8", "rg8", "srgba8", "rg16f", "rgba16f", "r32f", "rgba32f"]
+
+# ---------------------------------------------------------------- GL
+
+@pytest.mark.parametrize("fmt", GL_FORMATS)
+def test_gl_fifo_ring_pixels(gl, vk_ctx, fmt):
+    before = open_fds()
+    with vk_ctx.ring(2, W, H, fmt) as ring, igl.Importer() as imp:
+        with ring.export() as desc:
+            gring = imp.import_ring(desc)
+            assert [f.fd for f in desc.frames] == [-1, -1]
+        assert gring.count == 2
+        for n in range(1, 5):      # frames 3 and 4 reuse the slots of 1 and 2
+            k, a = produce(ring, fmt, seed=n)
+            assert k == n
+            gring.wait_ready(k, timeout=1.0)
+            tex = gring.acquire(k)
+            frame = gring.frame(k)
+            assert tex == frame.texture and frame.format == fmt
+            assert (frame.width, frame.height) == (W, H)
+            assert frame.path in ("linear", "copy", "copy_upload")
+            assert_pixels(gl.draw(tex, W, H), fmt, a, "GL %s frame %d" % (fmt, k))
+            gring.release(k)
+            if not ring.has_timelines:
+                ring.release_frame(k)
+        gring.close()
+        assert gring.closed
+        expect(errno.EINVAL, gring.acquire, 1)
+    assert open_fds() == before
+
+
+def test_gl_single_frame(gl, vk_ctx):
+    before = open_fds()
+    with vk_ctx.image(W, H, "rgba8") as img, igl.Importer() as imp:
+        a = pattern("rgba8", H, W, seed=9)
+        img.upload(a)
+        with img.export_fd() as desc:
+            frame = imp.import_frame(desc)
+            assert desc.fd == -1
+        frame.update()
+        assert_pixels(gl.draw(frame.texture, W, H), "rgba8", a, "GL single frame")
+        frame.close()
+        expect(errno.EINVAL, frame.update)
+    assert open_fds() == before
+
+
+def test_gl_mailbox_take_latest(gl, vk_ctx):
+    before = open_fds()
+    imp = igl.Importer()
+    ring = vk_ctx.ring(3, W, H, "rgba8", mode="mailbox")
+    with ring.export() as desc:
+        gring = imp.import_ring(desc)
+        assert desc.control_fd == -1
+    expect(errno.EAGAIN, gring.take_latest, 0)         # nothing ended yet
+    frames = dict(produce(ring, "rgba8", seed=n) for n in range(1, 6))
+    k = gring.take_latest(0)
+    assert k == 5                                        # the newest, not the next
+    gring.wait_ready(k, 0)
+    assert_pixels(gl.draw(gring.acquire(k), W, H), "rgba8", frames[k], "mailbox frame 5")
+    gring.release(k)
+    if not ring.has_timelines:
+        ring.release_frame(k)
+    expect(errno.EAGAIN, gring.take_latest, 0)         # nothing newer than 5
+    expect(errno.ETIMEDOUT, gring.take_latest, 0.02)
+    frames.update(produce(ring, "rgba8", seed=n) for n in (6, 7))
+    k = gring.take_latest(0)
+    assert k == 7
+    assert_pixels(gl.draw(gring.acquire(k), W, H), "rgba8", frames[7], "mailbox frame 7")
+    gring.release(k)
+    expect(errno.EINVAL, gring.acquire, 6)              # skipped: never taken
+    ring.close()
+    expect(errno.EPIPE, gring.take_latest, 0)          # the producer's ring is gone
+    gring.close()
+    imp.close()
+    assert open_fds() == before
+
+
+def test_gl_errors(gl, vk_ctx):
+    before = open_fds()
+    with vk_ctx.ring(2, W, H, "rgba8") as ring:
+        imp = igl.Importer()
+        desc = ring.export()
+        fds = [f.fd for f in desc.frames]
+        desc.struct.frames[1].format = 99                # a bad description
+        e = expect(errno.EINVAL, imp.import_ring, desc)
+        assert e.call == "ifd_gl_ring_import"
+        assert [f.fd for f in desc.frames] == fds          # nothing taken
+        desc.struct.frames[1].format = desc.struct.frames[0].format
+        expect(errno.EINVAL, imp.import_ring, desc.frames[0])   # not a RingDesc
+        expect(errno.EINVAL, imp.import_frame, desc)            # not a FrameDesc
+        expect(errno.EINVAL, imp.import_ring, desc, path="tiled")
+        gring = imp.import_ring(desc)
+        expect(errno.EINVAL, gring.acquire, 0)
+        expect(errno.EINVAL, gring.acquire, "1")
+        if not ring.has_timelines:  # with them, GL would wait on the device for frame 1
+            expect(errno.EAGAIN, gring.acquire, 1)      # not produced yet
+        expect(errno.EINVAL, gring.take_latest, 0)       # a FIFO ring
+        expect(errno.ETIMEDOUT, gring.wait_ready, 1, 0.01)
+        imp.close()                                      # closes the ring first
+        assert gring.closed and imp.closed
+        expect(errno.EINVAL, gring.acquire, 1)
+        expect(errno.EINVAL, imp.import_ring, desc)
+        expect(errno.EINVAL, lambda: imp.has_timelines)
+        desc.close()
+        with ring.export() as d2:
+            expect(errno.EINVAL, igl.Importer, get_proc_address="egl")
+            assert all(f.fd >= 0 for f in d2.frames)
+    assert open_fds() == before
+
+
+def test_gl_context_not_current(gl, vk_ctx):
+    """Closing with another context current is refused and the objects stay
+    open; garbage collection then does not raise; with the context current
+    again, close works."""
+    before = open_fds()
+    ring = vk_ctx.ring(2, W, H, "r8")
+    imp = igl.Importer()
+    with ring.export() as desc:
+        gring = imp.import_ring(desc)
+        other = gl.other_context()           # current now
+        try:
+            e = expect(errno.EINVAL, gring.close)
+            assert "not current" in e.message
+            assert not gring.closed
+            expect(errno.EINVAL, gring.acquire, 1)
+            e = expect(errno.EINVAL, imp.close)
+            assert "not current" in e.message and not imp.closed
+        finally:
+            other.release()
+            gl.ctx.__enter__()
+        gring.close()
+        imp.close()
+    ring.close()
+    del other
+    gc.collect()
+    assert open_fds() == before
+
+
+def test_gl_collected_objects(gl, vk_ctx):
+    before = open_fds()
+    ring = vk_ctx.ring(3, W, H, "rgba8", mode="mailbox")
+    imp = igl.Importer()
+    with ring.export() as desc:
+        gring = imp.import_ring(desc)
+    fin = gring._finalizer
+    del gring
+    gc.collect()
+    assert not fin.alive
+    # Collected while another context is current: the library refuses (its
+    # message), the finalizer does not raise, the importer's close frees it.
+    with ring.export() as desc:
+        gring = imp.import_ring(desc)
+    other = gl.other_context()
+    try:
+        fin = gring._finalizer
+        del gring
+        gc.collect()
+        assert not fin.alive
+    finally:
+        other.release()
+        gl.ctx.__enter__()
+    imp.close()
+    ring.close()
+    gc.collect()
+    assert open_fds() == before
+
+
+# ---------------------------------------------------------------- Vulkan
+
+VK_FORMAT_R8G8B8A8_UNORM = 37
+VK_FORMAT_R32_SFLOAT = 100
+VK_IMAGE_LAYOUTS = (1, 5)   # GENERAL (LINEAR), SHADER_READ_ONLY_OPTIMAL (COPY)
+
+
+def vk_importer(app):
+    return ivk.Importer(app.instance, app.physical_device, app.device, app.queue_family)
+
+
+def check_vk_frame(app, frame, fmt, a, what):
+    f = ifd.formats()[fmt]
+    assert frame.image and frame.view and frame.memory
+    assert frame.layout in VK_IMAGE_LAYOUTS
+    assert (frame.width, frame.height, frame.max_format) == (a.shape[1], a.shape[0], fmt)
+    got = np.frombuffer(app.read_image(frame, f.bytes_per_pixel), a.dtype).reshape(a.shape)
+    bad = np.argwhere((got != a).any(axis=2))
+    assert bad.size == 0, "%s: %d pixels differ, first %s" % (what, len(bad), tuple(bad[0]))
+
+
+@pytest.mark.parametrize("fmt,vk_format", [("rgba8", VK_FORMAT_R8G8B8A8_UNORM),
+                                           ("r32f", VK_FORMAT_R32_SFLOAT)])
+def test_vulkan_fifo_ring(vkapp, vk_ctx, fmt, vk_format):
+    before = open_fds()
+    with vk_ctx.ring(2, W, H, fmt) as ring, vk_importer(vkapp) as imp:
+        assert imp.device_uuid == bytes(vk_ctx.native.device_uuid)
+        with ring.export() as desc:
+            vring = imp.import_ring(desc)
+            assert [f.fd for f in desc.frames] == [-1, -1]
+        assert vring.count == 2
+        assert bool(vring.ready_semaphore) == bool(vring.release_semaphore) == ring.has_timelines
+        images = set()
+        for n in range(1, 4):
+            k, a = produce(ring, fmt, seed=n)
+            vring.wait_ready(k, timeout=1.0)
+            frame = vring.frame(k)
+            assert frame.format == vk_format
+            images.add(frame.image)
+            check_vk_frame(vkapp, frame, fmt, a, "Vulkan %s frame %d" % (fmt, k))
+            if not ring.has_timelines:
+                ring.release_frame(k)
+        assert len(images) == 2
+        vring.close()
+        expect(errno.EINVAL, vring.frame, 1)
+    assert open_fds() == before
+
+
+def test_vulkan_mailbox_and_single_frame(vkapp, vk_ctx):
+    before = open_fds()
+    imp = vk_importer(vkapp)
+    ring = vk_ctx.ring(3, W, H, "rgba8", mode="mailbox")
+    with ring.export() as desc:
+        vring = imp.import_ring(desc)
+    expect(errno.EAGAIN, vring.take_latest, 0)
+    frames = dict(produce(ring, "rgba8", seed=n) for n in range(1, 5))
+    k = vring.take_latest(0)
+    assert k == 4
+    vring.wait_ready(k, 0)
+    check_vk_frame(vkapp, vring.frame(k), "rgba8", frames[k], "mailbox frame 4")
+    if not ring.has_timelines:
+        ring.release_frame(k)
+    expect(errno.EINVAL, vring.frame, 3)            # never taken
+    expect(errno.EAGAIN, vring.take_latest, 0)
+    with vk_ctx.image(W, H, "rgba8") as img:
+        a = pattern("rgba8", H, W, seed=5)
+        img.upload(a)
+        with img.export_fd() as d:
+            frame = imp.import_frame(d)
+            assert d.fd == -1
+        check_vk_frame(vkapp, frame, "rgba8", a, "single frame")
+    imp.close()                  # closes the ring and the frame
+    assert vring.closed and frame.closed
+    expect(errno.EINVAL, vring.take_latest, 0)
+    expect(errno.EINVAL, frame.cmd_acquire, 0, 0, 0)
+    ring.close()
+    assert open_fds() == before
+
+
+def test_vulkan_errors(vkapp, vk_ctx):
+    before = open_fds()
+    expect(errno.EINVAL, ivk.Importer, 0, vkapp.physical_device, vkapp.device, 0)
+    expect(errno.EINVAL, ivk.Importer, vkapp.instance, vkapp.physical_device, vkapp.device, 99)
+    expect(errno.EINVAL, ivk.Importer, "instance", vkapp.physical_device, vkapp.device, 0)
+    with vk_ctx.ring(2, W, H, "rgba8") as ring, vk_importer(vkapp) as imp:
+        with ring.export() as desc:
+            fds = [f.fd for f in desc.frames]
+            desc.struct.frames[0].row_pitch = 1      # below width * 4
+            expect(errno.EINVAL, imp.import_ring, desc)
+            assert [f.fd for f in desc.frames] == fds
+            desc.struct.frames[0].row_pitch = desc.struct.frames[1].row_pitch
+            expect(errno.EINVAL, imp.import_ring, desc, path="optimal")
+            vring = imp.import_ring(desc)
+        frame = vring.frame(1)
+        expect(errno.EINVAL, frame.cmd_acquire, 0, 0, 0)   # a null command buffer
+        expect(errno.EINVAL, vring.take_latest, 0)         # FIFO
+        expect(errno.EINVAL, vring.wait_ready, 0)
+        expect(errno.ETIMEDOUT, vring.wait_ready, 1, 0.01)
+        vring.close()
+        expect(errno.EINVAL, frame.cmd_acquire, vkapp.begin(), 0, 0)   # closed with its ring
+    expect(errno.EINVAL, imp.import_ring, desc)
+    gc.collect()
+    assert open_fds() == before
+
+
+# ---------------------------------------------------------------- CUDA producers
+
+@pytest.fixture
+def cuda_ctx():
+    try:
+        ctx = ifd.Context("cuda")
+    except ifd.Error as e:
+        pytest.skip("no CUDA backend: %s" % e)
+    yield ctx
+    ctx.close()
+
+
+@pytest.mark.parametrize("fmt", ["rgba8", "bgra8", "r8", "rgba16f", "rgba32f"])
+def test_cuda_ring_into_gl(gl, cuda_ctx, fmt):
+    before = open_fds()
+    with cuda_ctx.ring(3, W, H, fmt) as ring, igl.Importer() as imp:
+        assert ring.has_timelines and imp.has_timelines
+        with ring.export() as desc:
+            gring = imp.import_ring(desc)
+        for n in range(1, 8):     # more frames than slots: the producer waits for releases
+            k, a = produce(ring, fmt, seed=n, timeout=5.0)
+            gring.wait_ready(k, timeout=5.0)
+            tex = gring.acquire(k)
+            assert_pixels(gl.draw(tex, W, H), fmt, a, "GL from CUDA %s frame %d" % (fmt, k))
+            gring.release(k)
+        gring.close()
+    assert open_fds() == before
+
+
+def test_cuda_mailbox_into_gl_and_vulkan(gl, cuda_ctx):
+    from vkdevice import VkApp
+    try:
+        app = VkApp(uuid=bytes(cuda_ctx.native.device_uuid))
+    except (OSError, RuntimeError) as e:
+        pytest.skip("no Vulkan device for the CUDA device: %s" % e)
+    before = open_fds()
+    try:
+        # One ring per consumer: a MAILBOX ring has one consumer.
+        ring_gl, ring_vk = (cuda_ctx.ring(3, W, H, "rgba8", mode="mailbox") for _ in range(2))
+        imp_gl, imp_vk = igl.Importer(), vk_importer(app)
+        with ring_gl.export() as d1, ring_vk.export() as d2:
+            gring, vring = imp_gl.import_ring(d1), imp_vk.import_ring(d2)
+        assert vring.ready_semaphore and vring.release_semaphore
+        frames = dict(produce(ring_gl, "rgba8", seed=n, timeout=5.0) for n in range(1, 6))
+        kg = gring.take_latest(1.0)
+        assert kg == 5
+        gring.wait_ready(kg, 5.0)
+        assert_pixels(gl.draw(gring.acquire(kg), W, H), "rgba8", frames[kg], "GL mailbox")
+        gring.release(kg)
+        frames = dict(produce(ring_vk, "rgba8", seed=n, timeout=5.0) for n in range(1, 6))
+        kv = vring.take_latest(1.0)
+        assert kv == 5
+        vring.wait_ready(kv, 5.0)
+        frame = vring.frame(kv)
+        assert frame.image and frame.view
+        check_vk_frame(app, frame, "rgba8", frames[kv], "Vulkan mailbox")
+        gring.close(), vring.close(), imp_gl.close(), imp_vk.close()
+        ring_gl.close(), ring_vk.close()
+    finally:
+        app.close()
+    assert open_fds() == before
