@@ -27,7 +27,7 @@ def path_value(paths, path, call):
 
 
 def frame_struct(desc, call):
-    if not isinstance(desc, FrameDesc) or type(desc).__name__ == "_FrameView":
+    if not isinstance(desc, FrameDesc):
         fail(errno.EINVAL, "expected an interop_fd.FrameDesc (img.export_fd()), not %r" % (desc,),
              call)
     return ctypes.byref(desc.struct)

@@ -193,6 +193,31 @@ def test_gl_single_frame(gl, vk_ctx):
     assert open_fds() == before
 
 
+def test_gl_get_proc_address_callable(gl, vk_ctx):
+    """A Python loader (here eglGetProcAddress through ctypes) is what the
+    importer resolves GL through; one that finds nothing is refused."""
+    import ctypes
+    egl = ctypes.CDLL("libEGL.so.1")
+    egl.eglGetProcAddress.restype = ctypes.c_void_p
+    egl.eglGetProcAddress.argtypes = [ctypes.c_char_p]
+    names = []
+
+    def lookup(name):
+        names.append(name)
+        return egl.eglGetProcAddress(name.encode())
+    with vk_ctx.image(W, H, "rgba8") as img, igl.Importer(get_proc_address=lookup) as imp:
+        assert "glImportMemoryFdEXT" in names
+        a = pattern("rgba8", H, W, seed=11)
+        img.upload(a)
+        with img.export_fd() as desc:
+            frame = imp.import_frame(desc)
+        frame.update()
+        assert_pixels(gl.draw(frame.texture, W, H), "rgba8", a, "GL, Python loader")
+        frame.close()
+    e = expect(errno.EOPNOTSUPP, igl.Importer, get_proc_address=lambda name: 0)
+    assert e.call == "ifd_gl_importer_create"
+
+
 def test_gl_mailbox_take_latest(gl, vk_ctx):
     before = open_fds()
     imp = igl.Importer()
