@@ -8,6 +8,10 @@ written by PyTorch, CuPy or NumPy with no copy.
             torch.from_dlpack(img)[...] = 1  # CUDA: a view of the frame's VRAM
             # CPU-only (Vulkan on lavapipe): img.map()[...] = 255
 
+Consumers: interop_fd.gl (a texture name in your current GL context, e.g.
+moderngl's) and interop_fd.vulkan (a VkImage and view, as ints, on your
+device) import what ring.export() describes.
+
 Pure Python over libinterop_fd.so (ctypes): the library is found through
 IFD_LIBRARY, next to this package, through the CMake install prefix, or by
 the dynamic linker. NumPy, torch and CuPy are imported only when used.
