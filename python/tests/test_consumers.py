@@ -330,6 +330,7 @@ def test_gl_collected_objects(gl, vk_ctx):
         del gring
         gc.collect()
         assert not fin.alive
+        assert "not current" in ifd._lib.last_error()   # refused, said, not raised
     finally:
         other.release()
         gl.ctx.__enter__()
