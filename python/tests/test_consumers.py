@@ -78,10 +78,11 @@ def gl():
 
 
 @pytest.fixture(scope="module")
-def vkapp():
+def vkapp(vk_ctx):
+    """The consumer's device: the producer's physical device (by UUID)."""
     try:
         from vkdevice import VkApp
-        app = VkApp()
+        app = VkApp(uuid=bytes(vk_ctx.native.device_uuid))
     except (OSError, RuntimeError) as e:
         pytest.skip("no Vulkan device for the consumer: %s" % e)
     yield app
@@ -229,7 +230,7 @@ def test_gl_mailbox_take_latest(gl, vk_ctx):
     frames = dict(produce(ring, "rgba8", seed=n) for n in range(1, 6))
     k = gring.take_latest(0)
     assert k == 5                                        # the newest, not the next
-    gring.wait_ready(k, 0)
+    gring.wait_ready(k, 5.0)
     assert_pixels(gl.draw(gring.acquire(k), W, H), "rgba8", frames[k], "mailbox frame 5")
     gring.release(k)
     if not ring.has_timelines:
@@ -351,24 +352,32 @@ def vk_importer(app):
     return ivk.Importer(app.instance, app.physical_device, app.device, app.queue_family)
 
 
-def check_vk_frame(app, frame, fmt, a, what):
+def check_vk_frame(app, frame, fmt, a, what, ring=None, k=0):
+    """Reads the frame's image on the device and compares it with `a`. With
+    the ring's timelines the copy waits for ready >= k on the device and
+    signals release = k after it (the protocol's fast path)."""
     f = ifd.formats()[fmt]
+    wait = signal = None
+    if ring is not None and ring.has_timelines:
+        wait, signal = (ring.ready_semaphore, k), (ring.release_semaphore, k)
     assert frame.image and frame.view and frame.memory
     assert frame.layout in VK_IMAGE_LAYOUTS
     assert (frame.width, frame.height, frame.max_format) == (a.shape[1], a.shape[0], fmt)
-    got = np.frombuffer(app.read_image(frame, f.bytes_per_pixel), a.dtype).reshape(a.shape)
+    got = np.frombuffer(app.read_image(frame, f.bytes_per_pixel, wait, signal),
+                        a.dtype).reshape(a.shape)
     bad = np.argwhere((got != a).any(axis=2))
     assert bad.size == 0, "%s: %d pixels differ, first %s" % (what, len(bad), tuple(bad[0]))
 
 
-@pytest.mark.parametrize("fmt,vk_format", [("rgba8", VK_FORMAT_R8G8B8A8_UNORM),
-                                           ("r32f", VK_FORMAT_R32_SFLOAT)])
-def test_vulkan_fifo_ring(vkapp, vk_ctx, fmt, vk_format):
+@pytest.mark.parametrize("fmt,vk_format,path", [("rgba8", VK_FORMAT_R8G8B8A8_UNORM, "auto"),
+                                                ("r32f", VK_FORMAT_R32_SFLOAT, "auto"),
+                                                ("rgba8", VK_FORMAT_R8G8B8A8_UNORM, "copy")])
+def test_vulkan_fifo_ring(vkapp, vk_ctx, fmt, vk_format, path):
     before = open_fds()
     with vk_ctx.ring(2, W, H, fmt) as ring, vk_importer(vkapp) as imp:
         assert imp.device_uuid == bytes(vk_ctx.native.device_uuid)
         with ring.export() as desc:
-            vring = imp.import_ring(desc)
+            vring = imp.import_ring(desc, path=path)
             assert [f.fd for f in desc.frames] == [-1, -1]
         assert vring.count == 2
         assert bool(vring.ready_semaphore) == bool(vring.release_semaphore) == ring.has_timelines
@@ -378,8 +387,9 @@ def test_vulkan_fifo_ring(vkapp, vk_ctx, fmt, vk_format):
             vring.wait_ready(k, timeout=1.0)
             frame = vring.frame(k)
             assert frame.format == vk_format
+            assert frame.path in ("copy", "copy_transfer") + (("linear",) if path == "auto" else ())
             images.add(frame.image)
-            check_vk_frame(vkapp, frame, fmt, a, "Vulkan %s frame %d" % (fmt, k))
+            check_vk_frame(vkapp, frame, fmt, a, "Vulkan %s frame %d" % (fmt, k), vring, k)
             if not ring.has_timelines:
                 ring.release_frame(k)
         assert len(images) == 2
@@ -398,8 +408,8 @@ def test_vulkan_mailbox_and_single_frame(vkapp, vk_ctx):
     frames = dict(produce(ring, "rgba8", seed=n) for n in range(1, 5))
     k = vring.take_latest(0)
     assert k == 4
-    vring.wait_ready(k, 0)
-    check_vk_frame(vkapp, vring.frame(k), "rgba8", frames[k], "mailbox frame 4")
+    vring.wait_ready(k, 5.0)
+    check_vk_frame(vkapp, vring.frame(k), "rgba8", frames[k], "mailbox frame 4", vring, k)
     if not ring.has_timelines:
         ring.release_frame(k)
     expect(errno.EINVAL, vring.frame, 3)            # never taken
@@ -500,7 +510,7 @@ def test_cuda_mailbox_into_gl_and_vulkan(gl, cuda_ctx):
         vring.wait_ready(kv, 5.0)
         frame = vring.frame(kv)
         assert frame.image and frame.view
-        check_vk_frame(app, frame, "rgba8", frames[kv], "Vulkan mailbox")
+        check_vk_frame(app, frame, "rgba8", frames[kv], "Vulkan mailbox", vring, kv)
         gring.close(), vring.close(), imp_gl.close(), imp_vk.close()
         ring_gl.close(), ring_vk.close()
     finally:

@@ -60,6 +60,11 @@ SubmitInfo = _s("SubmitInfo", [("sType", _U32), ("pNext", _P), ("waitSemaphoreCo
                                ("pWaitSemaphores", _P), ("pWaitDstStageMask", _P),
                                ("commandBufferCount", _U32), ("pCommandBuffers", ctypes.POINTER(_P)),
                                ("signalSemaphoreCount", _U32), ("pSignalSemaphores", _P)])
+TimelineSubmitInfo = _s("TimelineSubmitInfo", [("sType", _U32), ("pNext", _P),
+                                               ("waitSemaphoreValueCount", _U32),
+                                               ("pWaitSemaphoreValues", ctypes.POINTER(_U64)),
+                                               ("signalSemaphoreValueCount", _U32),
+                                               ("pSignalSemaphoreValues", ctypes.POINTER(_U64))])
 BufferInfo = _s("BufferInfo", [("sType", _U32), ("pNext", _P), ("flags", _U32), ("size", _U64),
                                ("usage", _U32), ("sharingMode", _U32),
                                ("queueFamilyIndexCount", _U32), ("pQueueFamilyIndices", _P)])
@@ -196,18 +201,31 @@ class VkApp:
             cmd, ctypes.byref(BeginInfo(42, None, 1, None))), "vkBeginCommandBuffer")
         return cmd.value
 
-    def submit_and_wait(self, cmd):
+    def submit_and_wait(self, cmd, wait=None, signal=None):
+        """Ends cmd, submits it and waits for the queue to be idle. wait:
+        (timeline VkSemaphore, value) waited for at the transfer stage;
+        signal: (timeline VkSemaphore, value) signalled after cmd."""
         self._ok(self._f("vkEndCommandBuffer", _P)(cmd), "vkEndCommandBuffer")
         cmds = (_P * 1)(cmd)
-        info = SubmitInfo(4, None, 0, None, None, 1, cmds, 0, None)
+        waits, signals = [wait] if wait else [], [signal] if signal else []
+        wsem = (_U64 * 1)(*[w[0] for w in waits])
+        wval = (_U64 * 1)(*[w[1] for w in waits])
+        stage = (_U32 * 1)(STAGE_TRANSFER)
+        ssem = (_U64 * 1)(*[x[0] for x in signals])
+        sval = (_U64 * 1)(*[x[1] for x in signals])
+        tl = TimelineSubmitInfo(1000207003, None, len(waits), wval, len(signals), sval)
+        info = SubmitInfo(4, ctypes.cast(ctypes.pointer(tl), _P) if waits or signals else None,
+                          len(waits), ctypes.cast(wsem, _P), ctypes.cast(stage, _P), 1, cmds,
+                          len(signals), ctypes.cast(ssem, _P))
         self._ok(self._f("vkQueueSubmit", _P, _U32, _P, _U64)(
             self.queue, 1, ctypes.byref(info), 0), "vkQueueSubmit")
         self._ok(self._f("vkQueueWaitIdle", _P)(self.queue), "vkQueueWaitIdle")
 
-    def read_image(self, frame, nbytes_per_pixel):
+    def read_image(self, frame, nbytes_per_pixel, wait=None, signal=None):
         """The pixels of an imported frame's image, copied on the device into
         a host-visible buffer: bytes, rows packed. Records cmd_acquire (for
-        transfer reads), the copy, and cmd_release, and waits for them."""
+        transfer reads), the copy, and cmd_release, submits them (waiting
+        for `wait`, signalling `signal`: see submit_and_wait) and waits."""
         w, h = frame.width, frame.height
         size = w * h * nbytes_per_pixel
         buf, mem, ptr = self._host_buffer(size)
@@ -224,7 +242,7 @@ class VkApp:
             if layout != LAYOUT_GENERAL:  # back to what the library left
                 self._transition(cmd, frame.image, LAYOUT_TRANSFER_SRC, layout)
             frame.cmd_release(cmd, STAGE_TRANSFER)
-            self.submit_and_wait(cmd)
+            self.submit_and_wait(cmd, wait, signal)
             return ctypes.string_at(ptr, size)
         finally:
             self._f("vkDestroyBuffer", _P, _U64, _P, res=None)(self.device, buf, None)
