@@ -115,6 +115,13 @@ class VkDeviceInfo(ctypes.Structure):
                 ("get_instance_proc_addr", ctypes.c_void_p)]
 
 
+class VkDeviceExtension(ctypes.Structure):
+    """ifd_vk_device_extension (include/interop_fd/vulkan.h)."""
+    _fields_ = [("name", ctypes.c_char_p),
+                ("required", ctypes.c_uint32),
+                ("purpose", ctypes.c_char_p)]
+
+
 class VkFrameNative(ctypes.Structure):
     """ifd_vk_frame_native (include/interop_fd/vulkan.h); non-dispatchable
     Vulkan handles are 64-bit on every platform."""
@@ -198,6 +205,7 @@ _PROTOTYPES = {
     # include/interop_fd/vulkan.h
     "ifd_vk_importer_create": (_INT, [ctypes.POINTER(VkDeviceInfo), ctypes.POINTER(_P)]),
     "ifd_vk_importer_destroy": (None, [_P]),
+    "ifd_vk_device_extensions": (ctypes.POINTER(VkDeviceExtension), [ctypes.POINTER(_U32)]),
     "ifd_vk_importer_device_uuid": (_INT, [_P, ctypes.c_uint8 * 16]),
     "ifd_vk_frame_import": (_INT, [_P, ctypes.POINTER(FrameDescStruct), _INT, ctypes.POINTER(_P)]),
     "ifd_vk_frame_destroy": (None, [_P]),

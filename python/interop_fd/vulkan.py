@@ -120,14 +120,8 @@ class Importer(Owned):
 
 def required_device_extensions():
     """[(name, required, purpose)] to enable on the device (ifd_vk_device_extensions)."""
-    class Ext(ctypes.Structure):
-        _fields_ = [("name", ctypes.c_char_p), ("required", ctypes.c_uint32),
-                    ("purpose", ctypes.c_char_p)]
-    fn = lib.ifd_vk_device_extensions
-    fn.restype = ctypes.POINTER(Ext)
-    fn.argtypes = [ctypes.POINTER(ctypes.c_uint32)]
     n = ctypes.c_uint32()
-    table = fn(ctypes.byref(n))
+    table = lib.ifd_vk_device_extensions(ctypes.byref(n))
     return [(table[i].name.decode(), bool(table[i].required), table[i].purpose.decode())
             for i in range(n.value)]
 

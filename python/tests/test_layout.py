@@ -17,7 +17,8 @@ STRUCTS = {"ifd_format_info": _lib.FormatInfo, "ifd_context_native": _lib.Contex
            "ifd_image_native": _lib.ImageNative, "ifd_frame_desc": _lib.FrameDescStruct,
            "ifd_ring_desc": _lib.RingDescStruct,
            "ifd_gl_frame_native": _lib.GLFrameNative, "ifd_vk_device_info": _lib.VkDeviceInfo,
-           "ifd_vk_frame_native": _lib.VkFrameNative}
+           "ifd_vk_frame_native": _lib.VkFrameNative,
+           "ifd_vk_device_extension": _lib.VkDeviceExtension}
 
 
 def test_structs_match_the_header(tmp_path):
