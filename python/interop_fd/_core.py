@@ -179,9 +179,23 @@ class _FrameView(FrameDesc):
     take_fd = None
 
 
+class Closable:
+    """.closed once the finalizer ran; a `with` block closes on exit."""
+
+    @property
+    def closed(self):
+        return not self._finalizer.alive
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 # ---------------------------------------------------------------- context
 
-class Context:
+class Context(Closable):
     """A producer context on one GPU (ifd_context).
 
     Context(backend="auto"|"cuda"|"vulkan", device=0) creates one;
@@ -284,16 +298,6 @@ class Context:
         for child in [c for c in self._children if isinstance(c, Ring)] + list(self._children):
             child.close()
         self._finalizer()
-
-    @property
-    def closed(self):
-        return not self._finalizer.alive
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         state = "closed" if self.closed else "%s on %s" % (self.backend, self.device_name)

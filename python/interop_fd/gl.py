@@ -20,10 +20,9 @@ importer is closed with the context current (or the process ends).
 
 import ctypes
 import errno
-import weakref
 
 from . import _consumer
-from ._consumer import Owned, frame_number, timeout_ns
+from ._consumer import Child, RingBase, frame_number
 from ._core import format_of
 from ._lib import GLFrameNative, check, fail, lib
 
@@ -55,7 +54,7 @@ def _get_proc_pointer(get_proc_address):
     return ctypes.cast(cb, _P), cb
 
 
-class Importer(Owned):
+class Importer(_consumer.ImporterBase):
     """An importer for the GL context current now (ifd_gl_importer_create).
 
     get_proc_address: None uses eglGetProcAddress from libEGL.so.1 (right for
@@ -67,40 +66,19 @@ class Importer(Owned):
     no GL_EXT_memory_object_fd."""
 
     _kind = "GL importer"
+    _prefix = "ifd_gl_"
+    _paths = PATHS
 
     def __init__(self, get_proc_address=None):
         pointer, self._get_proc = _get_proc_pointer(get_proc_address)
         h = _P()
         check(lib.ifd_gl_importer_create(pointer, ctypes.byref(h)), "ifd_gl_importer_create")
         self._own(h.value, lib.ifd_gl_importer_destroy)
-        self._children = weakref.WeakSet()
 
     @property
     def has_timelines(self):
         """True where the context can import timeline semaphores."""
         return bool(lib.ifd_gl_importer_has_timelines(self._h()))
-
-    def import_frame(self, desc, path="auto"):
-        """A Frame from a FrameDesc (img.export_fd()). Takes the memory fd on
-        success (desc.fd becomes -1); on failure the desc keeps it."""
-        h = _P()
-        check(lib.ifd_gl_frame_import(self._h(), _consumer.frame_struct(desc, "import_frame"),
-                                      _consumer.path_value(PATHS, path, "import_frame"),
-                                      ctypes.byref(h)), "ifd_gl_frame_import")
-        frame = Frame(self, h.value, owned=True)
-        self._children.add(frame)
-        return frame
-
-    def import_ring(self, desc, path="auto"):
-        """A Ring from a RingDesc (ring.export()). Takes every fd of desc on
-        success (they become -1); on failure none."""
-        h = _P()
-        check(lib.ifd_gl_ring_import(self._h(), _consumer.ring_struct(desc, "import_ring"),
-                                     _consumer.path_value(PATHS, path, "import_ring"),
-                                     ctypes.byref(h)), "ifd_gl_ring_import")
-        ring = Ring(self, h.value)
-        self._children.add(ring)
-        return ring
 
     def close(self):
         """Closes the rings and frames still open, then the importer. Needs the
@@ -108,8 +86,7 @@ class Importer(Owned):
         and stays open."""
         if not self._finalizer.alive:
             return
-        for child in list(self._children):
-            child.close()
+        self._close_children()
         refused = _consumer.destroy_refused(self._destroy, self._handle)
         if refused:
             fail(errno.EINVAL, refused, "gl.Importer.close")
@@ -119,7 +96,7 @@ class Importer(Owned):
         return "<interop_fd.gl.Importer%s>" % (" closed" if self.closed else "")
 
 
-class Frame(Owned):
+class Frame(Child):
     """An imported frame: .texture (GL_TEXTURE_2D name to sample; 0 on the
     "buffer" path), .path, .internal_format, .memory_object, .buffer, .width,
     .height, .format, .row_pitch. update() makes the texture show the memory's
@@ -144,11 +121,6 @@ class Frame(Owned):
         self.width, self.height, self.row_pitch = n.width, n.height, n.row_pitch
         self.format = format_of(n.max_format).name
 
-    def _h(self):
-        if self.importer.closed:
-            fail(errno.EINVAL, "the GL importer was closed", "gl.Frame")
-        return super()._h()
-
     def update(self):
         """ifd_gl_frame_update: enqueues the copy into the texture (copy paths)."""
         check(lib.ifd_gl_frame_update(self._h()), "ifd_gl_frame_update")
@@ -170,44 +142,18 @@ class Frame(Owned):
             " closed" if self.closed else "")
 
 
-class Ring(Owned):
+class Ring(RingBase):
     """An imported ring (ifd_gl_ring). FIFO: frames k = 1, 2, ...; MAILBOX:
     k = take_latest(). For each: acquire(k) -> texture name, draw, release(k).
     Without timelines (a producer on lavapipe) the producer must also be
     told: ring.release_frame(k) on the producer's Ring in its process."""
 
     _kind = "GL ring"
+    _prefix = "ifd_gl_ring_"
+    _frame_class = Frame
 
     def __init__(self, importer, handle):
-        self.importer = importer
-        self._own(handle, lib.ifd_gl_ring_destroy)
-        self.count = lib.ifd_gl_ring_count(_P(handle))
-        self._frames = {}
-
-    def _h(self):
-        if self.importer.closed:
-            fail(errno.EINVAL, "the GL importer was closed", "gl.Ring")
-        return super()._h()
-
-    def frame(self, k):
-        """The Frame holding frame number k (FIFO: slot (k-1) % count; MAILBOX:
-        the last take or the one before); Error(EINVAL) for any other k."""
-        p = lib.ifd_gl_ring_frame(self._h(), frame_number(k, "gl.Ring.frame"))
-        if not p:
-            fail(errno.EINVAL, "frame %d is not in the ring now (MAILBOX: take it first)" % k,
-                 "ifd_gl_ring_frame")
-        if p not in self._frames:
-            self._frames[p] = Frame(self.importer, p, owned=False)
-        return self._frames[p]
-
-    def take_latest(self, timeout=1.0):
-        """MAILBOX: the newest frame ended since the last take (seconds; None:
-        forever; 0: only looks). Errors: EAGAIN/ETIMEDOUT nothing newer, EPIPE
-        the producer's ring is gone, EINVAL a FIFO ring. Issues no GL."""
-        k = ctypes.c_uint64()
-        check(lib.ifd_gl_ring_take_latest(self._h(), timeout_ns(timeout), ctypes.byref(k)),
-              "ifd_gl_ring_take_latest")
-        return k.value
+        super().__init__(importer, handle)
 
     def acquire(self, k):
         """Frame k for sampling: queues the wait for ready >= k and the update,
@@ -217,12 +163,6 @@ class Ring(Owned):
         check(lib.ifd_gl_ring_acquire(self._h(), frame_number(k, "gl.Ring.acquire"),
                                       ctypes.byref(tex)), "ifd_gl_ring_acquire")
         return tex.value
-
-    def wait_ready(self, k, timeout=1.0):
-        """Waits on the host, at most `timeout` seconds, until frame k is ready
-        (gl.h, ifd_gl_ring_wait_ready). Error(ETIMEDOUT) if not."""
-        check(lib.ifd_gl_ring_wait_ready(self._h(), frame_number(k, "gl.Ring.wait_ready"),
-                                         timeout_ns(timeout)), "ifd_gl_ring_wait_ready")
 
     def release(self, k):
         """Done with frame k: queues release = k and flushes (without timelines:
@@ -239,9 +179,11 @@ class Ring(Owned):
             lib.ifd_gl_ring_destroy(_P(self._handle))
             if lib.ifd_gl_ring_count(_P(self._handle)):
                 fail(errno.EINVAL, _consumer.last_error(), "gl.Ring.close")
-        for f in self._frames.values():
-            f._finalizer.detach()
+        self._forget_frames()
         self._finalizer.detach()
 
     def __repr__(self):
         return "<interop_fd.gl.Ring %d frames%s>" % (self.count, " closed" if self.closed else "")
+
+
+Importer._frame_class, Importer._ring_class = Frame, Ring

@@ -20,10 +20,9 @@ imported) before vkDestroyDevice, once the device no longer uses them.
 
 import ctypes
 import errno
-import weakref
 
 from . import _consumer
-from ._consumer import Owned, frame_number, timeout_ns
+from ._consumer import Child, RingBase
 from ._core import format_of
 from ._lib import VkDeviceInfo, VkFrameNative, check, fail, lib
 
@@ -51,7 +50,7 @@ def handle_int(h, what):
     return h
 
 
-class Importer(Owned):
+class Importer(_consumer.ImporterBase):
     """An importer for the application's device (ifd_vk_importer_create).
     The instance must have apiVersion >= 1.2; the device must have enabled
     VK_KHR_external_memory(_fd) (and, for timelines, VK_KHR_external_semaphore_fd
@@ -61,6 +60,8 @@ class Importer(Owned):
     loader; EOPNOTSUPP Vulkan 1.2 or a required extension missing."""
 
     _kind = "Vulkan importer"
+    _prefix = "ifd_vk_"
+    _paths = PATHS
 
     def __init__(self, instance, physical_device, device, queue_family_index,
                  get_instance_proc_addr=None):
@@ -76,7 +77,6 @@ class Importer(Owned):
         check(lib.ifd_vk_importer_create(ctypes.byref(info), ctypes.byref(h)),
               "ifd_vk_importer_create")
         self._own(h.value, lib.ifd_vk_importer_destroy)
-        self._children = weakref.WeakSet()
         self.queue_family_index = queue_family_index
 
     @property
@@ -85,33 +85,11 @@ class Importer(Owned):
         check(lib.ifd_vk_importer_device_uuid(self._h(), out), "ifd_vk_importer_device_uuid")
         return bytes(out)
 
-    def import_frame(self, desc, path="auto"):
-        """A Frame from a FrameDesc. Takes the memory fd on success (desc.fd
-        becomes -1); on failure the desc keeps it."""
-        h = _P()
-        check(lib.ifd_vk_frame_import(self._h(), _consumer.frame_struct(desc, "import_frame"),
-                                      _consumer.path_value(PATHS, path, "import_frame"),
-                                      ctypes.byref(h)), "ifd_vk_frame_import")
-        frame = Frame(self, h.value, owned=True)
-        self._children.add(frame)
-        return frame
-
-    def import_ring(self, desc, path="auto"):
-        """A Ring from a RingDesc. Takes every fd of desc on success; on failure none."""
-        h = _P()
-        check(lib.ifd_vk_ring_import(self._h(), _consumer.ring_struct(desc, "import_ring"),
-                                     _consumer.path_value(PATHS, path, "import_ring"),
-                                     ctypes.byref(h)), "ifd_vk_ring_import")
-        ring = Ring(self, h.value)
-        self._children.add(ring)
-        return ring
-
     def close(self):
         """Closes the rings and frames still open, then the importer."""
         if not self._finalizer.alive:
             return
-        for child in list(self._children):
-            child.close()
+        self._close_children()
         self._finalizer()
 
     def __repr__(self):
@@ -126,7 +104,7 @@ def required_device_extensions():
             for i in range(n.value)]
 
 
-class Frame(Owned):
+class Frame(Child):
     """An imported frame: .image, .view, .layout (after cmd_acquire), .format
     (VkFormat), .buffer, .memory (ints), .path, .width, .height, .max_format
     (the format's name). A ring's frames close with their ring; a frame must
@@ -146,11 +124,6 @@ class Frame(Owned):
         self.format, self.layout = n.format, n.layout
         self.width, self.height = n.width, n.height
         self.max_format = format_of(n.max_format).name
-
-    def _h(self):
-        if self.importer.closed:
-            fail(errno.EINVAL, "the Vulkan importer was closed", "vulkan.Frame")
-        return super()._h()
 
     def cmd_acquire(self, cmd, dst_stages, dst_access):
         """Records into cmd (an int VkCommandBuffer, recording, on the
@@ -176,55 +149,23 @@ class Frame(Owned):
             " closed" if self.closed else "")
 
 
-class Ring(Owned):
+class Ring(RingBase):
     """An imported ring (ifd_vk_ring): .count, .ready_semaphore and
     .release_semaphore (VkSemaphore ints, 0 without timelines), frame(k),
     take_latest(), wait_ready(k)."""
 
     _kind = "Vulkan ring"
+    _prefix = "ifd_vk_ring_"
+    _frame_class = Frame
 
     def __init__(self, importer, handle):
-        self.importer = importer
-        self._own(handle, lib.ifd_vk_ring_destroy)
-        self.count = lib.ifd_vk_ring_count(_P(handle))
+        super().__init__(importer, handle)
         self._ready = lib.ifd_vk_ring_ready(_P(handle))
         self._release = lib.ifd_vk_ring_release(_P(handle))
         self.ready_semaphore = lib.ifd_vk_timeline_semaphore(_P(self._ready)) if self._ready else 0
         self.release_semaphore = (lib.ifd_vk_timeline_semaphore(_P(self._release))
                                   if self._release else 0)
         self.has_timelines = bool(self._ready)
-        self._frames = {}
-
-    def _h(self):
-        if self.importer.closed:
-            fail(errno.EINVAL, "the Vulkan importer was closed", "vulkan.Ring")
-        return super()._h()
-
-    def frame(self, k):
-        """The Frame holding frame number k (FIFO: slot (k-1) % count; MAILBOX:
-        the last take or the one before); Error(EINVAL) for any other k."""
-        p = lib.ifd_vk_ring_frame(self._h(), frame_number(k, "vulkan.Ring.frame"))
-        if not p:
-            fail(errno.EINVAL, "frame %d is not in the ring now (MAILBOX: take it first)" % k,
-                 "ifd_vk_ring_frame")
-        if p not in self._frames:
-            self._frames[p] = Frame(self.importer, p, owned=False)
-        return self._frames[p]
-
-    def take_latest(self, timeout=1.0):
-        """MAILBOX: the newest frame ended since the last take (seconds; None:
-        forever; 0: only looks). Errors: EAGAIN/ETIMEDOUT nothing newer, EPIPE
-        the producer's ring is gone, EINVAL a FIFO ring."""
-        k = ctypes.c_uint64()
-        check(lib.ifd_vk_ring_take_latest(self._h(), timeout_ns(timeout), ctypes.byref(k)),
-              "ifd_vk_ring_take_latest")
-        return k.value
-
-    def wait_ready(self, k, timeout=1.0):
-        """Host wait, at most `timeout` seconds, until frame k is ready
-        (ifd_vk_ring_wait_ready). Error(ETIMEDOUT) if not."""
-        check(lib.ifd_vk_ring_wait_ready(self._h(), frame_number(k, "vulkan.Ring.wait_ready"),
-                                         timeout_ns(timeout)), "ifd_vk_ring_wait_ready")
 
     def ready_value(self):
         """The ready timeline's value (None without timelines)."""
@@ -239,9 +180,11 @@ class Ring(Owned):
         if self._finalizer.alive and self.importer.closed:
             self._finalizer.detach()
         self._finalizer()
-        for f in self._frames.values():
-            f._finalizer.detach()
+        self._forget_frames()
 
     def __repr__(self):
         return "<interop_fd.vulkan.Ring %d frames%s>" % (self.count,
                                                          " closed" if self.closed else "")
+
+
+Importer._frame_class, Importer._ring_class = Frame, Ring

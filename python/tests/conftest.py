@@ -18,13 +18,29 @@ def open_fds():
     return len(os.listdir("/proc/self/fd"))
 
 
+def context_or_skip(backend, why):
+    """A Context of `backend`, or a skip that says `why` and the library's reason."""
+    try:
+        return ifd.Context(backend)
+    except ifd.Error as e:
+        pytest.skip("%s: %s" % (why, e))
+
+
+def pattern(fmt, h, w, seed=1):
+    """Distinct values per pixel and channel, exact in the format's dtype."""
+    import numpy as np
+    f = ifd.formats()[fmt]
+    rng = np.random.default_rng(seed)
+    shape = (h, w, f.channels)
+    if f.is_float:
+        return (rng.integers(-1024, 1024, size=shape) / 8).astype(f.dtype_name)
+    return rng.integers(0, 256, size=shape, dtype=np.uint8)
+
+
 @pytest.fixture(scope="session")
 def vk_ctx():
     """A Vulkan-backend context (lavapipe on the CPU machines)."""
-    try:
-        ctx = ifd.Context("vulkan")
-    except ifd.Error as e:
-        pytest.skip("no Vulkan device for the reference backend: %s" % e)
+    ctx = context_or_skip("vulkan", "no Vulkan device for the reference backend")
     yield ctx
     ctx.close()
 

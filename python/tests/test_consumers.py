@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import interop_fd as ifd
-from conftest import open_fds
+from conftest import context_or_skip, open_fds, pattern
 from interop_fd import gl as igl
 from interop_fd import vulkan as ivk
 
@@ -90,15 +90,6 @@ def vkapp(vk_ctx):
 
 
 # ---------------------------------------------------------------- pixels
-
-def pattern(fmt, h, w, seed):
-    f = ifd.formats()[fmt]
-    rng = np.random.default_rng(seed)
-    shape = (h, w, f.channels)
-    if f.is_float:
-        return (rng.integers(-1024, 1024, size=shape) / 8).astype(f.dtype_name)
-    return rng.integers(0, 256, size=shape, dtype=np.uint8)
-
 
 def srgb_to_linear(c):
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
@@ -459,10 +450,7 @@ def test_vulkan_errors(vkapp, vk_ctx):
 
 @pytest.fixture
 def cuda_ctx():
-    try:
-        ctx = ifd.Context("cuda")
-    except ifd.Error as e:
-        pytest.skip("no CUDA backend: %s" % e)
+    ctx = context_or_skip("cuda", "no CUDA backend")
     yield ctx
     ctx.close()
 

@@ -9,19 +9,9 @@ import numpy as np
 import pytest
 
 import interop_fd as ifd
-from conftest import open_fds
+from conftest import open_fds, pattern
 
 FORMATS = sorted(ifd.formats(), key=lambda n: ifd.formats()[n].value)
-
-
-def pattern(fmt, h, w, seed=1):
-    """Distinct values per pixel and channel, exact in the format's dtype."""
-    f = ifd.formats()[fmt]
-    rng = np.random.default_rng(seed)
-    shape = (h, w, f.channels)
-    if f.is_float:
-        return (rng.integers(-1024, 1024, size=shape) / 8).astype(f.dtype_name)
-    return rng.integers(0, 256, size=shape, dtype=np.uint8)
 
 
 # ---------------------------------------------------------------- round trips
