@@ -275,9 +275,9 @@ def test_gl_errors(gl, vk_ctx):
 
 
 def test_gl_context_not_current(gl, vk_ctx):
-    """Closing with another context current is refused and the objects stay
-    open; garbage collection then does not raise; with the context current
-    again, close works."""
+    """With another context current, calls and closing are refused with the
+    library's message and the objects stay open and usable: with the
+    importer's context current again they draw and close."""
     before = open_fds()
     ring = vk_ctx.ring(2, W, H, "r8")
     imp = igl.Importer()
@@ -294,6 +294,9 @@ def test_gl_context_not_current(gl, vk_ctx):
         finally:
             other.release()
             gl.ctx.__enter__()
+        k, a = produce(ring, "r8", seed=3)
+        assert_pixels(gl.draw(gring.acquire(k), W, H), "r8", a, "after the refusals")
+        gring.release(k)
         gring.close()
         imp.close()
     ring.close()
