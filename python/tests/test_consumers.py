@@ -36,17 +36,15 @@ void main() { color = texelFetch(frame, ivec2(gl_FragCoord.xy), 0); }"""
 
 
 class GL:
-    """moderngl's standalone EGL context (current), a program that copies a
-    texture's texels into an RGBA32F framebuffer, and the read-back."""
+    """moderngl's standalone EGL context on EGL device `index` (current), a
+    program that copies a texture's texels into an RGBA32F framebuffer, and
+    the read-back."""
 
-    def __init__(self):
-        moderngl = pytest.importorskip("moderngl", reason="moderngl is not installed "
-                                       "(Debian: python3-moderngl)")
-        try:
-            self.moderngl = moderngl
-            self.ctx = moderngl.create_standalone_context(backend="egl", require=450)
-        except Exception as e:  # noqa: BLE001 (moderngl raises its own Error types)
-            pytest.skip("moderngl cannot make a standalone EGL context with GL 4.5: %s" % e)
+    def __init__(self, moderngl, index):
+        self.moderngl = moderngl
+        self.index = index
+        self.ctx = moderngl.create_standalone_context(backend="egl", require=450,
+                                                      device_index=index)
         self.prog = self.ctx.program(vertex_shader=VERTEX, fragment_shader=FRAGMENT)
         self.vao = self.ctx.vertex_array(self.prog, [])
 
@@ -67,14 +65,47 @@ class GL:
 
     def other_context(self):
         """A second standalone context, current from now on."""
-        return self.moderngl.create_standalone_context(backend="egl", require=450)
+        return self.moderngl.create_standalone_context(backend="egl", require=450,
+                                                       device_index=self.index)
+
+
+def gl_for(producer):
+    """A GL context (current) that imports what `producer` (a Context)
+    exports: the first EGL device whose GL takes its memory (a GPU machine
+    lists NVIDIA's EGL device and Mesa's). Skips, with the reasons, if none."""
+    moderngl = pytest.importorskip("moderngl", reason="moderngl is not installed "
+                                   "(Debian: python3-moderngl)")
+    reasons = []
+    for index in range(8):
+        try:
+            g = GL(moderngl, index)
+        except Exception as e:  # noqa: BLE001 (moderngl raises its own Error types)
+            reasons.append("EGL device %d: %s" % (index, e))
+            break   # past the last device, or none works at all
+        try:
+            with producer.image(4, 4, "rgba8") as img, img.export_fd() as d, \
+                    igl.Importer() as imp:
+                imp.import_frame(d).close()
+            return g
+        except ifd.Error as e:
+            reasons.append("EGL device %d (%s): %s" % (index, g.ctx.info["GL_RENDERER"], e))
+            g.ctx.release()
+    pytest.skip("no GL context (moderngl, standalone EGL, GL 4.5) imports from the %s "
+                "producer: %s" % (producer.backend, "; ".join(reasons)))
 
 
 @pytest.fixture(scope="module")
-def gl():
-    g = GL()
-    g.ctx.__enter__()   # current for the whole module
+def _gl_vk(vk_ctx):
+    g = gl_for(vk_ctx)
     yield g
+    g.ctx.release()
+
+
+@pytest.fixture
+def gl(_gl_vk):
+    """The GL context for the Vulkan-backend producer, made current."""
+    _gl_vk.ctx.__enter__()
+    return _gl_vk
 
 
 @pytest.fixture(scope="module")
@@ -458,8 +489,17 @@ def cuda_ctx():
     ctx.close()
 
 
+@pytest.fixture
+def cuda_gl(cuda_ctx):
+    """A GL context on the CUDA producer's GPU, current."""
+    g = gl_for(cuda_ctx)
+    yield g
+    g.ctx.release()
+
+
 @pytest.mark.parametrize("fmt", ["rgba8", "bgra8", "r8", "rgba16f", "rgba32f"])
-def test_cuda_ring_into_gl(gl, cuda_ctx, fmt):
+def test_cuda_ring_into_gl(cuda_gl, cuda_ctx, fmt):
+    gl = cuda_gl
     before = open_fds()
     with cuda_ctx.ring(3, W, H, fmt) as ring, igl.Importer() as imp:
         assert ring.has_timelines and imp.has_timelines
@@ -475,7 +515,8 @@ def test_cuda_ring_into_gl(gl, cuda_ctx, fmt):
     assert open_fds() == before
 
 
-def test_cuda_mailbox_into_gl_and_vulkan(gl, cuda_ctx):
+def test_cuda_mailbox_into_gl_and_vulkan(cuda_gl, cuda_ctx):
+    gl = cuda_gl
     from vkdevice import VkApp
     try:
         app = VkApp(uuid=bytes(cuda_ctx.native.device_uuid))
