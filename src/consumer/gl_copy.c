@@ -4,27 +4,6 @@
  * (src/consumer/shaders/copy.comp), compiled by the driver from GLSL. */
 #include "gl_import_internal.h"
 
-/* A group is GROUP x GROUP invocations; each copies RUN_BYTES of texels (at
- * least one texel), a group's width apart, as the Vulkan copy does. */
-#define GROUP 16u
-#define RUN_BYTES 16u
-
-static uint32_t run_of(uint32_t texel_bytes) {
-  return texel_bytes >= RUN_BYTES ? 1u : RUN_BYTES / texel_bytes;
-}
-
-/* Index into imp->copy_programs, or -1 for a size with no integer format. */
-static int size_index(uint32_t texel_bytes) {
-  switch (texel_bytes) {
-  case 1: return 0;
-  case 2: return 1;
-  case 4: return 2;
-  case 8: return 3;
-  case 16: return 4;
-  default: return -1;
-  }
-}
-
 /* The integer formats of each texel size: the view's internal format and the
  * shader's image format qualifier. Each is in the same view class as every
  * format of its size (the GL spec's view classes for glTextureView), sRGB
@@ -37,9 +16,9 @@ static const struct {
     {GL_RG32UI, "rg32ui"}, {GL_RGBA32UI, "rgba32ui"},
 };
 
-/* Prefixed with the #version line and TEXEL_BYTES, RUN and FORMAT. */
+/* Prefixed with the #version line and GROUP, TEXEL_BYTES, RUN and FORMAT. */
 static const char copy_body[] =
-    "layout(local_size_x = 16, local_size_y = 16) in;\n"
+    "layout(local_size_x = GROUP, local_size_y = GROUP) in;\n"
     "layout(std430, binding = 0) readonly buffer Rows { uint words[]; };\n"
     "layout(binding = 0, FORMAT) uniform writeonly uimage2D dst;\n"
     "layout(location = 0) uniform uvec3 frame; // width, height, row pitch in bytes\n"
@@ -72,16 +51,16 @@ static const char copy_body[] =
 
 int ifd_glc_copy_fits(const ifd_gl_importer *imp, uint32_t texel_bytes, uint64_t size,
                       uint32_t width, uint32_t height, char *why, size_t why_size) {
-  const uint64_t groups_x = (width + GROUP * run_of(texel_bytes) - 1) / (GROUP * run_of(texel_bytes));
+  uint32_t groups[2];
+  ifd_copy_groups(width, height, texel_bytes, groups);
   const char *no = NULL;
   if (!imp->compute)
     no = "the context lacks OpenGL 4.3's compute shaders, storage buffers or texture views";
-  else if (size_index(texel_bytes) < 0)
+  else if (ifd_copy_size_index(texel_bytes) < 0)
     no = "no integer format has the texel's size";
   else if (size % 4 != 0 || size > (uint64_t)imp->max_ssbo_bytes || size > UINT32_MAX)
     no = "the frame's memory exceeds GL_MAX_SHADER_STORAGE_BLOCK_SIZE (or is not whole words)";
-  else if (groups_x > (uint64_t)imp->max_groups[0] ||
-           (height + GROUP - 1) / GROUP > (uint32_t)imp->max_groups[1])
+  else if (groups[0] > (uint32_t)imp->max_groups[0] || groups[1] > (uint32_t)imp->max_groups[1])
     no = "the frame needs more work groups than GL_MAX_COMPUTE_WORK_GROUP_COUNT";
   if (no && why) snprintf(why, why_size, "%s", no);
   return no == NULL;
@@ -89,7 +68,7 @@ int ifd_glc_copy_fits(const ifd_gl_importer *imp, uint32_t texel_bytes, uint64_t
 
 int ifd_glc_copy_view(ifd_gl_importer *imp, uint32_t texture, uint32_t texel_bytes,
                       uint32_t *view) {
-  int i = size_index(texel_bytes);
+  int i = ifd_copy_size_index(texel_bytes);
   if (i < 0) return ifd_fail(-EINVAL, "no integer format of %u bytes", texel_bytes);
   GLuint v = 0;
   ifd_glc_error(imp);
@@ -126,9 +105,10 @@ static int program_of(ifd_gl_importer *imp, int i, GLuint *out) {
   }
   static const uint32_t sizes[5] = {1, 2, 4, 8, 16};
   char head[160];
-  snprintf(head, sizeof(head), "#version 430 core\n#define TEXEL_BYTES %uu\n#define RUN %uu\n"
-                               "#define FORMAT %s\n",
-           sizes[i], run_of(sizes[i]), int_formats[i].qualifier);
+  snprintf(head, sizeof(head),
+           "#version 430 core\n#define GROUP %u\n#define TEXEL_BYTES %uu\n#define RUN %uu\n"
+           "#define FORMAT %s\n",
+           IFD_COPY_GROUP, sizes[i], ifd_copy_run(sizes[i]), int_formats[i].qualifier);
   const GLchar *src[2] = {head, copy_body};
   GLuint sh = imp->glCreateShader(GL_COMPUTE_SHADER);
   imp->glShaderSource(sh, 2, src, NULL);
@@ -189,7 +169,7 @@ static void restore_state(ifd_gl_importer *imp, const saved_state *s) {
 
 int ifd_glc_copy_run(ifd_gl_importer *imp, uint32_t buffer, uint32_t view, uint32_t texel_bytes,
                      uint32_t width, uint32_t height, uint32_t row_pitch) {
-  int i = size_index(texel_bytes);
+  int i = ifd_copy_size_index(texel_bytes);
   if (i < 0 || !imp->compute)
     return ifd_fail(-EINVAL, "the compute copy cannot copy %u-byte texels here", texel_bytes);
   ifd_glc_error(imp);
@@ -202,8 +182,9 @@ int ifd_glc_copy_run(ifd_gl_importer *imp, uint32_t buffer, uint32_t view, uint3
   imp->glProgramUniform3ui(prog, 0, width, height, row_pitch);
   imp->glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, buffer);
   imp->glBindImageTexture(0, view, 0, GL_FALSE, 0, GL_WRITE_ONLY, int_formats[i].internal_format);
-  const uint32_t span = GROUP * run_of(texel_bytes);
-  imp->glDispatchCompute((width + span - 1) / span, (height + GROUP - 1) / GROUP, 1);
+  uint32_t groups[2];
+  ifd_copy_groups(width, height, texel_bytes, groups);
+  imp->glDispatchCompute(groups[0], groups[1], 1);
   /* Later sampling, image loads, texture reads (glGetTexImage, copies) and
    * framebuffer use of the texture see what the shader wrote. */
   imp->glMemoryBarrier(GL_TEXTURE_FETCH_BARRIER_BIT | GL_SHADER_IMAGE_ACCESS_BARRIER_BIT |

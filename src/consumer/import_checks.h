@@ -56,6 +56,41 @@ typedef struct {
 int ifd_ring_import_common(const ifd_ring_import_ops *ops, void *ring, ifd_ring_desc *desc,
                            uint32_t *count, ifd_ring_progress **progress);
 
+/* The COPY paths' compute copy, one shader (shaders/copy.comp) for Vulkan
+ * (vk_copy.c) and GL (gl_copy.c): groups of IFD_COPY_GROUP x IFD_COPY_GROUP
+ * invocations, each copying IFD_COPY_RUN_BYTES of texels (at least one
+ * texel), a group's width apart. Measured on an H200 at 4K: 16 bytes an
+ * invocation copied R8 in 13 us where one texel an invocation took 23 us;
+ * 4-byte and larger texels gained less or nothing, and other group shapes
+ * were slower (docs/platform-facts.md, fact 10). */
+#define IFD_COPY_GROUP 16u
+#define IFD_COPY_RUN_BYTES 16u
+
+/* Texels an invocation copies. */
+static inline uint32_t ifd_copy_run(uint32_t texel_bytes) {
+  return texel_bytes >= IFD_COPY_RUN_BYTES ? 1u : IFD_COPY_RUN_BYTES / texel_bytes;
+}
+
+/* The work groups a w x h frame needs, in x and in y. */
+static inline void ifd_copy_groups(uint32_t w, uint32_t h, uint32_t texel_bytes, uint32_t out[2]) {
+  const uint32_t span = IFD_COPY_GROUP * ifd_copy_run(texel_bytes);
+  out[0] = (uint32_t)(((uint64_t)w + span - 1) / span);
+  out[1] = (h + IFD_COPY_GROUP - 1) / IFD_COPY_GROUP;
+}
+
+/* The index of the integer view format of a texel size (1, 2, 4, 8, 16:
+ * R8, R16, R32, R32G32, R32G32B32A32 _UINT), or -1 for another size. */
+static inline int ifd_copy_size_index(uint32_t texel_bytes) {
+  switch (texel_bytes) {
+    case 1: return 0;
+    case 2: return 1;
+    case 4: return 2;
+    case 8: return 3;
+    case 16: return 4;
+    default: return -1;
+  }
+}
+
 /* An importer's lists of its live children (frames, timelines, rings), linked
  * through their `next` and guarded by the importer's `lock`. */
 #define IFD_LIST_ADD(imp, head, obj)    \

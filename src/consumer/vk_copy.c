@@ -32,27 +32,12 @@ static const struct {
                 {ifd_vk_copy_rg32ui_spv, &ifd_vk_copy_rg32ui_spv_size},
                 {ifd_vk_copy_rgba32ui_spv, &ifd_vk_copy_rgba32ui_spv_size}};
 
-/* The group is 16 x 16 invocations; each copies RUN_BYTES / texel size
- * texels (at least one), a group's width apart. Measured on an H200 at 4K,
- * 16 bytes an invocation copied R8 in 13 us where one texel an invocation
- * took 23 us; 4-byte and larger texels gained less or nothing. */
-#define GROUP 16
-#define RUN_BYTES 16
-
-/* The unsigned view format of each texel size (1, 2, 4, 8 or 16 bytes: every
- * format's), and its pipeline's index. */
-static VkFormat uint_format(uint32_t bytes, uint32_t *index) {
-  switch (bytes) {
-    case 1: *index = 0; return VK_FORMAT_R8_UINT;
-    case 2: *index = 1; return VK_FORMAT_R16_UINT;
-    case 4: *index = 2; return VK_FORMAT_R32_UINT;
-    case 8: *index = 3; return VK_FORMAT_R32G32_UINT;
-    default: *index = 4; return VK_FORMAT_R32G32B32A32_UINT; /* 16 */
-  }
-}
-
 VkFormat ifd_vkc_copy_view_format(const ifd_format_info *info, uint32_t *index) {
-  return uint_format(info->bytes_per_pixel, index);
+  static const VkFormat formats[5] = {VK_FORMAT_R8_UINT, VK_FORMAT_R16_UINT, VK_FORMAT_R32_UINT,
+                                      VK_FORMAT_R32G32_UINT, VK_FORMAT_R32G32B32A32_UINT};
+  int i = ifd_copy_size_index(info->bytes_per_pixel); /* every format's size has one */
+  *index = i < 0 ? 4 : (uint32_t)i;
+  return formats[*index];
 }
 
 void ifd_vkc_copy_init(ifd_vk_importer *imp) {
@@ -74,10 +59,6 @@ void ifd_vkc_copy_fini(ifd_vk_importer *imp) {
     imp->vkDestroyDescriptorSetLayout(imp->device, imp->copy_set_layout, NULL);
 }
 
-static uint32_t run_of(uint32_t texel_bytes) {
-  return texel_bytes >= RUN_BYTES ? 1 : RUN_BYTES / texel_bytes;
-}
-
 /* The importer's pipeline for `index` (texel size 1 << index), made on first
  * use. Called with imp->lock held. */
 static int copy_pipeline(ifd_vk_importer *imp, uint32_t index, uint32_t texel_bytes) {
@@ -86,9 +67,10 @@ static int copy_pipeline(ifd_vk_importer *imp, uint32_t index, uint32_t texel_by
     const VkDescriptorSetLayoutBinding b[] = {
         {0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
         {1, VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL}};
-    VkDescriptorSetLayoutCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-                                          .bindingCount = IFD_ARRAY_LEN(b),
-                                          .pBindings = b};
+    VkDescriptorSetLayoutCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+        .bindingCount = IFD_ARRAY_LEN(b),
+        .pBindings = b};
     r = imp->vkCreateDescriptorSetLayout(imp->device, &ci, NULL, &imp->copy_set_layout);
     if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateDescriptorSetLayout(copy)");
   }
@@ -109,7 +91,8 @@ static int copy_pipeline(ifd_vk_importer *imp, uint32_t index, uint32_t texel_by
   VkShaderModule module;
   r = imp->vkCreateShaderModule(imp->device, &mci, NULL, &module);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateShaderModule(copy)");
-  const uint32_t constants[4] = {texel_bytes, run_of(texel_bytes), GROUP, GROUP};
+  const uint32_t constants[4] = {texel_bytes, ifd_copy_run(texel_bytes), IFD_COPY_GROUP,
+                                 IFD_COPY_GROUP};
   const VkSpecializationMapEntry entries[4] = {{0, 0, 4}, {1, 4, 4}, {2, 8, 4}, {3, 12, 4}};
   VkSpecializationInfo spec = {4, entries, sizeof(constants), constants};
   VkComputePipelineCreateInfo ci = {
@@ -130,7 +113,7 @@ bool ifd_vkc_copy_compute_usable(ifd_vk_importer *imp, const ifd_frame_desc *d,
                                  const ifd_format_info *info) {
   if (!imp->compute_copy) return false;
   uint32_t index;
-  VkFormat view = uint_format(info->bytes_per_pixel, &index);
+  VkFormat view = ifd_vkc_copy_view_format(info, &index);
   VkFormatProperties fp;
   imp->vkGetPhysicalDeviceFormatProperties(imp->physical, view, &fp);
   if (!(fp.optimalTilingFeatures & VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT)) return false;
@@ -142,14 +125,16 @@ bool ifd_vkc_copy_compute_usable(ifd_vk_importer *imp, const ifd_frame_desc *d,
     return false;
   /* The group counts of the dispatch are within limits, and offsets fit in
    * 32 bits. */
-  return end <= UINT32_MAX && (d->width + GROUP - 1) / GROUP <= imp->max_group_count[0] &&
-         (d->height + GROUP - 1) / GROUP <= imp->max_group_count[1];
+  uint32_t groups[2];
+  ifd_copy_groups(d->width, d->height, info->bytes_per_pixel, groups);
+  return end <= UINT32_MAX && groups[0] <= imp->max_group_count[0] &&
+         groups[1] <= imp->max_group_count[1];
 }
 
 int ifd_vkc_copy_setup(ifd_vk_frame *f) {
   ifd_vk_importer *imp = f->imp;
   uint32_t index;
-  VkFormat format = uint_format(f->info->bytes_per_pixel, &index);
+  VkFormat format = ifd_vkc_copy_view_format(f->info, &index);
   VkImageViewUsageCreateInfo usage = {.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_USAGE_CREATE_INFO,
                                       .usage = VK_IMAGE_USAGE_STORAGE_BIT};
   VkImageViewCreateInfo vci = {.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
@@ -215,7 +200,7 @@ void ifd_vkc_copy_record(ifd_vk_frame *f, VkCommandBuffer cmd) {
                                &f->copy_set, 0, NULL);
   imp->vkCmdPushConstants(cmd, imp->copy_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push),
                           push);
-  const uint32_t run = run_of(f->info->bytes_per_pixel);
-  imp->vkCmdDispatch(cmd, (f->h.width + GROUP * run - 1) / (GROUP * run),
-                     (f->h.height + GROUP - 1) / GROUP, 1);
+  uint32_t groups[2];
+  ifd_copy_groups(f->h.width, f->h.height, f->info->bytes_per_pixel, groups);
+  imp->vkCmdDispatch(cmd, groups[0], groups[1], 1);
 }
