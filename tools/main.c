@@ -1,6 +1,6 @@
-/* interop-fd: the demo, device information, the self-test and the benchmark
- * of interop_fd. One command table; each command lives in a folder of its own
- * and returns the process's exit status. */
+/* interop-fd: the demo, its viewer in another process, device information,
+ * the self-test and the benchmark of interop_fd. One command table; each
+ * command lives in a folder of its own and returns the process's exit status. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "info/info.h"
 #include "options.h"
 #include "selftest/selftest.h"
+#include "view/view.h"
 
 static int run_help(const tool_options *o) {
   (void)o;
@@ -40,6 +41,7 @@ static const command commands[] = {
     [CMD_INFO] = {run_info, false},
     [CMD_SELFTEST] = {selftest_main, false},
     [CMD_BENCH] = {bench_run_main, true},
+    [CMD_VIEW] = {view_main, true},
     [CMD_HELP] = {run_help, false},
 };
 

@@ -17,6 +17,11 @@ void options_usage(FILE *f) {
       "                           [--format FMT] [--frames N] [--out DIR] [--save N] [--ring N]\n"
       "                           [--device N] [--headless] [--vsync] [--mode fifo|mailbox]\n"
       "                           [--priority high|realtime]\n"
+      "       interop-fd demo     --serve PATH [--backend auto|cuda|vulkan] [--size WxH]\n"
+      "                           [--format FMT] [--frames N] [--ring N] [--device N]\n"
+      "                           [--mode fifo|mailbox]\n"
+      "       interop-fd view     --connect PATH [--consumer vk|gl] [--out DIR] [--frames N]\n"
+      "                           [--wait] [--timeout S] [--headless] [--vsync]\n"
       "       interop-fd info\n"
       "       interop-fd selftest [--backend auto|cuda|vulkan] [--consumer vk|gl] [--frames N]\n"
       "       interop-fd bench    [--size WxH] [--format rgba8|rgba16f] [--paths P,...]\n"
@@ -29,6 +34,11 @@ void options_usage(FILE *f) {
       "          compute shader); a Vulkan or GL consumer shows it through interop_fd's\n"
       "          zero-copy path. With a display: a window with a live frame rate. Headless:\n"
       "          writes a few frames as PNG files and prints frames/s and frame times.\n"
+      "          With --serve PATH: no consumer here; the ring is served on the Unix socket\n"
+      "          PATH to a viewer in another process (view), until --frames or Ctrl-C.\n"
+      "view      connects to a demo --serve (or any ifd_ring_serve) and draws its frames:\n"
+      "          a window with the live frame rate, or headless every frame drawn as a PNG\n"
+      "          file in --out (each named by its frame number)\n"
       "info      backends, devices, handle types, and whether zero-copy works from X to Y here\n"
       "selftest  the acceptance checks this machine can run; a pass/fail/skip table\n"
       "bench     interop_fd's handoff against the CPU round trip, CUDA's GL interop and the\n"
@@ -39,8 +49,9 @@ void options_usage(FILE *f) {
       "  --size      frame size, e.g. 1920x1080       [1920x1080 on a GPU, 480x270 on a CPU]\n"
       "  --format    r8 rg8 rgba8 bgra8 srgba8 r16f rg16f rgba16f r32f rg32f rgba32f  [rgba8]\n"
       "  --frames    frames to draw (demo in a window: until closed; headless 300,\n"
-      "              120 on a CPU; selftest's animation check 10000, 300 on a CPU)\n"
-      "  --out       folder for PNG files (headless)                     [interop-fd-frames]\n"
+      "              120 on a CPU; selftest's animation check 10000, 300 on a CPU;\n"
+      "              demo --serve: until stopped; view: until the producer ends)\n"
+      "  --out       folder for PNG files (headless)  [interop-fd-frames; view: interop-fd-view]\n"
       "  --save      how many frames to write, spread over the run, first and last included [4]\n"
       "  --ring      frames in flight, 1..8 (mailbox: 3..8)             [3; mailbox: 4]\n"
       "  --device    device index of the backend                                  [0]\n"
@@ -48,6 +59,11 @@ void options_usage(FILE *f) {
       "  --vsync     in a window, wait for the display's refresh\n"
       "  --mode      fifo: the consumer draws every frame; mailbox: the producer runs free\n"
       "              and the consumer draws the newest frame at its own pace       [fifo]\n"
+      "  --serve     demo: serve the ring on this socket path instead of drawing it here\n"
+      "  --connect   view: the socket path of the producer's server\n"
+      "  --wait      view: when the producer ends or dies, wait for it to serve again\n"
+      "              and go on (reconnects for --timeout each time)\n"
+      "  --timeout   view: seconds to wait to connect and for each next frame       [10]\n"
       "  --priority  the Vulkan consumer's queue asks this global priority\n"
       "              (VK_KHR/EXT_global_priority; the highest granted down to high,\n"
       "              else the default; the output says which)                 [not asked]\n"
@@ -77,6 +93,17 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
   if (errno || *end || v < min || v > max)
     return tool_fail(-EINVAL, "%s: '%s' is not a number from %llu to %llu", opt, s,
                      (unsigned long long)min, (unsigned long long)max);
+  *out = v;
+  return 0;
+}
+
+/* Seconds, a decimal number from 0.01 to 3600 (e.g. 2 or 0.5). */
+static int parse_seconds(const char *opt, const char *s, double *out) {
+  char *end = NULL;
+  errno = 0;
+  double v = isdigit((unsigned char)*s) ? strtod(s, &end) : 0.0;
+  if (!end || errno || *end || !(v >= 0.01 && v <= 3600.0))
+    return tool_fail(-EINVAL, "%s: '%s' is not a number of seconds from 0.01 to 3600", opt, s);
   *out = v;
   return 0;
 }
@@ -127,7 +154,9 @@ static int parse_list(const char *opt, const char *val, uint32_t *mask) {
 static bool allowed(tool_command c, const char *opt) {
   static const char *const demo[] = {"--backend", "--consumer", "--size", "--format", "--frames",
                                      "--out", "--save", "--ring", "--device", "--headless",
-                                     "--vsync", "--mode", "--priority", NULL};
+                                     "--vsync", "--mode", "--priority", "--serve", NULL};
+  static const char *const view[] = {"--connect", "--consumer", "--out",      "--frames",
+                                     "--wait",    "--timeout",  "--headless", "--vsync", NULL};
   static const char *const selftest[] = {"--backend", "--consumer", "--frames", "--device", NULL};
   static const char *const bench[] = {"--size",  "--format", "--paths",   "--modes", "--frames",
                                       "--ring",  "--out",    "--device",  "--handoff", "--break",
@@ -135,6 +164,7 @@ static bool allowed(tool_command c, const char *opt) {
   const char *const *list = c == CMD_DEMO       ? demo
                             : c == CMD_SELFTEST ? selftest
                             : c == CMD_BENCH    ? bench
+                            : c == CMD_VIEW     ? view
                                                 : NULL;
   for (; list && *list; list++)
     if (strcmp(*list, opt) == 0) return true;
@@ -180,6 +210,7 @@ static int parse_option(tool_options *o, const char *opt, const char *val, bool 
   *used_val = true;
   if (strcmp(opt, "--headless") == 0) return *used_val = false, o->headless = true, 0;
   if (strcmp(opt, "--vsync") == 0) return *used_val = false, o->vsync = true, 0;
+  if (strcmp(opt, "--wait") == 0) return *used_val = false, o->wait = true, 0;
   if (!val) return tool_fail(-EINVAL, "%s needs a value", opt);
   uint64_t v;
   for (size_t i = 0; i < sizeof(word_options) / sizeof(word_options[0]); i++)
@@ -215,6 +246,11 @@ static int parse_option(tool_options *o, const char *opt, const char *val, bool 
     o->device = (int)v;
   } else if (strcmp(opt, "--paths") == 0 || strcmp(opt, "--modes") == 0) {
     return parse_list(opt, val, opt[2] == 'p' ? &o->paths : &o->modes);
+  } else if (strcmp(opt, "--serve") == 0 || strcmp(opt, "--connect") == 0) {
+    if (!*val) return tool_fail(-EINVAL, "%s needs a socket path", opt);
+    *(opt[2] == 's' ? &o->serve_path : &o->connect_path) = val;
+  } else if (strcmp(opt, "--timeout") == 0) {
+    return parse_seconds(opt, val, &o->timeout_s);
   } else if (strcmp(opt, "--break") == 0) {
     int p = bench_path_from_name(val);
     if (p < 0) return tool_fail(-EINVAL, "--break: '%s' is not a path of bench", val);
@@ -222,6 +258,23 @@ static int parse_option(tool_options *o, const char *opt, const char *val, bool 
   } else {
     return tool_fail(-EINVAL, "unknown option '%s'", opt);
   }
+  return 0;
+}
+
+/* What only makes sense together: view needs --connect; a demo that serves
+ * has no consumer of its own, so the consumer's options are refused there. */
+static int check_combination(int argc, char **argv, const tool_options *o) {
+  if (o->command == CMD_VIEW && !o->connect_path)
+    return tool_fail(-EINVAL, "view needs --connect PATH (the producer's socket)");
+  if (o->command != CMD_DEMO || !o->serve_path) return 0;
+  static const char *const consumer_side[] = {"--consumer", "--out",   "--save", "--headless",
+                                              "--vsync",    "--priority", NULL};
+  for (int i = 2; i < argc; i++)
+    for (const char *const *c = consumer_side; *c; c++) {
+      size_t n = strlen(*c);
+      if (strncmp(argv[i], *c, n) == 0 && (argv[i][n] == '\0' || argv[i][n] == '='))
+        return tool_fail(-EINVAL, "demo --serve draws nothing here: %s is for view", *c);
+    }
   return 0;
 }
 
@@ -235,12 +288,14 @@ int options_parse(int argc, char **argv, tool_options *o) {
   o->paths = (1u << BENCH_PATH_COUNT) - 1;
   o->modes = (1u << BENCH_MODE_COUNT) - 1;
   o->break_path = -1;
+  o->timeout_s = 10.0;
   if (argc < 2) return tool_fail(-EINVAL, "no command given");
   const char *cmd = argv[1];
   if (strcmp(cmd, "demo") == 0) o->command = CMD_DEMO;
   else if (strcmp(cmd, "info") == 0) o->command = CMD_INFO;
   else if (strcmp(cmd, "selftest") == 0) o->command = CMD_SELFTEST;
   else if (strcmp(cmd, "bench") == 0) o->command = CMD_BENCH;
+  else if (strcmp(cmd, "view") == 0) o->command = CMD_VIEW;
   else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
     o->command = CMD_HELP;
   else return tool_fail(-EINVAL, "unknown command '%s'", cmd);
@@ -259,7 +314,8 @@ int options_parse(int argc, char **argv, tool_options *o) {
     memcpy(opt, arg, n);
     opt[n] = '\0';
     if (!allowed(o->command, opt)) {
-      if (allowed(CMD_DEMO, opt) || allowed(CMD_SELFTEST, opt) || allowed(CMD_BENCH, opt))
+      if (allowed(CMD_DEMO, opt) || allowed(CMD_SELFTEST, opt) || allowed(CMD_BENCH, opt) ||
+          allowed(CMD_VIEW, opt))
         return tool_fail(-EINVAL, "'%s' takes no option %s", cmd, opt);
       return tool_fail(-EINVAL, "unknown option '%s'", opt);
     }
@@ -271,5 +327,5 @@ int options_parse(int argc, char **argv, tool_options *o) {
     if (used && !eq) i++;
     if (!used && eq) return tool_fail(-EINVAL, "%s takes no value", opt);
   }
-  return 0;
+  return check_combination(argc, argv, o);
 }

@@ -10,7 +10,7 @@
 #include "interop_fd/interop_fd.h"
 #include "present/present.h"
 
-typedef enum { CMD_DEMO, CMD_INFO, CMD_SELFTEST, CMD_BENCH, CMD_HELP } tool_command;
+typedef enum { CMD_DEMO, CMD_INFO, CMD_SELFTEST, CMD_BENCH, CMD_VIEW, CMD_HELP } tool_command;
 
 /* A global queue priority to ask for (VK_KHR/EXT_global_priority); the values
  * are VkQueueGlobalPriorityKHR's. */
@@ -43,6 +43,12 @@ typedef struct {
    * (fifo) or the mailbox scenario (mailbox) only (both when not given) */
   ifd_ring_mode mode;
   bool mode_given;
+  /* across processes: demo --serve PATH serves its ring; view --connect PATH
+   * draws one served elsewhere */
+  const char *serve_path;   /* --serve (NULL: the demo presents in-process) */
+  const char *connect_path; /* --connect (view: required) */
+  bool wait;                /* --wait: view reconnects when the producer ends */
+  double timeout_s;         /* --timeout S: view's wait for the producer (10) */
 } tool_options;
 
 /* Parses argv (argv[0] is the program). On a bad command line returns -EINVAL

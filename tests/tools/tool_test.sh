@@ -74,8 +74,30 @@ usage)
   usage_refused bench --mode both
   usage_refused demo --priority low
   usage_refused selftest --mode mailbox
+  usage_refused view
+  usage_refused view --connect
+  usage_refused view --connect "$scratch/s.sock" --timeout 0
+  usage_refused view --connect "$scratch/s.sock" --timeout soon
+  usage_refused view --connect "$scratch/s.sock" --wait=yes
+  usage_refused view --connect "$scratch/s.sock" --size 64x64
+  usage_refused view --connect "$scratch/s.sock" --mode mailbox
+  usage_refused view --connect "$scratch/s.sock" --frames 0
+  usage_refused demo --serve
+  usage_refused demo --serve "$scratch/s.sock" --out "$scratch/frames"
+  usage_refused demo --serve "$scratch/s.sock" --consumer gl
+  usage_refused demo --serve "$scratch/s.sock" --headless
+  usage_refused demo --connect "$scratch/s.sock"
+  usage_refused bench --serve "$scratch/s.sock"
+  # Nothing serves there: view says so and exits 1 (not 2: the command line is right).
+  "$tool" view --connect "$scratch/nobody.sock" --timeout 0.2 --out "$scratch/none" >"$scratch/out" 2>"$log"
+  rc=$?
+  [ $rc -eq 1 ] || fail "view of a socket nobody serves exited $rc, expected 1"
+  grep -q "^interop-fd view: cannot connect to $scratch/nobody.sock: " "$log" || fail "view did not say it cannot connect"
+  echo "refused: $(cat "$log")"
   "$tool" help >"$scratch/out" 2>&1 || fail "help exited non-zero"
   grep -q -- '--format' "$scratch/out" || fail "help does not list --format"
+  grep -q -- '^       interop-fd view     --connect PATH' "$scratch/out" || fail "help does not list view"
+  grep -q -- '^       interop-fd demo     --serve PATH' "$scratch/out" || fail "help does not list demo --serve"
   ;;
 demo-vk | demo-gl)
   consumer=${mode#demo-}

@@ -1,6 +1,7 @@
 /* interop-fd demo: the CPPN drawn on the GPU every frame and shown through
  * the zero-copy path, in a window or headless (PNG files and timings). */
 #include "demo/demo.h"
+#include "demo/serve.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -292,7 +293,8 @@ static int open_context(const tool_options *o, ifd_context **ctx) {
 int demo_run_main(const tool_options *o) {
   demo_run d = {.o = o};
   bool windowed = !o->headless && !o->out_dir && window_display_present();
-  if (!windowed) {
+  if (o->serve_path) windowed = false; /* the viewer elsewhere draws */
+  else if (!windowed) {
     const char *dir = o->out_dir ? o->out_dir : DEFAULT_OUT_DIR;
     int rc = tool_out_dir(dir);
     if (rc != 0) return rc;
@@ -316,6 +318,16 @@ int demo_run_main(const tool_options *o) {
     cfg.width = cpu ? CPU_WIDTH : GPU_WIDTH;
     cfg.height = cpu ? CPU_HEIGHT : GPU_HEIGHT;
   }
+  printf("producer: %s on %s (device UUID ", backend_name(native.backend), native.device_name);
+  print_uuid(stdout, native.device_uuid);
+  printf(")\n");
+  if (o->serve_path) {
+    if (cpu && !o->size_given)
+      printf("          (CPU device: %ux%u; a GPU gets %ux%u)\n", CPU_WIDTH, CPU_HEIGHT, GPU_WIDTH,
+             GPU_HEIGHT);
+    rc = demo_serve(o, ctx, &cfg);
+    goto out;
+  }
   if (windowed) {
     rc = window_open("interop-fd demo", (int)cfg.width, (int)cfg.height, o->consumer == CONSUMER_GL,
                      &d.win);
@@ -332,9 +344,6 @@ int demo_run_main(const tool_options *o) {
                           : DEFAULT_HEADLESS_FRAMES;
   ifd_format_info fi;
   ifd_format_query(o->format, &fi);
-  printf("producer: %s on %s (device UUID ", backend_name(native.backend), native.device_name);
-  print_uuid(stdout, native.device_uuid);
-  printf(")\n");
   if ((rc = pipeline_create(&d.pl, ctx, &cfg)) != 0) goto out;
   const char *path = presenter_path_name(d.pl.pres);
   printf("consumer: %s on %s, %s path (%s)%s%s\n", consumer_name(o->consumer),

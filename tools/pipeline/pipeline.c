@@ -41,6 +41,8 @@ int pipeline_create(pipeline *pl, ifd_context *ctx, const pipeline_config *cfg) 
   }
   pl->timelines = ifd_ring_ready(pl->ring) != NULL;
   pl->pitch = ifd_image_row_pitch(ifd_ring_image(pl->ring, 0));
+  pl->begin_timeout_ns = cfg->begin_timeout_ns ? cfg->begin_timeout_ns : BEGIN_TIMEOUT_NS;
+  if (cfg->no_presenter) return 0;
   present_config pc = {.api = cfg->consumer,
                        .win = cfg->win,
                        .vsync = cfg->vsync,
@@ -78,7 +80,7 @@ void pipeline_destroy(pipeline *pl) {
 int pipeline_produce(pipeline *pl, cppn_frame_args *args, uint64_t *out_k) {
   uint64_t k = 0;
   ifd_image *img = NULL;
-  int rc = ifd_ring_begin_frame(pl->ring, BEGIN_TIMEOUT_NS, &k, &img);
+  int rc = ifd_ring_begin_frame(pl->ring, pl->begin_timeout_ns, &k, &img);
   if (rc != 0) return tool_fail(rc, "%s", ifd_last_error());
   args->width = pl->width;
   args->height = pl->height;
@@ -111,7 +113,7 @@ int pipeline_take(pipeline *pl, uint64_t timeout_ns, uint64_t *out_k) {
 }
 
 int pipeline_finish(pipeline *pl) {
-  int rc = presenter_finish(pl->pres);
+  int rc = pl->pres ? presenter_finish(pl->pres) : 0;
   int rc2 = producer_finish(pl->prod);
   return rc != 0 ? rc : rc2;
 }

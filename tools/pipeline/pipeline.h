@@ -21,6 +21,10 @@ typedef struct {
   bool vsync;
   PFN_vkGetInstanceProcAddr importer_gipa;   /* NULL: default */
   ifd_gl_get_proc_address importer_get_proc; /* NULL: default */
+  /* No presenter: the ring is for a consumer elsewhere (demo --serve). Then
+   * only pipeline_produce and pipeline_finish apply. */
+  bool no_presenter;
+  uint64_t begin_timeout_ns; /* pipeline_produce's wait for a free slot (0: 10 s) */
 } pipeline_config;
 
 typedef struct {
@@ -31,6 +35,7 @@ typedef struct {
   ifd_ring *ring;
   presenter *pres;
   bool timelines; /* the ring has exportable timelines */
+  uint64_t begin_timeout_ns;
   uint32_t width, height, pitch;
   MAX_Format format;
 } pipeline;
@@ -41,7 +46,8 @@ int pipeline_create(pipeline *pl, ifd_context *ctx, const pipeline_config *cfg);
 void pipeline_destroy(pipeline *pl); /* waits for both sides; leaves ctx */
 
 /* Produces the next frame: begins it (FIFO: waiting, host polling, for a
- * free ring slot; MAILBOX: never for the presenter), enqueues the kernel with
+ * free ring slot up to the configured timeout, -ETIMEDOUT then with nothing
+ * begun; MAILBOX: never for the presenter), enqueues the kernel with
  * `args` (its size/pitch/format fields are filled in here) and ends it.
  * *out_k: the frame number (1, 2, ...). Any thread; one at a time. */
 int pipeline_produce(pipeline *pl, cppn_frame_args *args, uint64_t *out_k);
@@ -59,7 +65,7 @@ int pipeline_take(pipeline *pl, uint64_t timeout_ns, uint64_t *out_k);
  * rgba: as presenter_draw. */
 int pipeline_draw(pipeline *pl, uint64_t k, uint8_t *rgba);
 
-/* Blocks until both sides are idle. */
+/* Blocks until both sides (or the producer alone) are idle. */
 int pipeline_finish(pipeline *pl);
 
 /* True where the context's device is a CPU (Mesa's lavapipe). The presenter

@@ -1,0 +1,192 @@
+#!/bin/sh
+# CTest driver for the tool across processes: serve_test.sh MODE TOOL FRAME_CHECK SCRATCH_DIR
+# `interop-fd demo --serve` (the producer) and `interop-fd view` (the viewer)
+# run as two processes; the viewer's PNG files are checked pixel by pixel
+# against the network's C reference of their frame numbers (frame_check.c).
+# Exit 0 pass, 1 fail, 77 skip (with the reason printed).
+set -u
+mode=$1 tool=$2 check=$3 scratch=$4
+rm -rf "$scratch" && mkdir -p "$scratch" || exit 1
+size=96x64
+backend=vulkan
+tol=1
+sock=$scratch/s.sock
+# A socket address holds 107 bytes: a deep build folder gets a short name instead.
+if [ ${#sock} -gt 100 ]; then sock=$(mktemp -u /tmp/ifd-serve-XXXXXX.sock); fi
+
+pids=""
+cleanup() {
+  for p in $pids; do kill -9 "$p" 2>/dev/null; done
+  rm -f "$sock"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*"
+  for f in "$scratch"/*.log; do [ -f "$f" ] && { echo "--- $f"; cat "$f"; }; done
+  exit 1
+}
+
+# wait_for FILE PATTERN SECONDS: until a line of FILE matches PATTERN.
+wait_for() {
+  n=0
+  while ! grep -q "$2" "$1" 2>/dev/null; do
+    n=$((n + 1))
+    [ $n -le $(($3 * 10)) ] || fail "no '$2' in $1 after $3 s"
+    sleep 0.1
+  done
+}
+
+# wait_pngs DIR COUNT SECONDS: until DIR holds COUNT PNG files or more.
+wait_pngs() {
+  n=0
+  while [ "$(ls "$1" 2>/dev/null | grep -c '\.png$')" -lt "$2" ]; do
+    n=$((n + 1))
+    [ $n -le $(($3 * 10)) ] || fail "fewer than $2 PNG files in $1 after $3 s"
+    sleep 0.1
+  done
+}
+
+# wait_exit PID SECONDS: waits for a background process; its status in $status.
+wait_exit() {
+  n=0
+  while kill -0 "$1" 2>/dev/null && [ $n -le $(($2 * 10)) ]; do
+    n=$((n + 1))
+    sleep 0.1
+  done
+  kill -0 "$1" 2>/dev/null && fail "process $1 still runs after $2 s"
+  wait "$1"
+  status=$?
+}
+
+# start_producer LOG ARGS...: demo --serve in the background; its pid in $producer.
+start_producer() {
+  plog=$1
+  shift
+  "$tool" demo --serve "$sock" --backend "$backend" --size "$size" "$@" >"$plog" 2>&1 &
+  producer=$!
+  pids="$pids $producer"
+}
+
+# check_frames DIR: every PNG file in DIR is the frame its name says.
+check_frames() {
+  "$check" --tol "$tol" "$1"/*.png >"$scratch/check.log" 2>&1 || fail "pixels: $(grep FAIL "$scratch/check.log" | head -n 3)"
+  cat "$scratch/check.log"
+}
+
+# The numbers k of frame-<k>.png in DIR, in order, one a line.
+frame_numbers() { ls "$1" | sed -n 's/^frame-0*\([0-9][0-9]*\)\.png$/\1/p' | sort -n; }
+
+# One producer, one viewer of consumer $1 in ring mode $2 (fifo|mailbox):
+# five frames, each the frame its number says; FIFO frames are consecutive.
+view_five() {
+  consumer=$1 ringmode=$2 dir=$scratch/$1-$2
+  start_producer "$scratch/producer-$1-$2.log" --mode "$ringmode"
+  "$tool" view --connect "$sock" --consumer "$consumer" --out "$dir" --frames 5 --timeout 30 \
+    >"$scratch/view-$1-$2.log" 2>&1
+  rc=$?
+  cat "$scratch/view-$1-$2.log"
+  [ $rc -eq 0 ] || fail "view ($consumer, $ringmode) exited $rc"
+  mode_name=$(echo "$ringmode" | tr a-z A-Z)
+  grep -q "^connected: $sock (connection 1): $size rgba8, $mode_name ring of" "$scratch/view-$1-$2.log" \
+    || fail "view did not report a $mode_name ring of $size"
+  n=$(frame_numbers "$dir" | wc -l)
+  [ "$n" -eq 5 ] || fail "expected 5 PNG files (5 different frames), found $n"
+  if [ "$ringmode" = fifo ]; then
+    first=$(frame_numbers "$dir" | head -n 1)
+    last=$(frame_numbers "$dir" | tail -n 1)
+    [ $((last - first)) -eq 4 ] || fail "FIFO frames not consecutive: $(frame_numbers "$dir" | tr '\n' ' ')"
+  fi
+  check_frames "$dir"
+  kill -TERM "$producer"
+  wait_exit "$producer" 30
+  cat "$scratch/producer-$1-$2.log"
+  [ $status -eq 0 ] || fail "the producer exited $status after SIGTERM, expected 0"
+  grep -q "^serving:  $sock " "$scratch/producer-$1-$2.log" || fail "the producer did not print its socket"
+  grep -q '^served [0-9]* frames in .*viewers 1, refused 0, dropped 0' "$scratch/producer-$1-$2.log" \
+    || fail "the producer's summary does not say it served one viewer"
+  [ -e "$sock" ] && fail "the socket file is left after the producer ended"
+  echo "ok: $consumer viewer of a $ringmode ring"
+}
+
+case $mode in
+serve-vk | serve-gl)
+  view_five "${mode#serve-}" fifo
+  view_five "${mode#serve-}" mailbox
+  ;;
+serve-gpu)
+  backend=cuda
+  size=256x144
+  tol=2 # the CUDA kernel against the C reference, rounded to 8 bits
+  "$tool" demo --serve "$sock" --backend cuda --frames 1 >"$scratch/probe.log" 2>&1
+  if grep -q 'no cuda producer' "$scratch/probe.log"; then
+    echo "SKIP: $(grep 'no cuda producer' "$scratch/probe.log")"
+    exit 77
+  fi
+  for consumer in vk gl; do
+    view_five $consumer fifo
+    view_five $consumer mailbox
+  done
+  ;;
+serve-wait)
+  # The viewer first, waiting; the producer killed with kill -9 mid-run and
+  # started again: the viewer reconnects and draws frames from the second.
+  dir=$scratch/frames
+  vlog=$scratch/view.log
+  "$tool" view --connect "$sock" --out "$dir" --frames 100000 --wait --timeout 30 >"$vlog" 2>&1 &
+  viewer=$!
+  pids="$pids $viewer"
+  start_producer "$scratch/producer-1.log"
+  wait_for "$vlog" '^connected: .*(connection 1)' 30
+  wait_pngs "$dir" 2 30
+  kill -9 "$producer"
+  wait "$producer"
+  wait_for "$vlog" '^the producer ended or died' 30
+  wait_for "$vlog" '^waiting up to 30.0 s for it to serve again (--wait)' 5
+  rm -f "$dir"/*.png
+  start_producer "$scratch/producer-2.log"
+  wait_for "$vlog" '^connected: .*(connection 2)' 30
+  wait_pngs "$dir" 3 30
+  kill -TERM "$viewer"
+  wait_exit "$viewer" 30
+  cat "$vlog"
+  [ $status -eq 0 ] || fail "view --wait exited $status after SIGTERM, expected 0"
+  grep -q '^drew [0-9]* frames in .* over 2 connections$' "$vlog" || fail "the viewer did not report 2 connections"
+  check_frames "$dir"
+  kill -TERM "$producer"
+  wait_exit "$producer" 30
+  [ $status -eq 0 ] || fail "the second producer exited $status after SIGTERM"
+  ;;
+serve-viewer-killed)
+  # A viewer killed with kill -9 while it holds frames: the producer goes on
+  # (the server releases what the viewer held) and ends at --frames with 0.
+  # The viewer starts first, so it attaches from the first frames on.
+  for ringmode in fifo mailbox; do
+    dir=$scratch/frames-$ringmode
+    vlog=$scratch/view-$ringmode.log
+    plog=$scratch/producer-$ringmode.log
+    "$tool" view --connect "$sock" --out "$dir" --timeout 30 >"$vlog" 2>&1 &
+    viewer=$!
+    pids="$pids $viewer"
+    start_producer "$plog" --mode "$ringmode" --frames 3000
+    wait_pngs "$dir" 3 30
+    kill -9 "$viewer"
+    wait "$viewer"
+    seen=$(frame_numbers "$dir" | tail -n 1)
+    wait_exit "$producer" 120
+    cat "$plog"
+    [ $status -eq 0 ] || fail "the producer ($ringmode) exited $status after its viewer was killed"
+    grep -q '^served 3000 frames in .*viewers 1,' "$plog" || fail "the producer did not serve all 3000 frames to one viewer"
+    grep -q '^a viewer attached at frame' "$plog" || fail "the producer never saw the viewer"
+    grep -q '^the viewer left at frame' "$plog" || fail "the producer did not see the viewer go"
+    [ "$seen" -lt 3000 ] || fail "the viewer drew frame $seen: it was killed after the producer's end"
+    check_frames "$dir"
+    echo "ok: $ringmode: the viewer drew up to frame $seen, was killed, and the producer reached 3000"
+  done
+  ;;
+*)
+  echo "unknown mode $mode"
+  exit 1
+  ;;
+esac
+echo PASS
