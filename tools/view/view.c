@@ -32,6 +32,7 @@
 
 #define DEFAULT_OUT_DIR "interop-fd-view"
 #define SLICE_NS (50ull * 1000 * 1000) /* one wait for a frame; then the link, window, signals */
+#define LINK_LAG_NS (2000ull * 1000 * 1000) /* a taken frame's ready message, at most */
 #define RELEASE_TRIES 200              /* -EAGAIN: the socket is full; 1 ms apart */
 #define NS_PER_S 1e9
 
@@ -182,7 +183,12 @@ static int next_frame(connection *c, uint64_t *k) {
   int rc;
   if (c->mailbox) {
     rc = presenter_take(c->pres, SLICE_NS, k);
-    return rc == -ETIMEDOUT ? -EAGAIN : rc;
+    if (rc != 0 || c->timelines) return rc == -ETIMEDOUT ? -EAGAIN : rc;
+    /* The shared page shows a frame ended before its "ready k" message
+     * reaches the link, which refuses to release a frame it has not seen
+     * ended: wait for the message (already on its way). */
+    rc = ifd_ring_link_wait_ready(c->link, *k, LINK_LAG_NS);
+    return rc == 0 ? 0 : tool_fail(rc, "%s", ifd_last_error());
   }
   if (!c->timelines) {
     rc = ifd_ring_link_wait_ready(c->link, c->next, SLICE_NS);
