@@ -37,6 +37,16 @@ wait_for() {
   done
 }
 
+# wait_count FILE PATTERN COUNT SECONDS: until COUNT lines of FILE match PATTERN.
+wait_count() {
+  n=0
+  while [ "$(grep -c "$2" "$1" 2>/dev/null)" -lt "$3" ]; do
+    n=$((n + 1))
+    [ $n -le $(($4 * 10)) ] || fail "fewer than $3 lines '$2' in $1 after $4 s"
+    sleep 0.1
+  done
+}
+
 # wait_pngs DIR COUNT SECONDS: until DIR holds COUNT PNG files or more.
 wait_pngs() {
   n=0
@@ -151,32 +161,38 @@ serve-gpu)
   ;;
 serve-wait)
   # The viewer first, waiting; the producer killed with kill -9 mid-run and
-  # started again: the viewer reconnects and draws frames from the second.
+  # started again, twice: the viewer reconnects each time and draws frames
+  # from the new producer, holding as many fds after its third connection as
+  # after its second (what each connection imported was closed).
   dir=$scratch/frames
   vlog=$scratch/view.log
   "$tool" view --connect "$sock" --out "$dir" --frames 100000 --wait --timeout 30 >"$vlog" 2>&1 &
   viewer=$!
   pids="$pids $viewer"
-  start_producer "$scratch/producer-1.log"
-  wait_for "$vlog" '^connected: .*(connection 1)' 30
-  wait_pngs "$dir" 2 30
-  kill -9 "$producer"
-  wait "$producer"
-  wait_for "$vlog" '^the producer ended or died' 30
-  wait_for "$vlog" '^waiting up to 30.0 s for it to serve again (--wait)' 5
-  rm -f "$dir"/*.png
-  start_producer "$scratch/producer-2.log"
-  wait_for "$vlog" '^connected: .*(connection 2)' 30
-  wait_pngs "$dir" 3 30
+  for i in 1 2 3; do
+    start_producer "$scratch/producer-$i.log"
+    wait_for "$vlog" "^connected: .*(connection $i)" 30
+    wait_pngs "$dir" 2 30
+    fds=$(ls -l /proc/$viewer/fd | grep -cv "$dir/") # not the PNG file being written
+    echo "connection $i: the viewer holds $fds fds"
+    [ $i -eq 2 ] && fds2=$fds
+    [ $i -eq 3 ] && break
+    kill -9 "$producer"
+    wait "$producer"
+    wait_count "$vlog" '^the producer ended or died' $i 30
+    wait_count "$vlog" '^waiting up to 30.0 s for it to serve again (--wait)' $i 5
+    rm -f "$dir"/*.png
+  done
+  [ "$fds" -eq "$fds2" ] || fail "the viewer held $fds2 fds at its second connection and $fds at its third"
   kill -TERM "$viewer"
   wait_exit "$viewer" 30
   cat "$vlog"
   [ $status -eq 0 ] || fail "view --wait exited $status after SIGTERM, expected 0"
-  grep -q '^drew [0-9]* frames in .* over 2 connections$' "$vlog" || fail "the viewer did not report 2 connections"
+  grep -q '^drew [0-9]* frames in .* over 3 connections$' "$vlog" || fail "the viewer did not report 3 connections"
   check_frames "$dir"
   kill -TERM "$producer"
   wait_exit "$producer" 30
-  [ $status -eq 0 ] || fail "the second producer exited $status after SIGTERM"
+  [ $status -eq 0 ] || fail "the third producer exited $status after SIGTERM"
   ;;
 serve-viewer-killed)
   # A viewer killed with kill -9 while it holds frames: the producer goes on

@@ -33,6 +33,7 @@
 #define DEFAULT_OUT_DIR "interop-fd-view"
 #define SLICE_NS (50ull * 1000 * 1000) /* one wait for a frame; then the link, window, signals */
 #define LINK_LAG_NS (2000ull * 1000 * 1000) /* a taken frame's ready message, at most */
+#define RETRY_NS (20ull * 1000 * 1000) /* a reset connection is tried again after */
 #define RELEASE_TRIES 200              /* -EAGAIN: the socket is full; 1 ms apart */
 #define NS_PER_S 1e9
 
@@ -142,7 +143,17 @@ static int disconnect(connection *c) {
 static int connect_ring(viewer *v, connection *c, uint64_t timeout_ns) {
   memset(c, 0, sizeof(*c));
   ifd_ring_desc desc;
-  int rc = ifd_ring_connect(v->o->connect_path, timeout_ns, &desc, &c->link);
+  /* A producer that dies between accepting and answering (kill -9 while the
+   * viewer reconnects: its listening socket closes a moment after the
+   * viewer's connection) resets the connection, -EPIPE: try again, within
+   * the same timeout, as for a socket nobody accepts on yet. */
+  uint64_t deadline = tool_now_ns() + timeout_ns;
+  int rc;
+  while ((rc = ifd_ring_connect(v->o->connect_path, timeout_ns, &desc, &c->link)) == -EPIPE &&
+         timeout_ns && tool_now_ns() + RETRY_NS < deadline && !stop_signal_received()) {
+    sleep_ms(RETRY_NS / 1000000);
+    timeout_ns = deadline - tool_now_ns();
+  }
   if (rc != 0)
     return tool_fail(rc, "cannot connect to %s: %s", v->o->connect_path, ifd_last_error());
   const ifd_frame_desc *f = &desc.frames[0];
