@@ -760,6 +760,67 @@ static void protocol_client_side(void) {
   CHECK(now == fds);
 }
 
+/* A server that lies about a real frame's height: the viewer must refuse it
+ * before use (a memfd's size is known) or its import must (a driver handle,
+ * e.g. NVIDIA's, has no size a viewer can read). Never a success. */
+static void scenario_size_lie(const char *api) {
+  served s;
+  served_open(&s, IFD_RING_FIFO, NULL, NULL, NULL);
+  consumer c;
+  char why[512];
+  if (consumer_open(&c, strcmp(api, "gl") == 0, NULL, NULL, why, sizeof(why)) != 0)
+    SKIP("no %s consumer: %s", api, why);
+  ifd_ring_desc real;
+  REQUIRE(ifd_ring_export(s.ring, &real) == 0);
+  char path[108];
+  socket_path(path, sizeof(path), "liar");
+  fake_server f = {0};
+  f.answer = fake_ring(0);
+  ifd_wire_ring *r = &f.answer.u.ring;
+  r->row_pitch = real.frames[0].row_pitch;
+  r->height = H * 64;
+  r->size = (uint64_t)r->row_pitch * r->height;
+  r->exporter = real.frames[0].exporter;
+  memcpy(r->device_uuid, real.frames[0].device_uuid, 16);
+  f.fds[0] = real.frames[0].memory_fd;
+  real.frames[0].memory_fd = -1;
+  f.nfds = 1;
+  struct stat st;
+  REQUIRE(fstat(f.fds[0], &st) == 0);
+  bool sized = S_ISREG(st.st_mode); /* a memfd: connect itself must refuse it */
+  /* fake_connect closes what it connected; here the import is tried first. */
+  f.listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+  unlink(path);
+  REQUIRE(bind(f.listen_fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(f.listen_fd, 1) == 0);
+  pthread_t t;
+  REQUIRE(pthread_create(&t, NULL, fake_server_main, &f) == 0);
+  ifd_ring_desc d;
+  ifd_ring_link *l = NULL;
+  int rc = ifd_ring_connect(path, SECOND, &d, &l);
+  const char *where = "connect";
+  if (rc == 0) {
+    cring cr;
+    where = "import";
+    rc = cring_import(&c, &d, &cr);
+    if (rc == 0) cring_destroy(&cr);
+    ifd_ring_desc_close(&d);
+    ifd_ring_link_close(l);
+  }
+  printf("a frame claimed 64x taller than its memory: refused at %s with %d (%s)\n", where, rc,
+         rc ? ifd_last_error() : "accepted");
+  CHECK(rc != 0);
+  if (sized) CHECK(rc == -EBADF && strcmp(where, "connect") == 0);
+  pthread_join(t, NULL);
+  close(f.listen_fd);
+  close(f.fds[0]);
+  unlink(path);
+  ifd_ring_desc_close(&real);
+  consumer_close(&c);
+  served_close(&s);
+}
+
 static void scenario_protocol(void) {
   served s;
   served_open(&s, IFD_RING_FIFO, NULL, NULL, NULL);
@@ -839,6 +900,7 @@ int main(int argc, char **argv) {
   else if (argc == 3 && strcmp(s, "viewer-stopped") == 0) scenario_viewer_stopped(mode_arg(argv[2]));
   else if (argc == 3 && strcmp(s, "producer-killed") == 0) scenario_producer_killed(argv[2]);
   else if (argc == 2 && strcmp(s, "cycles") == 0) scenario_cycles();
+  else if (argc == 3 && strcmp(s, "size-lie") == 0) scenario_size_lie(argv[2]);
   else if (argc == 2 && strcmp(s, "protocol") == 0) scenario_protocol();
   else {
     fprintf(stderr, "usage: test_share pixels vk|gl fifo|mailbox | viewer-killed MODE | "
