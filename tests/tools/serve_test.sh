@@ -27,44 +27,32 @@ fail() {
   exit 1
 }
 
-# wait_for FILE PATTERN SECONDS: until a line of FILE matches PATTERN.
-wait_for() {
+# wait_until SECONDS WHAT COMMAND...: until COMMAND succeeds (tried every
+# 0.1 s), or fails the test saying WHAT did not happen in time.
+wait_until() {
+  secs=$1 what=$2
+  shift 2
   n=0
-  while ! grep -q "$2" "$1" 2>/dev/null; do
+  until "$@"; do
     n=$((n + 1))
-    [ $n -le $(($3 * 10)) ] || fail "no '$2' in $1 after $3 s"
+    [ $n -le $((secs * 10)) ] || fail "$what after $secs s"
     sleep 0.1
   done
 }
+lines_at_least() { [ "$(grep -c "$2" "$1" 2>/dev/null)" -ge "$3" ]; } # FILE PATTERN COUNT
+pngs_at_least() { [ "$(ls "$1" 2>/dev/null | grep -c '\.png$')" -ge "$2" ]; } # DIR COUNT
+not_running() { ! kill -0 "$1" 2>/dev/null; }                                # PID
 
-# wait_count FILE PATTERN COUNT SECONDS: until COUNT lines of FILE match PATTERN.
-wait_count() {
-  n=0
-  while [ "$(grep -c "$2" "$1" 2>/dev/null)" -lt "$3" ]; do
-    n=$((n + 1))
-    [ $n -le $(($4 * 10)) ] || fail "fewer than $3 lines '$2' in $1 after $4 s"
-    sleep 0.1
-  done
-}
-
-# wait_pngs DIR COUNT SECONDS: until DIR holds COUNT PNG files or more.
-wait_pngs() {
-  n=0
-  while [ "$(ls "$1" 2>/dev/null | grep -c '\.png$')" -lt "$2" ]; do
-    n=$((n + 1))
-    [ $n -le $(($3 * 10)) ] || fail "fewer than $2 PNG files in $1 after $3 s"
-    sleep 0.1
-  done
-}
+# wait_for FILE PATTERN SECONDS; wait_count FILE PATTERN COUNT SECONDS;
+# wait_pngs DIR COUNT SECONDS: until FILE has a line (COUNT lines) matching
+# PATTERN, or DIR holds COUNT PNG files or more.
+wait_for() { wait_until "$3" "no '$2' in $1" lines_at_least "$1" "$2" 1; }
+wait_count() { wait_until "$4" "fewer than $3 lines '$2' in $1" lines_at_least "$1" "$2" "$3"; }
+wait_pngs() { wait_until "$3" "fewer than $2 PNG files in $1" pngs_at_least "$1" "$2"; }
 
 # wait_exit PID SECONDS: waits for a background process; its status in $status.
 wait_exit() {
-  n=0
-  while kill -0 "$1" 2>/dev/null && [ $n -le $(($2 * 10)) ]; do
-    n=$((n + 1))
-    sleep 0.1
-  done
-  kill -0 "$1" 2>/dev/null && fail "process $1 still runs after $2 s"
+  wait_until "$2" "process $1 still runs" not_running "$1"
   wait "$1"
   status=$?
 }
@@ -173,7 +161,11 @@ serve-wait)
     start_producer "$scratch/producer-$i.log"
     wait_for "$vlog" "^connected: .*(connection $i)" 30
     wait_pngs "$dir" 2 30
-    fds=$(ls -l /proc/$viewer/fd | grep -cv "$dir/") # not the PNG file being written
+    # Counted while the viewer is stopped, so that none opens or closes;
+    # not the PNG file it may be writing.
+    kill -STOP "$viewer"
+    fds=$(ls -l /proc/$viewer/fd | grep -cv "$dir/")
+    kill -CONT "$viewer"
     echo "connection $i: the viewer holds $fds fds"
     [ $i -eq 2 ] && fds2=$fds
     [ $i -eq 3 ] && break
