@@ -107,10 +107,58 @@ view_five() {
   echo "ok: $consumer viewer of a $ringmode ring"
 }
 
+# The producer ends (--frames 200) while a viewer of consumer $1 draws ring
+# mode $2: the viewer says so and exits 0 without --frames; with more frames
+# asked than it got it exits 1 and says how many it drew. Bounded by
+# `timeout`, so a viewer stuck on a frame that never comes fails the test.
+view_to_the_end() {
+  consumer=$1 ringmode=$2 dir=$scratch/end-$1-$2 vlog=$scratch/view-end-$1-$2.log
+  for want in "" 100000; do
+    timeout 120 "$tool" view --connect "$sock" --consumer "$consumer" --out "$dir" \
+      ${want:+--frames $want} --timeout 30 >"$vlog" 2>&1 &
+    viewer=$!
+    pids="$pids $viewer"
+    start_producer "$scratch/producer-end-$1-$2.log" --mode "$ringmode" --frames 200
+    wait_exit "$viewer" 150
+    vstatus=$status
+    cat "$vlog"
+    [ $vstatus -eq 124 ] && fail "view ($consumer, $ringmode) did not end within 120 s of its producer"
+    wait_exit "$producer" 30
+    [ $status -eq 0 ] || fail "the producer exited $status at --frames 200"
+    grep -q '^the producer ended or died.* (last frame drawn: [0-9]' "$vlog" || fail "view did not say the producer ended"
+    grep -q '^drew [1-9][0-9]* frames\{0,1\} in .* over 1 connection$' "$vlog" || fail "view drew no frame"
+    if [ -z "$want" ]; then
+      [ $vstatus -eq 0 ] || fail "view without --frames exited $vstatus at the producer's end, expected 0"
+      # A FIFO viewer without timelines draws what was ended before the end,
+      # up to the last frame the link was told of: at least 197, since the
+      # producer (a ring of 3) ended 200 only once 197 was released.
+      if [ "$backend" = vulkan ] && [ "$ringmode" = fifo ]; then
+        said=$(sed -n 's/^the producer ended or died after ending frame \([0-9]*\) (last frame drawn: \([0-9]*\),.*/\1 \2/p' "$vlog")
+        [ -n "$said" ] || fail "view did not say which frame the producer ended last"
+        set -- $said
+        [ "$1" -ge 197 ] && [ "$1" -le 200 ] || fail "the link knew of frame $1 as the last, of 200"
+        [ "$2" -eq "$1" ] || fail "the viewer's last frame drawn is $2, not the last ended it knew of ($1)"
+        [ -f "$dir/frame-$(printf %06d "$1").png" ] || fail "no PNG file of the last frame $1"
+      fi
+    else
+      [ $vstatus -eq 1 ] || fail "view --frames 100000 exited $vstatus at the producer's end, expected 1"
+      grep -q "^interop-fd view: the producer ended after [0-9]* of 100000 frames$" "$vlog" \
+        || fail "view did not say how many of the frames asked for it drew"
+    fi
+    check_frames "$dir"
+    rm -rf "$dir"
+  done
+  echo "ok: $consumer viewer of a $ringmode ring to the producer's end"
+}
+
 case $mode in
 serve-vk | serve-gl)
   view_five "${mode#serve-}" fifo
   view_five "${mode#serve-}" mailbox
+  ;;
+serve-end)
+  view_to_the_end vk fifo
+  view_to_the_end gl mailbox
   ;;
 serve-window)
   # With a display the viewer draws into a window (the frame rate in its
@@ -145,6 +193,8 @@ serve-gpu)
   for consumer in vk gl; do
     view_five $consumer fifo
     view_five $consumer mailbox
+    view_to_the_end $consumer fifo
+    view_to_the_end $consumer mailbox
   done
   ;;
 serve-wait)

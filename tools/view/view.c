@@ -219,9 +219,11 @@ static int release_frame(connection *c, uint64_t k) {
   return rc == 0 ? 0 : tool_fail(rc, "%s", ifd_last_error());
 }
 
-static int draw_frame(viewer *v, connection *c, uint64_t k) {
+/* Draws frame k and, where hand_back and the ring has no timelines, releases
+ * it through the link (the draw is done on return). */
+static int draw_frame(viewer *v, connection *c, uint64_t k, bool hand_back) {
   int rc = presenter_draw(c->pres, k, v->headless ? v->rgba : NULL);
-  if (rc == 0 && !c->timelines) rc = release_frame(c, k); /* the draw is done on return */
+  if (rc == 0 && hand_back && !c->timelines) rc = release_frame(c, k);
   if (rc != 0) return rc;
   if (!c->mailbox) c->next = k + 1;
   v->drawn++;
@@ -235,6 +237,28 @@ static int draw_frame(viewer *v, connection *c, uint64_t k) {
   return 0;
 }
 
+static bool done(const viewer *v) { return stop_signal_received() || (v->want && v->drawn >= v->want); }
+
+/* The producer is gone, but the frames it ended are in memory this viewer
+ * imported: a FIFO viewer draws those it has not drawn yet (up to the last
+ * the link was told of), a MAILBOX viewer the newest if it is still in the
+ * box (the server may have taken it when the viewer's reads stopped
+ * counting). Only without timelines,
+ * where the link knows which frames ended (with them, a draw of a frame that
+ * never ended would wait on the device for ever). Nothing is released: the
+ * producer no longer reads releases. */
+static int drain(viewer *v, connection *c) {
+  if (c->timelines) return 0;
+  uint64_t ended = ifd_ring_link_ended(c->link);
+  while (!done(v)) {
+    uint64_t k = c->next;
+    if (c->mailbox ? presenter_take(c->pres, 0, &k) != 0 : k > ended) return 0;
+    int rc = draw_frame(v, c, k, false);
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
 typedef enum { RUN_DONE, RUN_ENDED } run_end; /* asked-for frames drawn or stopped; producer ended */
 
 /* Draws frames from one connection until the viewer is done (RUN_DONE) or the
@@ -242,13 +266,13 @@ typedef enum { RUN_DONE, RUN_ENDED } run_end; /* asked-for frames drawn or stopp
 static int run_connection(viewer *v, connection *c, run_end *end) {
   double idle_since = tool_now_s();
   for (;;) {
-    if (stop_signal_received() || (v->want && v->drawn >= v->want)) return *end = RUN_DONE, 0;
+    if (done(v)) return *end = RUN_DONE, 0;
     if (v->win) {
       window_poll(v->win);
       if (window_should_close(v->win)) return *end = RUN_DONE, 0;
     }
     int rc = ifd_ring_link_poll(c->link);
-    if (rc == -EPIPE) return *end = RUN_ENDED, 0;
+    if (rc == -EPIPE) return *end = RUN_ENDED, drain(v, c);
     if (rc != 0) return tool_fail(rc, "%s", ifd_last_error());
     uint64_t k = 0;
     rc = next_frame(c, &k);
@@ -258,10 +282,10 @@ static int run_connection(viewer *v, connection *c, run_end *end) {
                          v->o->timeout_s);
       continue;
     }
-    if (rc == 0) rc = draw_frame(v, c, k);
+    if (rc == 0) rc = draw_frame(v, c, k, true);
     /* A producer that died while a frame was on its way shows as -EPIPE
      * here (the link) or as a failed wait; the link says which. */
-    if (rc != 0 && ifd_ring_link_poll(c->link) == -EPIPE) return *end = RUN_ENDED, 0;
+    if (rc != 0 && ifd_ring_link_poll(c->link) == -EPIPE) return *end = RUN_ENDED, drain(v, c);
     if (rc != 0) return rc;
     idle_since = tool_now_s();
   }
@@ -275,13 +299,17 @@ static int view_loop(viewer *v) {
   for (;;) {
     run_end end = RUN_DONE;
     rc = run_connection(v, &c, &end);
+    char ended[64] = ""; /* without timelines the link knows the producer's last frame */
+    if (!c.timelines)
+      snprintf(ended, sizeof(ended), " after ending frame %llu",
+               (unsigned long long)ifd_ring_link_ended(c.link));
     int rc2 = disconnect(&c);
     if (rc == 0) rc = rc2;
     if (rc != 0 || end == RUN_DONE) break;
     progress_end(&v->prog, true);
-    printf("the producer ended or died (last frame drawn: %llu, %llu drawn so far)\n",
+    printf("the producer ended or died%s (last frame drawn: %llu, %llu drawn so far)\n", ended,
            (unsigned long long)v->last_k, (unsigned long long)v->drawn);
-    if (!v->o->wait) {
+    if (!v->o->wait || done(v)) {
       if (v->want && v->drawn < v->want)
         rc = tool_fail(-EPIPE, "the producer ended after %llu of %llu frames",
                        (unsigned long long)v->drawn, (unsigned long long)v->want);
