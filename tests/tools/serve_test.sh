@@ -114,15 +114,15 @@ view_five() {
 view_to_the_end() {
   consumer=$1 ringmode=$2 dir=$scratch/end-$1-$2 vlog=$scratch/view-end-$1-$2.log
   for want in "" 100000; do
-    timeout 120 "$tool" view --connect "$sock" --consumer "$consumer" --out "$dir" \
+    timeout 60 "$tool" view --connect "$sock" --consumer "$consumer" --out "$dir" \
       ${want:+--frames $want} --timeout 30 >"$vlog" 2>&1 &
     viewer=$!
     pids="$pids $viewer"
     start_producer "$scratch/producer-end-$1-$2.log" --mode "$ringmode" --frames 200
-    wait_exit "$viewer" 150
+    wait_exit "$viewer" 90
     vstatus=$status
     cat "$vlog"
-    [ $vstatus -eq 124 ] && fail "view ($consumer, $ringmode) did not end within 120 s of its producer"
+    [ $vstatus -eq 124 ] && fail "view ($consumer, $ringmode) did not end within 60 s of its producer"
     wait_exit "$producer" 30
     [ $status -eq 0 ] || fail "the producer exited $status at --frames 200"
     grep -q '^the producer ended or died.* (last frame drawn: [0-9]' "$vlog" || fail "view did not say the producer ended"
