@@ -32,49 +32,24 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: fuzz_wire_seeds DIR\n");
     return 2;
   }
-  ifd_wire_msg m;
+  const ifd_wire_msg seeds[] = {
+      {.type = IFD_WIRE_HELLO, .u.hello = {1, 1, "interop-fd view"}},
+      /* MAILBOX with timelines: 3 frames + ready + release + control. */
+      {.type = IFD_WIRE_RING, .nfds = 6,
+       .u.ring = {.count = 3, .width = 640, .height = 480, .format = MAX_FMT_RGBA8,
+                  .row_pitch = 2560, .flags = IFD_WIRE_RING_TIMELINES, .mode = IFD_RING_MAILBOX,
+                  .exporter = IFD_BACKEND_VULKAN, .size = 2560 * 480, .ended = 9, .released = 8,
+                  .device_uuid = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                  0x5a, 0x5a, 0x5a, 0x5a, 0x5a}}},
+      {.type = IFD_WIRE_REFUSE,
+       .u.refuse = {EPROTO, "the viewer speaks protocol versions 2..3, this server 1"}},
+      {.type = IFD_WIRE_READY, .u.frame = 10},
+      {.type = IFD_WIRE_RELEASE, .u.frame = 9},
+      {.type = IFD_WIRE_GONE},
+  };
+  const char *names[] = {"hello", "ring", "refuse", "ready", "release", "gone"};
   int bad = 0;
-  memset(&m, 0, sizeof(m));
-  m.type = IFD_WIRE_HELLO;
-  m.u.hello.min_version = 1;
-  m.u.hello.max_version = 1;
-  strcpy(m.u.hello.name, "interop-fd view");
-  bad |= write_seed(argv[1], "hello", &m);
-
-  memset(&m, 0, sizeof(m));
-  m.type = IFD_WIRE_RING;
-  ifd_wire_ring *r = &m.u.ring;
-  r->count = 3;
-  r->width = 640;
-  r->height = 480;
-  r->format = MAX_FMT_RGBA8;
-  r->row_pitch = 2560;
-  r->flags = IFD_WIRE_RING_TIMELINES;
-  r->mode = IFD_RING_MAILBOX;
-  r->exporter = IFD_BACKEND_VULKAN;
-  r->size = 2560 * 480;
-  r->ended = 9;
-  r->released = 8;
-  memset(r->device_uuid, 0x5a, sizeof(r->device_uuid));
-  m.nfds = ifd_wire_ring_fds(r);
-  bad |= write_seed(argv[1], "ring", &m);
-
-  memset(&m, 0, sizeof(m));
-  m.type = IFD_WIRE_REFUSE;
-  m.u.refuse.error = EPROTO;
-  strcpy(m.u.refuse.reason, "the viewer speaks versions 2..3, this server 1..1");
-  bad |= write_seed(argv[1], "refuse", &m);
-
-  memset(&m, 0, sizeof(m));
-  m.type = IFD_WIRE_READY;
-  m.u.frame = 10;
-  bad |= write_seed(argv[1], "ready", &m);
-  m.type = IFD_WIRE_RELEASE;
-  m.u.frame = 9;
-  bad |= write_seed(argv[1], "release", &m);
-
-  memset(&m, 0, sizeof(m));
-  m.type = IFD_WIRE_GONE;
-  bad |= write_seed(argv[1], "gone", &m);
+  for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+    bad |= write_seed(argv[1], names[i], &seeds[i]);
   return bad;
 }
