@@ -1,7 +1,8 @@
 /* The producer's side of a ring shared across processes (interop_fd/share.h):
  * a Unix socket and one thread that accepts viewers, hands the attached one
  * the ring's description, and carries ready/release for rings without
- * timelines. docs/protocol.md gives the messages. */
+ * timelines (and READY, for a viewer that waits on the host, with them too).
+ * docs/protocol.md gives the messages. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -50,10 +51,12 @@ struct ifd_ring_server {
   /* The thread's own state. */
   pending_conn pending[MAX_PENDING];
   int viewer;             /* the attached viewer's socket, or -1 */
-  bool timelines;         /* the ring has them: no READY/RELEASE messages */
+  bool timelines;         /* the ring has them: no RELEASE messages */
   uint64_t ready_sent;    /* the last READY sent to the viewer */
   uint64_t ready_due;     /* the last frame ended that READY must tell */
   uint64_t viewer_released; /* the viewer's last RELEASE */
+
+  uint64_t accept_after;  /* accept(2) ran out of fds: not before this time */
 
   pthread_mutex_t stats_lock;
   ifd_ring_server_stats stats;
@@ -189,7 +192,13 @@ static void viewer_gone(ifd_ring_server *s, bool malformed) {
 /* A new connection: its uid is checked now, its hello waited for. */
 static void accept_one(ifd_ring_server *s) {
   int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-  if (fd < 0) return;
+  if (fd < 0) {
+    /* Out of fds or memory: the connection stays queued; try again in
+     * 100 ms rather than spin on a listening socket that stays readable. */
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+      s->accept_after = ifd_sock_now_ns() + 100000000u;
+    return;
+  }
   struct ucred cred;
   socklen_t len = sizeof(cred);
   bool other_uid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
@@ -291,7 +300,7 @@ static void ring_event(ifd_ring_server *s) {
     if (!s->ring_ended) (void)ifd_sock_send(s->viewer, &m, NULL, 0);
     s->ring_ended = true;
     viewer_detach(s);
-  } else if (!s->timelines && ended > s->ready_due) {
+  } else if (ended > s->ready_due) {
     s->ready_due = ended;
     send_ready(s);
   }
@@ -302,11 +311,12 @@ static void *serve_thread(void *arg) {
   while (!atomic_load(&s->stop)) {
     struct pollfd p[3 + MAX_PENDING];
     int n = 0;
-    p[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+    bool accepting = ifd_sock_now_ns() >= s->accept_after;
+    p[n++] = (struct pollfd){.fd = accepting ? s->listen_fd : -1, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = s->event_fd, .events = POLLIN};
     short ev = POLLIN | (s->viewer >= 0 && s->ready_due > s->ready_sent ? POLLOUT : 0);
     p[n++] = (struct pollfd){.fd = s->viewer, .events = ev}; /* -1: ignored */
-    uint64_t next = UINT64_MAX;
+    uint64_t next = accepting ? UINT64_MAX : s->accept_after;
     for (int i = 0; i < MAX_PENDING; i++) {
       p[n++] = (struct pollfd){.fd = s->pending[i].fd, .events = POLLIN};
       if (s->pending[i].fd >= 0 && s->pending[i].hello_by < next) next = s->pending[i].hello_by;
