@@ -10,7 +10,7 @@ pkgs="cmake ninja-build gcc libc6-dev pkg-config binutils
       libegl-dev libgl-dev libepoxy-dev libegl-mesa0 libgl1-mesa-dri
       glslang-tools libpng-dev libglfw3-dev xvfb xauth
       python3 python3-numpy python3-pytest python3-venv python3-setuptools python3-wheel
-      python3-moderngl"
+      python3-moderngl python3-opengl"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
