@@ -25,7 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "consumer_env.h"
+#include "ring_consumer.h"
 
 #define W 48
 #define H 32
@@ -34,64 +34,11 @@
 
 static bool timelines; /* the producer's rings have them */
 
-/* A ring imported by either consumer. */
-typedef struct {
-  consumer *c;
-  void *ring; /* ifd_vk_ring or ifd_gl_ring */
-} cring;
-
-static int cring_import(consumer *c, ifd_ring_desc *d, cring *out) {
-  out->c = c;
-  out->ring = NULL;
-  if (c->gl) return ifd_gl_ring_import(c->gli, d, IFD_GL_PATH_AUTO, (ifd_gl_ring **)&out->ring);
-  return ifd_vk_ring_import(c->vk.importer, d, IFD_VK_PATH_AUTO, (ifd_vk_ring **)&out->ring);
-}
-
-static void cring_destroy(cring *r) {
-  if (r->c->gl) ifd_gl_ring_destroy(r->ring);
-  else ifd_vk_ring_destroy(r->ring);
-  r->ring = NULL;
-}
-
-static int take(cring *r, uint64_t timeout_ns, uint64_t *k) {
-  if (r->c->gl) return ifd_gl_ring_take_latest(r->ring, timeout_ns, k);
-  return ifd_vk_ring_take_latest(r->ring, timeout_ns, k);
-}
-
-static bool has_frame(cring *r, uint64_t k) {
-  if (r->c->gl) return ifd_gl_ring_frame(r->ring, k) != NULL;
-  return ifd_vk_ring_frame(r->ring, k) != NULL;
-}
-
-/* The consumer's use of frame k, taken: waits for ready >= k, draws it,
- * compares every pixel with the pattern of seed k and releases it (on the
- * device with timelines, else through the producer's ring). */
+/* The consumer's use of frame k, taken: draws it, compares every pixel with
+ * the pattern of seed k and releases it (on the device with timelines, else
+ * through the producer's ring). */
 static void use_frame(ifd_ring *ring, cring *r, uint64_t k) {
-  consumer *c = r->c;
-  const float *px = NULL;
-  if (c->gl) {
-    uint32_t tex = 0;
-    CHECK_RC(ifd_gl_ring_acquire(r->ring, k, &tex), 0);
-    ifd_gl_frame *f = ifd_gl_ring_frame(r->ring, k);
-    REQUIRE(f != NULL && ifd_gl_frame_texture(f) == tex);
-    GLenum e = gle_draw(c->prog, tex, W, H, c->px);
-    CHECK(e == GL_NO_ERROR);
-    px = e == GL_NO_ERROR ? c->px : NULL;
-    CHECK_RC(ifd_gl_ring_release(r->ring, k), 0);
-  } else {
-    ifd_vk_frame *f = ifd_vk_ring_frame(r->ring, k);
-    REQUIRE(f != NULL);
-    ifd_vk_timeline *ready = ifd_vk_ring_ready(r->ring), *release = ifd_vk_ring_release(r->ring);
-    if (!ready) CHECK_RC(ifd_vk_ring_wait_ready(r->ring, k, 5 * SECOND), 0);
-    int rc = ready ? vkr_draw(&c->vk, f, ifd_vk_timeline_semaphore(ready), k,
-                              ifd_vk_timeline_semaphore(release), k)
-                   : vkr_draw(&c->vk, f, VK_NULL_HANDLE, 0, VK_NULL_HANDLE, 0);
-    CHECK(rc == 0);
-    px = rc == 0 ? c->vk.mapped : NULL;
-  }
-  char label[64];
-  snprintf(label, sizeof(label), "%s frame %llu", c->gl ? "GL" : "Vulkan", (unsigned long long)k);
-  if (px) test_compare_image(label, px, FMT, W, H, (uint32_t)k);
+  cring_draw(r, k, W, H, FMT);
   if (!timelines) CHECK_RC(ifd_ring_release_frame(ring, k), 0);
 }
 
@@ -140,7 +87,7 @@ static void refusals(producer *p, consumer *c) {
   REQUIRE(cring_import(c, &d, &r) == 0);
   CHECK(d.control_fd == pipe_fds[0] && fd_open(pipe_fds[0]));
   uint64_t k = 0;
-  CHECK_FAILS(take(&r, 0, &k), -EINVAL);
+  CHECK_FAILS(cring_take(&r, 0, &k), -EINVAL);
   test_check_message(c->gl ? "ifd_gl_ring_take_latest" : "ifd_vk_ring_take_latest", "FIFO");
   cring_destroy(&r);
   ifd_ring_desc_close(&d);
@@ -192,8 +139,8 @@ static void refusals(producer *p, consumer *c) {
   d.control_fd = good;
   REQUIRE(cring_import(c, &d, &r) == 0);
   CHECK(d.control_fd == -1);
-  CHECK_FAILS(take(&r, 0, &k), -EAGAIN); /* nothing ended yet */
-  CHECK(!has_frame(&r, 1));
+  CHECK_FAILS(cring_take(&r, 0, &k), -EAGAIN); /* nothing ended yet */
+  CHECK(!cring_has_frame(&r, 1));
   cring_destroy(&r);
   ifd_ring_desc_close(&d);
   ifd_ring_destroy(ring);
@@ -216,7 +163,7 @@ static void hostile(producer *p, consumer *c) {
   uint64_t k = 0;
   CHECK_RC(produce(p, ring, 0, &k), 0);
   memset(shared, 0xff, page);
-  CHECK_FAILS(take(&r, 0, &k), -EIO);
+  CHECK_FAILS(cring_take(&r, 0, &k), -EIO);
   CHECK_FAILS(produce(p, ring, 0, &k), -EIO);
   munmap(shared, page);
   cring_destroy(&r);
@@ -233,28 +180,28 @@ static void newest(producer *p, consumer *c) {
   ifd_ring *ring = mailbox_ring(p, 3, &r, c);
   uint64_t k = 0, taken = 0;
   for (int i = 0; i < 5; i++) CHECK_RC(produce(p, ring, 0, &k), 0);
-  CHECK_RC(take(&r, 0, &taken), 0);
+  CHECK_RC(cring_take(&r, 0, &taken), 0);
   CHECK(taken == 5);
   use_frame(ring, &r, taken);
-  CHECK_FAILS(take(&r, 0, &k), -EAGAIN);
-  CHECK_FAILS(take(&r, SECOND / 1000, &k), -ETIMEDOUT);
+  CHECK_FAILS(cring_take(&r, 0, &k), -EAGAIN);
+  CHECK_FAILS(cring_take(&r, SECOND / 1000, &k), -ETIMEDOUT);
   for (int i = 0; i < 2; i++) CHECK_RC(produce(p, ring, 0, &k), 0);
-  CHECK_RC(take(&r, 0, &taken), 0);
+  CHECK_RC(cring_take(&r, 0, &taken), 0);
   CHECK(taken == 7);
-  CHECK(has_frame(&r, 7) && has_frame(&r, 5) && !has_frame(&r, 6) && !has_frame(&r, 8));
+  CHECK(cring_has_frame(&r, 7) && cring_has_frame(&r, 5) && !cring_has_frame(&r, 6) && !cring_has_frame(&r, 8));
   use_frame(ring, &r, taken);
   /* A consumer that stops taking: 50 frames, none waits. */
   int timeouts = 0;
   for (int i = 0; i < 50; i++) timeouts += produce(p, ring, 0, &k) == -ETIMEDOUT;
   CHECK(timeouts == 0);
-  CHECK_RC(take(&r, 0, &taken), 0);
+  CHECK_RC(cring_take(&r, 0, &taken), 0);
   CHECK(taken == k);
   use_frame(ring, &r, taken);
   CHECK_RC(produce(p, ring, 0, &k), 0);
   ifd_ring_destroy(ring); /* ring first */
-  CHECK_RC(take(&r, 0, &taken), 0); /* ended before the ring went */
+  CHECK_RC(cring_take(&r, 0, &taken), 0); /* ended before the ring went */
   CHECK(taken == k);
-  CHECK_FAILS(take(&r, 0, &k), -EPIPE);
+  CHECK_FAILS(cring_take(&r, 0, &k), -EPIPE);
   cring_destroy(&r);
 }
 
@@ -271,10 +218,10 @@ static void held(producer *p, consumer *c, uint32_t count) {
   ifd_ring *ring = mailbox_ring(p, count, &r, c);
   uint64_t k = 0, taken = 0;
   CHECK_RC(produce(p, ring, 0, &k), 0);
-  CHECK_RC(take(&r, 0, &taken), 0);
+  CHECK_RC(cring_take(&r, 0, &taken), 0);
   CHECK(taken == 1);
   CHECK_RC(produce(p, ring, 0, &k), 0);
-  CHECK_RC(take(&r, 0, &taken), 0);
+  CHECK_RC(cring_take(&r, 0, &taken), 0);
   CHECK(taken == 2);
   CHECK_RC(produce(p, ring, 0, &k), 0);
   if (count > 3) {
@@ -298,7 +245,7 @@ static void held(producer *p, consumer *c, uint32_t count) {
     CHECK_RC(ifd_ring_end_frame(ring, k), 0);
   }
   for (int i = 0; i < 5; i++) CHECK_RC(produce(p, ring, SECOND, &k), 0);
-  CHECK_RC(take(&r, 0, &taken), 0);
+  CHECK_RC(cring_take(&r, 0, &taken), 0);
   CHECK(taken == k);
   use_frame(ring, &r, taken);
   cring_destroy(&r); /* consumer first */
@@ -338,7 +285,7 @@ static void free_running(producer *p, consumer *c, uint32_t count, int takes) {
   int increasing = 0;
   ifd_timeline *ready = ifd_ring_ready(run.ring);
   for (int i = 0; i < takes; i++) {
-    int rc = take(&r, 5 * SECOND, &taken);
+    int rc = cring_take(&r, 5 * SECOND, &taken);
     CHECK_RC(rc, 0);
     if (rc != 0) break;
     increasing += taken > last;
@@ -363,7 +310,7 @@ static void free_running(producer *p, consumer *c, uint32_t count, int takes) {
   CHECK(run.frames > (uint64_t)takes + count); /* ran ahead further than FIFO allows */
   CHECK(ahead <= count);
   /* The newest frame ended is what a take returns. */
-  int rc = take(&r, 0, &taken);
+  int rc = cring_take(&r, 0, &taken);
   CHECK(rc == 0 ? taken == run.frames : rc == -EAGAIN && last == run.frames);
   if (rc == 0) use_frame(run.ring, &r, taken);
   printf("%s count %u: %d takes, strictly increasing, of %llu frames; the producer never "

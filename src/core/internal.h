@@ -198,6 +198,27 @@ int ifd_ring_progress_take(ifd_ring_progress *p, uint64_t timeout_ns, uint64_t *
 int ifd_ring_progress_slot(const ifd_ring_progress *p, uint32_t count, uint64_t k,
                            const char *fn);
 
+/* ring.c, for share/serve.c: a ring served to a viewer in another process.
+ * A ring has at most one server. ifd_ring_attach_server fails with -EINVAL
+ * (message set) for a bad ring or one already served. Once attached, the
+ * ring calls ifd_server_ring_event (serve.c) after every frame it ends and
+ * when its context is destroyed, and ifd_server_ring_gone at the start of
+ * ifd_ring_destroy: that returns only once the server no longer uses the
+ * ring. ifd_ring_detach_server undoes the attach (the server's destroy). */
+typedef struct ifd_ring_server ifd_ring_server;
+int ifd_ring_attach_server(ifd_ring *ring, ifd_ring_server *server);
+void ifd_ring_detach_server(ifd_ring *ring, ifd_ring_server *server);
+void ifd_server_ring_event(ifd_ring_server *server);
+void ifd_server_ring_gone(ifd_ring_server *server);
+/* The ring's state as a viewer needs it: the last frame ended and released
+ * (with timelines, the release timeline's value), whether it has timelines.
+ * -EINVAL (message set) if the ring can no longer be used (its context was
+ * destroyed first). */
+int ifd_ring_share_state(ifd_ring *ring, uint64_t *ended, uint64_t *released, bool *timelines);
+/* Releases every frame up to k (k <= the last ended) on behalf of a viewer
+ * that is not there or left: from the host, only if not released yet. */
+int ifd_ring_release_upto(ifd_ring *ring, uint64_t k);
+
 /* context.c, timeline.c: used by the ABI layer with checks already done. */
 int ifd_timeline_create_locked(ifd_context *ctx, uint64_t initial_value, ifd_timeline **out);
 void ifd_timeline_destroy_locked(ifd_timeline *tl);

@@ -66,6 +66,7 @@ struct ifd_ring {
   uint64_t wait_begun; /* the frame that queued the last device-side wait */
   uint64_t written[IFD_RING_MAX_FRAMES];
   uint64_t need[IFD_RING_MAX_FRAMES];
+  _Atomic(ifd_ring_server *) server; /* serving it to another process, or NULL */
 };
 
 /* Keys of the files that desc's memory fds name. Only regular files (memfd
@@ -309,6 +310,8 @@ void ifd_ring_context_gone(ifd_context *ctx) {
   for (ifd_ring *ring = ctx->rings; ring; ring = ring->next) {
     atomic_store(&ring->ctx_gone, true);
     progress_retire(ring->progress);
+    ifd_ring_server *server = atomic_load(&ring->server);
+    if (server) ifd_server_ring_event(server);
     memset(ring->images, 0, sizeof(ring->images));
     ring->ready = ring->release = NULL;
   }
@@ -426,6 +429,9 @@ void ifd_ring_release_waits(ifd_context *ctx) {
 
 void ifd_ring_destroy(ifd_ring *ring) {
   if (!ring || ifd_check_handle(ring, IFD_HANDLE_RING, "ring", "ifd_ring_destroy") != 0) return;
+  /* A server still using the ring lets go of it first (its viewer is told). */
+  ifd_ring_server *server = atomic_exchange(&ring->server, NULL);
+  if (server) ifd_server_ring_gone(server);
   if (atomic_load(&ring->ctx_gone)) { /* its images and timelines went with the context */
     ifd_handle_remove(ring);
     ring_free(ring);
@@ -727,6 +733,8 @@ int ifd_ring_end_frame(ifd_ring *ring, uint64_t frame) {
     /* Published only now: ready = k is queued, or the frame is written
      * (invariant 2). */
     if (ring->mb) rc = publish(ring, frame);
+    ifd_ring_server *server = atomic_load(&ring->server);
+    if (server) ifd_server_ring_event(server);
   }
   pthread_mutex_unlock(&ring->lock);
   return rc == 0 ? 0 : ifd_fail_prefix(rc, "%s", fn);
@@ -763,4 +771,50 @@ int ifd_ring_release_frame(ifd_ring *ring, uint64_t frame) {
   }
   pthread_mutex_unlock(&ring->lock);
   return rc == 0 ? 0 : ifd_fail_prefix(rc, "%s", fn);
+}
+
+int ifd_ring_attach_server(ifd_ring *ring, ifd_ring_server *server) {
+  static const char fn[] = "ifd_ring_serve";
+  int rc = check_ring(ring, fn);
+  if (rc != 0) return rc;
+  ifd_ring_server *none = NULL;
+  if (!atomic_compare_exchange_strong(&ring->server, &none, server))
+    return ifd_fail(-EINVAL, "%s: the ring is already served (one server per ring: destroy the "
+                             "other first)",
+                    fn);
+  return 0;
+}
+
+void ifd_ring_detach_server(ifd_ring *ring, ifd_ring_server *server) {
+  ifd_ring_server *mine = server;
+  if (ring) atomic_compare_exchange_strong(&ring->server, &mine, NULL);
+}
+
+int ifd_ring_share_state(ifd_ring *ring, uint64_t *ended, uint64_t *released, bool *timelines) {
+  int rc = check_ring(ring, "ifd_ring_serve");
+  if (rc != 0) return rc;
+  pthread_mutex_lock(&ring->lock);
+  *ended = ring->ended;
+  *timelines = ring->release != NULL;
+  uint64_t v = 0;
+  if (ring->release) {
+    rc = ifd_timeline_value(ring->release, &v);
+  } else {
+    v = atomic_load(&ring->released);
+  }
+  pthread_mutex_unlock(&ring->lock);
+  *released = v < *ended ? v : *ended;
+  return rc;
+}
+
+int ifd_ring_release_upto(ifd_ring *ring, uint64_t k) {
+  int rc = check_ring(ring, "ifd_ring_serve");
+  if (rc != 0) return rc;
+  pthread_mutex_lock(&ring->lock);
+  if (k > ring->ended) k = ring->ended;
+  bool timelines = ring->release != NULL;
+  if (!timelines && atomic_load(&ring->released) < k) atomic_store(&ring->released, k);
+  pthread_mutex_unlock(&ring->lock);
+  /* release_from_host signals only above the value the timeline has. */
+  return timelines && k > 0 ? release_from_host(ring, k, 0) : 0;
 }

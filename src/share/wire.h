@@ -71,7 +71,10 @@ uint32_t ifd_wire_ring_fds(const ifd_wire_ring *r);
 
 /* Encodes msg into buf (IFD_WIRE_MAX_MESSAGE bytes) and returns its length
  * (> 0), or -EINVAL (message set) if msg breaks a rule that ifd_wire_parse
- * checks: a sender never sends what a receiver would refuse. */
+ * checks: a sender never sends what a receiver would refuse. The header's fd
+ * count is msg->nfds (0 but for RING: ifd_wire_ring_fds). Text is written up
+ * to its NUL and zero after it. Errors: -EINVAL as said ("wire encode: rule
+ * <id>: ..."), NULL msg/buf, or size below the message's length. */
 int ifd_wire_encode(const ifd_wire_msg *msg, uint8_t *buf, size_t size);
 
 /* Checks and decodes one received message: len bytes, nfds fds received
@@ -80,8 +83,10 @@ int ifd_wire_encode(const ifd_wire_msg *msg, uint8_t *buf, size_t size);
  * magic, version, a known type, the exact payload length of that type,
  * the fd count, NUL-terminated text, and the RING's values (ranges, pitch,
  * size without overflow, mode, flags, ended >= released). Returns 0 and
- * fills *out, or -EPROTO with a message that names the rule broken. Never
- * reads outside buf[0, len). */
+ * fills *out (out->nfds = nfds), or -EPROTO with a message that names the
+ * rule broken ("wire: rule <id>: ...", the ids of docs/protocol.md), leaving
+ * *out untouched; -EINVAL NULL out, or NULL buf with len > 0. Never reads
+ * outside buf[0, len). */
 int ifd_wire_parse(const uint8_t *buf, size_t len, uint32_t nfds, bool truncated,
                    ifd_wire_msg *out);
 

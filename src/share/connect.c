@@ -1,0 +1,310 @@
+/* The viewer's side of a ring shared across processes (interop_fd/share.h):
+ * connects, says hello, checks the ring's description and every fd it
+ * carries, and keeps the connection as a link that follows the producer. */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/internal.h"
+#include "interop_fd/share.h"
+#include "share/sock.h"
+
+#define RETRY_NS 20000000ull /* a server not there yet is tried again every 20 ms */
+
+struct ifd_ring_link {
+  int sock;
+  bool timelines;
+  bool gone;       /* the producer ended the ring, stopped serving or died */
+  uint64_t first;  /* the first frame to use */
+  uint64_t ended;  /* the last frame ended, as far as this link knows */
+  uint64_t released; /* frames up to this are released: by the server before
+                        this viewer attached, or by its RELEASE messages */
+  uint64_t own;      /* this viewer's last release */
+};
+
+/* One connection attempt. 0, or -ENOENT/-ECONNREFUSED (nobody serves there
+ * yet: worth retrying), or another error. */
+static int try_connect(const char *path, int *out) {
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ifd_fail(-errno, "socket: %s", strerror(errno));
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+  if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+    int err = errno;
+    close(fd);
+    if (err == ENOENT || err == ECONNREFUSED)
+      return ifd_fail(-err, "no server at %s (%s)", path,
+                      err == ENOENT ? "no such socket" : "nobody accepts on it");
+    return ifd_fail(-err, "connecting to %s: %s", path, strerror(err));
+  }
+  *out = fd;
+  return 0;
+}
+
+/* Checks the fds of a RING message before anything uses them: memory fds
+ * that no driver would export as memory (a pipe, a socket, /dev/null, ...)
+ * or whose size is known and smaller than the frame are refused; so are
+ * semaphore fds of such kinds, and a control fd that is not a file. */
+static int check_fds(const ifd_wire_ring *r, const int *fds) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < r->count; i++, n++) {
+    char what[64];
+    snprintf(what, sizeof(what), "frame %u's memory fd", i);
+    int rc = ifd_fd_check_kind(fds[n], what, "memory", -EBADF);
+    if (rc != 0) return rc;
+    struct stat st;
+    /* A memfd or dma-buf knows its size; a driver's handle (NVIDIA's
+     * /dev/nvidiactl) does not, and the import checks it instead. */
+    if (fstat(fds[n], &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < r->size)
+      return ifd_fail(-EBADF, "%s covers %lld bytes, less than the frame's %llu (row pitch %u x "
+                              "height %u)",
+                      what, (long long)st.st_size, (unsigned long long)r->size, r->row_pitch,
+                      r->height);
+  }
+  if (r->flags & IFD_WIRE_RING_TIMELINES) {
+    for (int t = 0; t < 2; t++, n++) {
+      int rc = ifd_fd_check_kind(fds[n], t == 0 ? "the ready timeline's fd" : "the release timeline's fd",
+                                 "a semaphore", -EBADF);
+      if (rc != 0) return rc;
+    }
+  }
+  if (r->mode == IFD_RING_MAILBOX) {
+    struct stat st;
+    if (fstat(fds[n], &st) != 0 || !S_ISREG(st.st_mode))
+      return ifd_fail(-EBADF, "the MAILBOX control fd is not a shared memory file (a memfd)");
+  }
+  return 0;
+}
+
+static void fill_desc(const ifd_wire_ring *r, int *fds, ifd_ring_desc *d) {
+  memset(d, 0, sizeof(*d));
+  d->count = r->count;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < IFD_RING_MAX_FRAMES; i++) {
+    ifd_frame_desc *f = &d->frames[i];
+    f->memory_fd = f->timeline_fd = -1;
+    if (i >= r->count) continue;
+    f->memory_fd = fds[n++];
+    f->size = r->size;
+    f->row_pitch = r->row_pitch;
+    f->width = r->width;
+    f->height = r->height;
+    f->format = r->format;
+    f->exporter = r->exporter;
+    memcpy(f->device_uuid, r->device_uuid, sizeof(f->device_uuid));
+  }
+  d->ready_fd = d->release_fd = d->control_fd = -1;
+  if (r->flags & IFD_WIRE_RING_TIMELINES) {
+    d->ready_fd = fds[n++];
+    d->release_fd = fds[n++];
+  }
+  d->mode = r->mode;
+  if (r->mode == IFD_RING_MAILBOX) d->control_fd = fds[n++];
+}
+
+/* Says hello and waits for the answer (RING or REFUSE) until deadline. */
+static int handshake(int sock, const char *path, uint64_t deadline, ifd_ring_desc *out,
+                     ifd_ring_link *link) {
+  ifd_wire_msg m = {.type = IFD_WIRE_HELLO};
+  m.u.hello.min_version = m.u.hello.max_version = IFD_WIRE_VERSION;
+  snprintf(m.u.hello.name, sizeof(m.u.hello.name), "%s", program_invocation_short_name);
+  int rc = ifd_sock_send(sock, &m, NULL, 0);
+  if (rc != 0) return rc;
+  int fds[IFD_WIRE_MAX_FDS];
+  uint32_t nfds = 0;
+  for (;;) {
+    rc = ifd_sock_recv(sock, &m, fds, &nfds);
+    if (rc != -EAGAIN) break;
+    int ready = ifd_sock_wait(sock, ifd_sock_ms_left(deadline));
+    if (ready < 0) return ready;
+    if (ready == 0) return ifd_fail(-ETIMEDOUT, "the server at %s did not answer in time", path);
+  }
+  if (rc != 0) return rc;
+  if (m.type == IFD_WIRE_REFUSE) {
+    int err = m.u.refuse.error > 0 && m.u.refuse.error < 4096 ? m.u.refuse.error : EPROTO;
+    return ifd_fail(-err, "the server at %s refused: %s", path, m.u.refuse.reason);
+  }
+  if (m.type != IFD_WIRE_RING) {
+    for (uint32_t i = 0; i < nfds; i++) close(fds[i]);
+    return ifd_fail(-EPROTO, "the server at %s answered hello with message type %d, not RING",
+                    path, (int)m.type);
+  }
+  rc = check_fds(&m.u.ring, fds);
+  if (rc != 0) {
+    for (uint32_t i = 0; i < nfds; i++) close(fds[i]);
+    return rc;
+  }
+  fill_desc(&m.u.ring, fds, out);
+  link->timelines = (m.u.ring.flags & IFD_WIRE_RING_TIMELINES) != 0;
+  link->ended = m.u.ring.ended;
+  link->released = m.u.ring.released;
+  link->first = m.u.ring.released + 1;
+  return 0;
+}
+
+int ifd_ring_connect(const char *socket_path, uint64_t timeout_ns, ifd_ring_desc *out,
+                     ifd_ring_link **out_link) {
+  static const char fn[] = "ifd_ring_connect";
+  if (!out || !out_link)
+    return ifd_fail(-EINVAL, "%s: %s is NULL", fn, out ? "out_link" : "out");
+  char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+  int rc = 0;
+  if (socket_path) {
+    if (strlen(socket_path) >= sizeof(path))
+      return ifd_fail(-ENAMETOOLONG, "%s: %s is too long for a Unix socket's path", fn, socket_path);
+    snprintf(path, sizeof(path), "%s", socket_path);
+  } else if ((rc = ifd_share_default_path(path, sizeof(path))) != 0) {
+    return ifd_fail_prefix(rc, "%s", fn);
+  }
+  uint64_t deadline = ifd_sock_now_ns() + timeout_ns;
+  if (deadline < timeout_ns) deadline = UINT64_MAX;
+  int sock = -1;
+  for (;;) {
+    rc = try_connect(path, &sock);
+    if (rc != -ENOENT && rc != -ECONNREFUSED) break;
+    uint64_t now = ifd_sock_now_ns();
+    if (timeout_ns == 0) return ifd_fail_prefix(-ENOENT, "%s", fn);
+    if (now >= deadline)
+      return ifd_fail(-ETIMEDOUT, "%s: no server answered at %s within %.3f s", fn, path,
+                      (double)timeout_ns / 1e9);
+    uint64_t wait = deadline - now < RETRY_NS ? deadline - now : RETRY_NS;
+    struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
+    nanosleep(&ts, NULL);
+  }
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+  ifd_ring_link *link = calloc(1, sizeof(*link));
+  if (!link) {
+    close(sock);
+    return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+  }
+  link->sock = sock;
+  /* The answer may take up to the server's hello timeout at most; give it
+   * at least a second even when timeout_ns is 0 (connect once). */
+  uint64_t answer_by = timeout_ns < 1000000000u ? ifd_sock_now_ns() + 1000000000u : deadline;
+  rc = handshake(sock, path, answer_by, out, link);
+  if (rc != 0) {
+    close(sock);
+    free(link);
+    return ifd_fail_prefix(rc, "%s", fn);
+  }
+  *out_link = link;
+  return 0;
+}
+
+void ifd_ring_link_close(ifd_ring_link *link) {
+  if (!link) return;
+  close(link->sock);
+  free(link);
+}
+
+int ifd_ring_link_has_timelines(const ifd_ring_link *link) {
+  if (!link) return ifd_fail(-EINVAL, "ifd_ring_link_has_timelines: link is NULL");
+  return link->timelines ? 1 : 0;
+}
+
+uint64_t ifd_ring_link_first_frame(const ifd_ring_link *link) {
+  return link ? link->first : 0;
+}
+
+uint64_t ifd_ring_link_ended(const ifd_ring_link *link) {
+  return link ? link->ended : 0;
+}
+
+/* Reads every message waiting. 0, -EPIPE (gone), -EPROTO. */
+static int drain(ifd_ring_link *link, const char *fn) {
+  while (!link->gone) {
+    ifd_wire_msg m;
+    int fds[IFD_WIRE_MAX_FDS];
+    uint32_t nfds = 0;
+    int rc = ifd_sock_recv(link->sock, &m, fds, &nfds);
+    if (rc == -EAGAIN) return 0;
+    if (rc == -EPIPE || (rc == 0 && m.type == IFD_WIRE_GONE)) {
+      link->gone = true;
+      break;
+    }
+    if (rc == 0 && m.type == IFD_WIRE_READY && !link->timelines && m.u.frame >= link->ended) {
+      link->ended = m.u.frame;
+      continue;
+    }
+    for (uint32_t i = 0; i < nfds; i++) close(fds[i]);
+    link->gone = true;
+    shutdown(link->sock, SHUT_RDWR);
+    if (rc != 0) return ifd_fail_prefix(-EPROTO, "%s", fn);
+    return ifd_fail(-EPROTO, "%s: the server sent an unexpected message (type %d)", fn,
+                    (int)m.type);
+  }
+  return ifd_fail(-EPIPE, "%s: the producer ended the ring, stopped serving it or died (last "
+                          "frame ended: %llu)",
+                  fn, (unsigned long long)link->ended);
+}
+
+int ifd_ring_link_poll(ifd_ring_link *link) {
+  if (!link) return ifd_fail(-EINVAL, "ifd_ring_link_poll: link is NULL");
+  return drain(link, "ifd_ring_link_poll");
+}
+
+int ifd_ring_link_wait_ready(ifd_ring_link *link, uint64_t k, uint64_t timeout_ns) {
+  static const char fn[] = "ifd_ring_link_wait_ready";
+  if (!link || k == 0)
+    return ifd_fail(-EINVAL, "%s: %s", fn, link ? "frames are numbered from 1" : "link is NULL");
+  if (link->timelines)
+    return ifd_fail(-EINVAL, "%s: the ring has timelines: wait for ready >= %llu on your device",
+                    fn, (unsigned long long)k);
+  uint64_t deadline = ifd_sock_now_ns() + timeout_ns;
+  if (deadline < timeout_ns) deadline = UINT64_MAX;
+  for (;;) {
+    int rc = drain(link, fn);
+    if (link->ended >= k) return 0; /* a frame ended before the end is still good */
+    if (rc != 0) return rc;
+    int left = ifd_sock_ms_left(deadline);
+    if (left == 0) break;
+    rc = ifd_sock_wait(link->sock, left);
+    if (rc < 0) return ifd_fail_prefix(rc, "%s", fn);
+  }
+  if (timeout_ns == 0)
+    return ifd_fail(-EAGAIN, "%s: frame %llu has not ended yet (last ended: %llu)", fn,
+                    (unsigned long long)k, (unsigned long long)link->ended);
+  return ifd_fail(-ETIMEDOUT, "%s: frame %llu did not end within %llu ns (last ended: %llu)", fn,
+                  (unsigned long long)k, (unsigned long long)timeout_ns,
+                  (unsigned long long)link->ended);
+}
+
+int ifd_ring_link_release(ifd_ring_link *link, uint64_t k) {
+  static const char fn[] = "ifd_ring_link_release";
+  if (!link || k == 0)
+    return ifd_fail(-EINVAL, "%s: %s", fn, link ? "frames are numbered from 1" : "link is NULL");
+  if (link->timelines)
+    return ifd_fail(-EINVAL, "%s: the ring has timelines: signal release = %llu on your device",
+                    fn, (unsigned long long)k);
+  int rc = drain(link, fn);
+  if (rc == -EPIPE) return rc;
+  if (rc != 0) return rc;
+  if (k > link->ended)
+    return ifd_fail(-EINVAL, "%s: frame %llu has not ended (last ended: %llu)", fn,
+                    (unsigned long long)k, (unsigned long long)link->ended);
+  if (k <= link->own)
+    return ifd_fail(-EINVAL, "%s: frame %llu is not above %llu, already released", fn,
+                    (unsigned long long)k, (unsigned long long)link->own);
+  /* A frame the server released before this viewer attached (a MAILBOX
+   * ring's box may hold one) needs no message. */
+  if (k <= link->released) {
+    link->own = k;
+    return 0;
+  }
+  ifd_wire_msg m = {.type = IFD_WIRE_RELEASE};
+  m.u.frame = k;
+  rc = ifd_sock_send(link->sock, &m, NULL, 0);
+  if (rc == -EAGAIN)
+    return ifd_fail(-EAGAIN, "%s: the socket is full (the producer's server does not read)", fn);
+  if (rc == -EPIPE) link->gone = true;
+  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+  link->released = link->own = k;
+  return 0;
+}
