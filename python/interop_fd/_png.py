@@ -25,9 +25,10 @@ def write(path, rgba):
 
 
 def read(path):
-    """Reads a PNG that write() made (8-bit RGBA, rows with filter 0): bytes
-    of (h, w, 4) pixels, row 0 at the top, and (w, h). Raises ValueError for
-    any other PNG."""
+    """Reads an 8-bit RGBA PNG without interlace (what write() and the C
+    tools write; any row filter): bytes of (h, w, 4) pixels, row 0 at the
+    top, and (w, h). Raises ValueError for any other PNG. Pure Python: for
+    tests and small frames."""
     with open(path, "rb") as f:
         data = f.read()
     if data[:8] != b"\x89PNG\r\n\x1a\n":
@@ -46,7 +47,28 @@ def read(path):
         at += 12 + n
     w, h = size
     raw = zlib.decompress(idat)
-    stride = 1 + 4 * w
-    if any(raw[y * stride] != 0 for y in range(h)):
-        raise ValueError("%s: a row uses a PNG filter other than 0" % path)
-    return b"".join(raw[y * stride + 1:(y + 1) * stride] for y in range(h)), size
+    stride = 4 * w
+    out = bytearray(stride * h)
+    prev = bytearray(stride)
+    for y in range(h):
+        kind = raw[y * (stride + 1)]
+        row = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = row[i - 4] if i >= 4 else 0          # left
+            b = prev[i]                              # up
+            c = prev[i - 4] if i >= 4 else 0         # up-left
+            if kind == 1:
+                row[i] = (row[i] + a) & 255
+            elif kind == 2:
+                row[i] = (row[i] + b) & 255
+            elif kind == 3:
+                row[i] = (row[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                row[i] = (row[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+            elif kind != 0:
+                raise ValueError("%s: row %d has PNG filter %d" % (path, y, kind))
+        out[y * stride:(y + 1) * stride] = row
+        prev = row
+    return bytes(out), size

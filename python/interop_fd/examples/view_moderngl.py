@@ -9,11 +9,12 @@ frame.map() on the Vulkan backend (Mesa's lavapipe on a CPU-only machine).
 The consumer imports the ring's description into a moderngl context
 (interop_fd.gl) and draws the frame's texture as a quad. With a display and
 pyglet (Debian: python3-pyglet) that is a window; otherwise a headless EGL
-context renders into a framebuffer and writes frame-NNNN.png files into
---out (default interop-fd-frames/).
+context renders into a framebuffer and writes frame-NNNNNN.png (frame k)
+into --out (default interop-fd-frames/).
 """
 
 import argparse
+import functools
 import os
 import sys
 
@@ -108,7 +109,8 @@ def headless_viewer(desc):
     raise SystemExit("no EGL device imports the frames: " + "; ".join(errors))
 
 
-def run_headless(ring, write, arange, frames, out):
+def run_headless(ring, produce_frame, frames, out):
+    """Draws `frames` frames, each made by produce_frame() (-> k), into PNG files."""
     import numpy
     w, h = ring.width, ring.height
     with ring.export() as desc:
@@ -116,19 +118,19 @@ def run_headless(ring, write, arange, frames, out):
     fbo = gl.simple_framebuffer((w, h), components=4)
     os.makedirs(out, exist_ok=True)
     for _ in range(frames):
-        k = produce(ring, write, arange)
+        k = produce_frame()
         fbo.use()
         viewer.draw(k, (w, h))
         if not ring.has_timelines:      # lavapipe: this process tells its producer
             ring.release_frame(k)
         pixels = numpy.frombuffer(fbo.read(components=4), numpy.uint8).reshape(h, w, 4)
-        _png.write(os.path.join(out, "frame-%04d.png" % k), pixels[::-1])   # GL: bottom row first
+        _png.write(os.path.join(out, "frame-%06d.png" % k), pixels[::-1])   # GL: bottom row first
     viewer.close()
     gl.release()
     print("wrote %d frames of %dx%d into %s" % (frames, w, h, out))
 
 
-def run_window(ring, write, arange, frames, pyglet):
+def run_window(ring, produce_frame, frames, pyglet):
     import ctypes
     import moderngl
     # pyglet 1.5's own resize handler needs a compatibility profile, its default.
@@ -143,7 +145,7 @@ def run_window(ring, write, arange, frames, pyglet):
         window.dispatch_events()
         if window.has_exit:
             break
-        k = produce(ring, write, arange)
+        k = produce_frame()
         gl.screen.use()
         gl.viewport = (0, 0) + window.get_framebuffer_size()
         viewer.draw(k, (ring.width, ring.height))
@@ -178,10 +180,11 @@ def main(argv=None):
     ctx, write, arange = producer()
     with ctx, ctx.ring(3, w, h, "rgba8") as ring:
         print("producer: %s on %s" % (ctx.backend, ctx.device_name))
+        produce_frame = functools.partial(produce, ring, write, arange)
         if pyglet:
-            run_window(ring, write, arange, args.frames or 600, pyglet)
+            run_window(ring, produce_frame, args.frames or 600, pyglet)
         else:
-            run_headless(ring, write, arange, args.frames or 5, args.out or "interop-fd-frames")
+            run_headless(ring, produce_frame, args.frames or 5, args.out or "interop-fd-frames")
     return 0
 
 
