@@ -3,7 +3,6 @@ pixels checked against tools/producer/cppn.c compiled here), and its frames
 reach PNG files through `interop-fd view` in another process (and through
 the in-process presenter), each the network's frame k for its file name."""
 
-import ctypes
 import os
 import re
 import shutil
@@ -92,21 +91,21 @@ def test_demo_in_process(tmp_path):
     assert check_pngs(tmp_path, w, h, 3) == [1, 2, 3]
 
 
-def view_tool():
+def view_tool(monkeypatch):
     """An interop-fd with the view command, or a skip with the reason."""
     tool = os.environ.get("IFD_TOOL")
     if not tool and os.environ.get("IFD_BUILD_DIR"):
         tool = os.path.join(os.environ["IFD_BUILD_DIR"], "tools", "interop-fd")
     if tool:
-        os.environ["IFD_TOOL"] = tool
+        monkeypatch.setenv("IFD_TOOL", tool)
     found, why = demo.find_tool()
     if not found:
         pytest.skip("no `interop-fd view` to present the demo: %s" % why)
     return found
 
 
-def test_demo_served_to_interop_fd_view(tmp_path):
-    tool = view_tool()
+def test_demo_served_to_interop_fd_view(tmp_path, monkeypatch):
+    tool = view_tool(monkeypatch)
     w, h, frames = 48, 27, 6
     r = run_module("interop_fd.demo", "--out", str(tmp_path), "--frames", str(frames),
                    "--size", "%dx%d" % (w, h), env={"IFD_TOOL": tool})
