@@ -47,7 +47,8 @@ def test_structs_match_the_header(tmp_path, group):
         pytest.skip("no C compiler to read the header's layout")
     headers, structs = HEADERS[group]
     for h in headers:   # one line each first: a missing system header skips, with its name
-        compile_or_skip(cc, tmp_path, "probe", ["#include <%s>" % h, "int main(void) { return 0; }"])
+        compile_or_skip(cc, tmp_path, "probe", ["#include <%s>" % h,
+                                                "int main(void) { return 0; }"])
     lines = ["#include <stdio.h>", "#include <stddef.h>"] + ["#include <%s>" % h for h in headers]
     lines.append("int main(void) {")
     for cname, py in structs.items():
