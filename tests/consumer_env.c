@@ -82,10 +82,7 @@ int frame_path(consumer *c, void *frame) {
   return ifd_vk_frame_native_handles(frame, &h) == 0 ? (int)h.path : -1;
 }
 
-const float *consumer_draw(consumer *c, void *frame, uint32_t w, uint32_t h) {
-  if (!c->gl) return vkr_draw(&c->vk, frame, VK_NULL_HANDLE, 0, VK_NULL_HANDLE, 0) == 0
-                         ? c->vk.mapped
-                         : NULL;
+float *consumer_gl_pixels(consumer *c, uint32_t w, uint32_t h) {
   size_t need = (size_t)w * h * 4 * sizeof(float);
   if (need > c->px_size) {
     free(c->px);
@@ -93,6 +90,14 @@ const float *consumer_draw(consumer *c, void *frame, uint32_t w, uint32_t h) {
     REQUIRE(c->px);
     c->px_size = need;
   }
+  return c->px;
+}
+
+const float *consumer_draw(consumer *c, void *frame, uint32_t w, uint32_t h) {
+  if (!c->gl) return vkr_draw(&c->vk, frame, VK_NULL_HANDLE, 0, VK_NULL_HANDLE, 0) == 0
+                         ? c->vk.mapped
+                         : NULL;
+  consumer_gl_pixels(c, w, h);
   if (ifd_gl_frame_update(frame) != 0) {
     fprintf(stderr, "ifd_gl_frame_update: %s\n", ifd_last_error());
     return NULL;

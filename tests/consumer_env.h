@@ -54,6 +54,8 @@ void consumer_env_open(producer *p, consumer *c, bool gl);
  * 3 = Vulkan's copy-transfer or GL's copy-upload, 4 = GL's buffer. */
 int consumer_import(consumer *c, ifd_frame_desc *d, int path, void **out);
 void consumer_destroy(consumer *c, void *frame);
+/* The GL read-back buffer, grown to w * h RGBA floats. */
+float *consumer_gl_pixels(consumer *c, uint32_t w, uint32_t h);
 /* The path the frame took, or -1. */
 int frame_path(consumer *c, void *frame);
 /* Draws the frame (after ifd_gl_frame_update for GL; a GL BUFFER frame

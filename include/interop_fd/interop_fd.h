@@ -198,7 +198,12 @@ IFD_API int ifd_image_native_handles(const ifd_image *image, ifd_image_native *o
  * src_row_pitch/dst_row_pitch: bytes between rows of the host buffer, at least
  * width * bytes_per_pixel.
  * Blocks: yes, until the copy is done (after all earlier work on the context).
- * Errors: -EINVAL bad handle, NULL pixels, pitch too small. -EIO device lost. */
+ * Where the context's queue/stream waits on the device for a ring's release
+ * (ifd_ring_begin_frame), the copy first waits, up to 10 s, for that release
+ * to land, without holding the context, so a consumer thread or a ring's
+ * server can release it meanwhile.
+ * Errors: -EINVAL bad handle, NULL pixels, pitch too small. -EIO device lost.
+ *         -ETIMEDOUT the release the queue waits for did not come in 10 s. */
 IFD_API int ifd_image_upload(ifd_image *image, const void *pixels, size_t src_row_pitch);
 IFD_API int ifd_image_download(ifd_image *image, void *pixels, size_t dst_row_pitch);
 

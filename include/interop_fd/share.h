@@ -19,11 +19,12 @@
  * (-ETIMEDOUT, then again), and a MAILBOX producer not at all.
  *
  * Where the ring has timelines, ready and release travel through them, from
- * device to device, and the socket carries only the description and the end.
- * Where it has none (Mesa's lavapipe), the server sends "ready k" messages
- * as frames end, and the viewer sends "release k" back through its link
- * (ifd_ring_link_wait_ready, ifd_ring_link_release), so a CPU machine runs
- * the same flow.
+ * device to device. Where it has none (Mesa's lavapipe), the viewer sends
+ * "release k" messages back through its link (ifd_ring_link_release), so a
+ * CPU machine runs the same flow. Either way the server sends "ready k" as
+ * frames end (ifd_ring_link_wait_ready), so a viewer can wait on the host
+ * before it queues a device-side wait: a wait queued for a frame that a
+ * producer that died never ends would never finish.
  */
 #ifndef INTEROP_FD_SHARE_H
 #define INTEROP_FD_SHARE_H
@@ -138,22 +139,23 @@ IFD_API uint64_t ifd_ring_link_first_frame(const ifd_ring_link *link);
  * again to follow a producer that restarts. */
 IFD_API int ifd_ring_link_poll(ifd_ring_link *link);
 
-/* The last frame the producer ended, as far as this link knows (rings
- * without timelines: from its ready messages; with timelines: what it said
- * at connection). 0 for NULL. */
+/* The last frame the producer ended, as far as this link knows (from its
+ * ready messages). 0 for NULL. */
 IFD_API uint64_t ifd_ring_link_ended(const ifd_ring_link *link);
 
-/* Rings without timelines: waits until the producer ended frame k (it is
- * then written). Blocks: up to timeout_ns (0: only looks). With timelines
- * there is nothing to wait for here: wait for ready >= k on your device.
+/* Waits until the producer ended frame k: without timelines the frame is
+ * then written; with timelines "ready = k" is then queued on the producer's
+ * device (still wait for ready >= k on yours: it lands microseconds later).
+ * Blocks: up to timeout_ns (0: only looks), polling the socket.
  * Errors: -ETIMEDOUT/-EAGAIN (timeout 0) not yet; -EPIPE the producer ended
- *         the ring or died first; -EINVAL NULL link, k = 0, or a ring with
- *         timelines; -EPROTO. */
+ *         the ring or died first; -EINVAL NULL link or k = 0; -EPROTO. */
 IFD_API int ifd_ring_link_wait_ready(ifd_ring_link *link, uint64_t k, uint64_t timeout_ns);
 
 /* Rings without timelines: tells the producer this viewer no longer reads
- * frame k (nor any before it). Does not block. With timelines, signal
- * release = k on your device instead (ifd_vk_ring_release, ...).
+ * frame k (nor any before it). Blocks only if frame k's ready message has
+ * not arrived yet (a MAILBOX take reads shared memory, which can be a few
+ * microseconds ahead of the socket): up to 100 ms for it. With timelines,
+ * signal release = k on your device instead (the consumer's ring release).
  * Errors: -EINVAL NULL link, k = 0, k above the last frame ended, k below an
  *         earlier release, or a ring with timelines; -EPIPE the producer
  *         is gone; -EAGAIN the socket is full (the producer's server

@@ -101,6 +101,16 @@ int ifd_image_native_handles(const ifd_image *image, ifd_image_native *out) {
   return 0;
 }
 
+#define COPY_RELEASE_WAIT_NS (10ull * 1000 * 1000 * 1000)
+
+static int no_release_pending(void *arg) {
+  ifd_context *ctx = arg;
+  pthread_mutex_lock(&ctx->lock);
+  bool pending = ifd_ring_waits_pending(ctx);
+  pthread_mutex_unlock(&ctx->lock);
+  return pending ? 0 : 1;
+}
+
 static int host_copy(ifd_image *image, void *pixels, size_t pitch, bool upload, const char *fn) {
   int rc = ifd_check_image(image, fn);
   if (rc != 0) return rc;
@@ -111,7 +121,16 @@ static int host_copy(ifd_image *image, void *pixels, size_t pitch, bool upload, 
   if (pitch > SIZE_MAX / image->height)
     return ifd_fail(-EOVERFLOW, "%s: row pitch %zu times %u rows overflows", fn, pitch,
                     image->height);
+  /* The copy waits for the context's queue/stream. Where that waits on the
+   * device for a ring's release not come yet, the copy waits for it first
+   * without ctx->lock, which whoever releases from the host (a consumer
+   * thread, a ring's server) needs. */
   ifd_context *ctx = image->ctx;
+  rc = ifd_poll(no_release_pending, ctx, COPY_RELEASE_WAIT_NS);
+  if (rc == -ETIMEDOUT)
+    return ifd_fail(rc, "%s: the context's queue/stream waits for a ring's release that did not "
+                        "come within %llu s",
+                    fn, COPY_RELEASE_WAIT_NS / 1000000000ull);
   pthread_mutex_lock(&ctx->lock);
   rc = ctx->ops->image_copy(image, pixels, pitch, upload);
   pthread_mutex_unlock(&ctx->lock);

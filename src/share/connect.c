@@ -17,6 +17,7 @@
 #include "share/sock.h"
 
 #define RETRY_NS 20000000ull /* a server not there yet is tried again every 20 ms */
+#define RELEASE_READY_NS 100000000ull /* the most a release waits for its READY */
 
 struct ifd_ring_link {
   int sock;
@@ -165,37 +166,42 @@ int ifd_ring_connect(const char *socket_path, uint64_t timeout_ns, ifd_ring_desc
   }
   uint64_t deadline = ifd_sock_now_ns() + timeout_ns;
   if (deadline < timeout_ns) deadline = UINT64_MAX;
-  int sock = -1;
   for (;;) {
+    int sock = -1;
     rc = try_connect(path, &sock);
-    if (rc != -ENOENT && rc != -ECONNREFUSED) break;
+    if (rc == 0) {
+      ifd_ring_link *link = calloc(1, sizeof(*link));
+      if (!link) {
+        close(sock);
+        return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
+      }
+      link->sock = sock;
+      /* The answer may take up to the server's hello timeout; give it at
+       * least a second even when timeout_ns is 0 (connect once). */
+      uint64_t answer_by = timeout_ns < 1000000000u ? ifd_sock_now_ns() + 1000000000u : deadline;
+      rc = handshake(sock, path, answer_by, out, link);
+      if (rc == 0) {
+        *out_link = link;
+        return 0;
+      }
+      close(sock);
+      free(link);
+    }
+    /* Nobody serves there yet, or a server that is dying reset the
+     * connection before answering (its socket still accepted): with a
+     * timeout, wait for the next one. */
+    bool again = rc == -ENOENT || rc == -ECONNREFUSED || rc == -EPIPE;
+    if (!again || timeout_ns == 0) break;
     uint64_t now = ifd_sock_now_ns();
-    if (timeout_ns == 0) return ifd_fail_prefix(-ENOENT, "%s", fn);
     if (now >= deadline)
-      return ifd_fail(-ETIMEDOUT, "%s: no server answered at %s within %.3f s", fn, path,
-                      (double)timeout_ns / 1e9);
+      return ifd_fail(-ETIMEDOUT, "%s: no server answered at %s within %.3f s (last: %s)", fn,
+                      path, (double)timeout_ns / 1e9, ifd_last_error());
     uint64_t wait = deadline - now < RETRY_NS ? deadline - now : RETRY_NS;
     struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
     nanosleep(&ts, NULL);
   }
-  if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
-  ifd_ring_link *link = calloc(1, sizeof(*link));
-  if (!link) {
-    close(sock);
-    return ifd_fail(-ENOMEM, "%s: out of host memory", fn);
-  }
-  link->sock = sock;
-  /* The answer may take up to the server's hello timeout at most; give it
-   * at least a second even when timeout_ns is 0 (connect once). */
-  uint64_t answer_by = timeout_ns < 1000000000u ? ifd_sock_now_ns() + 1000000000u : deadline;
-  rc = handshake(sock, path, answer_by, out, link);
-  if (rc != 0) {
-    close(sock);
-    free(link);
-    return ifd_fail_prefix(rc, "%s", fn);
-  }
-  *out_link = link;
-  return 0;
+  if (rc == -ECONNREFUSED) rc = -ENOENT;
+  return ifd_fail_prefix(rc, "%s", fn);
 }
 
 void ifd_ring_link_close(ifd_ring_link *link) {
@@ -229,7 +235,7 @@ static int drain(ifd_ring_link *link, const char *fn) {
       link->gone = true;
       break;
     }
-    if (rc == 0 && m.type == IFD_WIRE_READY && !link->timelines && m.u.frame >= link->ended) {
+    if (rc == 0 && m.type == IFD_WIRE_READY && m.u.frame >= link->ended) {
       link->ended = m.u.frame;
       continue;
     }
@@ -254,9 +260,6 @@ int ifd_ring_link_wait_ready(ifd_ring_link *link, uint64_t k, uint64_t timeout_n
   static const char fn[] = "ifd_ring_link_wait_ready";
   if (!link || k == 0)
     return ifd_fail(-EINVAL, "%s: %s", fn, link ? "frames are numbered from 1" : "link is NULL");
-  if (link->timelines)
-    return ifd_fail(-EINVAL, "%s: the ring has timelines: wait for ready >= %llu on your device",
-                    fn, (unsigned long long)k);
   uint64_t deadline = ifd_sock_now_ns() + timeout_ns;
   if (deadline < timeout_ns) deadline = UINT64_MAX;
   for (;;) {
@@ -283,9 +286,11 @@ int ifd_ring_link_release(ifd_ring_link *link, uint64_t k) {
   if (link->timelines)
     return ifd_fail(-EINVAL, "%s: the ring has timelines: signal release = %llu on your device",
                     fn, (unsigned long long)k);
-  int rc = drain(link, fn);
-  if (rc == -EPIPE) return rc;
-  if (rc != 0) return rc;
+  /* A MAILBOX take reads the shared page, which can be ahead of the READY
+   * message of the frame taken (microseconds): wait that long for it. */
+  int rc = k > link->ended ? ifd_ring_link_wait_ready(link, k, RELEASE_READY_NS) : drain(link, fn);
+  if (rc == -EPIPE) return ifd_fail_prefix(rc, "%s", fn);
+  if (rc != 0 && rc != -ETIMEDOUT) return rc;
   if (k > link->ended)
     return ifd_fail(-EINVAL, "%s: frame %llu has not ended (last ended: %llu)", fn,
                     (unsigned long long)k, (unsigned long long)link->ended);

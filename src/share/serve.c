@@ -1,7 +1,8 @@
 /* The producer's side of a ring shared across processes (interop_fd/share.h):
  * a Unix socket and one thread that accepts viewers, hands the attached one
  * the ring's description, and carries ready/release for rings without
- * timelines. docs/protocol.md gives the messages. */
+ * timelines (and READY, for a viewer that waits on the host, with them too).
+ * docs/protocol.md gives the messages. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -50,7 +51,7 @@ struct ifd_ring_server {
   /* The thread's own state. */
   pending_conn pending[MAX_PENDING];
   int viewer;             /* the attached viewer's socket, or -1 */
-  bool timelines;         /* the ring has them: no READY/RELEASE messages */
+  bool timelines;         /* the ring has them: no RELEASE messages */
   uint64_t ready_sent;    /* the last READY sent to the viewer */
   uint64_t ready_due;     /* the last frame ended that READY must tell */
   uint64_t viewer_released; /* the viewer's last RELEASE */
@@ -291,7 +292,7 @@ static void ring_event(ifd_ring_server *s) {
     if (!s->ring_ended) (void)ifd_sock_send(s->viewer, &m, NULL, 0);
     s->ring_ended = true;
     viewer_detach(s);
-  } else if (!s->timelines && ended > s->ready_due) {
+  } else if (ended > s->ready_due) {
     s->ready_due = ended;
     send_ready(s);
   }
