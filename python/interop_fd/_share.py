@@ -8,8 +8,9 @@
     desc, link = interop_fd.connect(timeout=5.0)     # in the viewer's process
     ring = importer.import_ring(desc)                # interop_fd.gl / .vulkan
     for k in itertools.count(link.first_frame):      # FIFO
-        link.wait_ready(k, 1.0)                      # without timelines only
-        ...draw frame k..., then link.release(k)     # without timelines only
+        link.wait_ready(k, 1.0)                      # the producer ended frame k
+        ...draw frame k...
+        link.release(k)                              # without timelines only
 """
 
 import ctypes
@@ -91,10 +92,11 @@ class Link(Closable):
     you imported).
 
     .has_timelines: where True, ready and release go device to device (the
-    importer's wait_ready/acquire and release); wait_ready and release here
-    are for rings without them (lavapipe). .first_frame: the first frame to
-    read (FIFO: then in order). .ended: the last frame ended, as far as the
-    link knows."""
+    importer's acquire and release); release here is for rings without them
+    (lavapipe). wait_ready(k) works for both: wait here before queueing a
+    device-side wait, which a producer that died would never satisfy.
+    .first_frame: the first frame to read (FIFO: then in order). .ended: the
+    last frame ended, as far as the link knows (its ready messages)."""
 
     def __init__(self, handle):
         self._handle = handle
@@ -124,17 +126,21 @@ class Link(Closable):
         return True
 
     def wait_ready(self, k, timeout=1.0):
-        """Rings without timelines: waits until the producer ended frame k
-        (seconds; 0 only looks). Errors: ETIMEDOUT (EAGAIN for 0) not yet,
-        EPIPE the producer is gone, EINVAL a ring with timelines."""
+        """Waits until the producer ended frame k (seconds; 0 only looks):
+        without timelines it is then written; with them "ready = k" is
+        queued on the producer's device (the importer's acquire still waits
+        for it on yours). Errors: ETIMEDOUT (EAGAIN for 0) not yet, EPIPE
+        the producer is gone."""
         check(lib.ifd_ring_link_wait_ready(self._h(), frame_number(k, "Link.wait_ready"),
                                            timeout_ns(timeout)),
               "ifd_ring_link_wait_ready")
 
     def release(self, k):
         """Rings without timelines: this viewer no longer reads frame k nor
-        any before it. Never blocks. Errors: EINVAL (k not ended, below an
-        earlier release, or a ring with timelines), EPIPE, EAGAIN."""
+        any before it. Blocks only until frame k's ready message arrives
+        (a MAILBOX take can be ahead of it), up to 100 ms. Errors: EINVAL (k
+        not ended, below an earlier release, or a ring with timelines),
+        EPIPE, EAGAIN."""
         check(lib.ifd_ring_link_release(self._h(), frame_number(k, "Link.release")),
               "ifd_ring_link_release")
 
