@@ -182,6 +182,11 @@ def produce_until(ring, net, write, done):
 def in_process(ring, net, write, args):
     """Draws the frames in this process (moderngl, headless) into PNG files."""
     from .examples import view_moderngl
+    try:
+        import moderngl  # noqa: F401
+    except ImportError:
+        raise SystemExit("no presenter: no interop-fd with a view command, and no moderngl "
+                         "(Debian: python3-moderngl) to draw in this process")
 
     def produce_frame():
         with ring.frame() as img:

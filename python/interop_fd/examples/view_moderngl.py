@@ -67,7 +67,11 @@ class Viewer:
         import moderngl
         self.gl = gl
         self.importer = igl.Importer(get_proc_address)     # for the context current now
-        self.ring = self.importer.import_ring(desc)        # takes desc's fds
+        try:
+            self.ring = self.importer.import_ring(desc)    # takes desc's fds
+        except ifd.Error:
+            self.importer.close()                          # while its context is current
+            raise
         self.prog = gl.program(vertex_shader=VERTEX, fragment_shader=FRAGMENT)
         self.vao = gl.vertex_array(self.prog, [])
         self.sampler = gl.sampler(filter=(moderngl.NEAREST, moderngl.NEAREST),
