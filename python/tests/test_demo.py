@@ -71,6 +71,18 @@ def test_network_is_the_c_demos(tmp_path):
     assert np.abs(demo.Network(np, w, h).rgb(k + 1) - want).max() > 1e-3   # time moves
 
 
+def test_network_on_cuda_matches_numpy():
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    if not torch.cuda.is_available():
+        pytest.skip("PyTorch sees no CUDA device")
+    w, h, k = 64, 36, 7
+    got = demo.Network(torch, w, h, "cuda").rgb(k).cpu().numpy()
+    assert np.abs(got - demo.Network(np, w, h).rgb(k)).max() < 1e-4
+    view = torch.zeros((h, w, 4), dtype=torch.uint8, device="cuda")
+    demo.Network(torch, w, h, "cuda").draw(view, k)
+    assert np.abs(view.cpu().numpy().astype(int) - reference(k, w, h)).max() <= 1
+
+
 def check_pngs(out, w, h, frames):
     """Each frame-<k>.png is the network's frame k; returns the ks (increasing)."""
     names = sorted(n for n in os.listdir(out) if n.endswith(".png"))
