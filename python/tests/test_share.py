@@ -8,25 +8,12 @@ import errno
 import os
 import time
 
-import pytest
 
 import interop_fd as ifd
 from conftest import open_fds
 from interop_fd import gl as igl
-from test_consumers import H, W, assert_pixels, expect, gl_for, produce
-
-
-@pytest.fixture(scope="module")
-def _gl(vk_ctx):
-    g = gl_for(vk_ctx)
-    yield g
-    g.release()
-
-
-@pytest.fixture
-def gl(_gl):
-    _gl.make_current()
-    return _gl
+from test_consumers import _gl_vk, gl  # noqa: F401 (the GL fixtures, for this module too)
+from test_consumers import H, W, assert_pixels, expect, produce
 
 
 def until(cond, timeout=2.0):
