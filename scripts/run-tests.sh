@@ -2,8 +2,9 @@
 # Sets up what is missing, builds interop_fd twice (plain, and with
 # AddressSanitizer + UndefinedBehaviorSanitizer) with warnings as errors, and
 # runs the whole CTest suite in both, then the ASan build's CPU tests under two
-# llvmpipe variants (vector width and threads), and the Python package's pytest
-# suite against the release build. GPU tests skip themselves, with the reason,
+# llvmpipe variants (vector width and threads), the wire parser's fuzz target
+# for 60 seconds (clang, libFuzzer), and the Python package's pytest suite
+# against the release build. GPU tests skip themselves, with the reason,
 # where no GPU is present.
 set -eu
 cd "$(dirname "$0")/.."
@@ -29,6 +30,39 @@ for lp in "LP_NATIVE_VECTOR_WIDTH=128 LP_NUM_THREADS=1" "LP_NATIVE_VECTOR_WIDTH=
   # shellcheck disable=SC2086
   env $lp ctest --test-dir build-ci-asan -L cpu -j2 --output-on-failure || status=1
 done
+# The wire parser's fuzz target (tests/fuzz/fuzz_wire.c: libFuzzer, ASan,
+# UBSan, a round-trip oracle) for a bounded 60 seconds on a copy of its seed
+# corpus (libFuzzer adds what it finds to that folder). Only that target is
+# built. A crash, or any other failure of the run, fails the script and
+# names the input that caused it.
+echo "== fuzz_wire (libFuzzer, 60 s)"
+fz=build-ci-fuzz
+fz_start=$(date +%s)
+fz_cc=$(command -v clang-14 || command -v clang || echo clang)
+if CC="$fz_cc" cmake -S . -B $fz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIFD_WERROR=ON \
+     -DIFD_FUZZ=ON -DIFD_BUILD_TOOLS=OFF -DIFD_BUILD_TESTS=OFF -DIFD_BUILD_EXAMPLES=OFF >/dev/null &&
+   cmake --build $fz --target fuzz_wire; then
+  rm -rf $fz/corpus $fz/artifacts
+  mkdir -p $fz/corpus $fz/artifacts
+  cp tests/fuzz/corpus/* $fz/corpus/
+  fz_rc=0
+  $fz/tests/fuzz/fuzz_wire -max_total_time=60 -max_len=512 -artifact_prefix=$fz/artifacts/ \
+    $fz/corpus >$fz/fuzz.log 2>&1 || fz_rc=$?
+  runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' $fz/fuzz.log | tail -n 1)
+  crashes=$(find $fz/artifacts -type f | wc -l)
+  if [ "$fz_rc" -eq 0 ] && [ "$crashes" -eq 0 ] && [ -n "$runs" ]; then
+    echo "fuzz_wire: $runs executions, 0 crashes"
+  else
+    tail -n 30 $fz/fuzz.log
+    echo "fuzz_wire: FAILED (exit $fz_rc, $crashes crashing input(s)); log: $fz/fuzz.log"
+    find $fz/artifacts -type f -exec echo "fuzz_wire: crashing input: {}" \;
+    status=1
+  fi
+else
+  echo "fuzz_wire: FAILED to configure or build (clang: $fz_cc)"
+  status=1
+fi
+echo "fuzz_wire: step took $(( $(date +%s) - fz_start )) s"
 # The Python package (python/) against the release build's library, with the
 # first of python3 (on PATH: where torch and cupy may be) and Debian's
 # /usr/bin/python3 that has NumPy and pytest; PYTHON overrides. pytest prints

@@ -35,6 +35,7 @@
 
 #include "interop_fd/share.h"
 #include "ring_consumer.h"
+#include "share/sock.h"
 #include "share/wire.h"
 
 #define W 40
@@ -305,14 +306,23 @@ static void scenario_pixels(const char *api, ifd_ring_mode mode) {
   served_close(&s);
 }
 
+/* A viewer process that draws until it is killed, attached and drawing.
+ * MAILBOX: begin_frame never waits for it, so timeout 0 must always do. */
+static uint64_t serve_viewer(served *s, ifd_ring_mode mode) {
+  served_open(s, mode, "vk", "0", "3");
+  return produce_attached(s, 10, mode == IFD_RING_MAILBOX ? 0 : 5 * SECOND);
+}
+
+static void kill_viewer(served *s) {
+  REQUIRE(kill(s->viewer, SIGKILL) == 0);
+  CHECK(wait_exit(s->viewer) == 128 + SIGKILL);
+}
+
 static void scenario_viewer_killed(ifd_ring_mode mode) {
   served s;
-  served_open(&s, mode, "vk", "0", "3");
+  uint64_t k = serve_viewer(&s, mode);
   bool mailbox = mode == IFD_RING_MAILBOX;
-  /* MAILBOX: begin_frame never waits, so timeout 0 must always do. */
-  uint64_t k = produce_attached(&s, 10, mailbox ? 0 : 5 * SECOND);
-  REQUIRE(kill(s.viewer, SIGKILL) == 0);
-  CHECK(wait_exit(s.viewer) == 128 + SIGKILL);
+  kill_viewer(&s);
   double worst = 0;
   for (int i = 0; i < 30; i++) {
     double t0 = test_now_s();
@@ -331,9 +341,8 @@ static void scenario_viewer_killed(ifd_ring_mode mode) {
 
 static void scenario_viewer_stopped(ifd_ring_mode mode) {
   served s;
-  served_open(&s, mode, "vk", "0", "3");
+  uint64_t k = serve_viewer(&s, mode);
   bool mailbox = mode == IFD_RING_MAILBOX;
-  uint64_t k = produce_attached(&s, 10, mailbox ? 0 : 5 * SECOND);
   REQUIRE(kill(s.viewer, SIGSTOP) == 0);
   test_sleep_ns(20 * MS);
   const uint64_t timeout = 300 * MS;
@@ -360,8 +369,7 @@ static void scenario_viewer_stopped(ifd_ring_mode mode) {
     CHECK(timeouts > 0); /* the stopped viewer holds its frames */
     CHECK(worst < (double)timeout * 1e-9 + 0.5);
   }
-  REQUIRE(kill(s.viewer, SIGKILL) == 0);
-  CHECK(wait_exit(s.viewer) == 128 + SIGKILL);
+  kill_viewer(&s);
   test_watch("producing once the stopped viewer is killed", 30);
   CHECK_RC(produce(&s.p, s.ring, 5 * SECOND, &k), 0); /* going again once it is gone */
   test_unwatch();
@@ -482,27 +490,10 @@ static int raw_connect(const char *path) {
   return fd;
 }
 
+/* Sends m with fds[0, nfds) attached, as many as the message claims or not
+ * (the fake server's lies), with the library's own sender. */
 static void raw_send(int fd, const ifd_wire_msg *m, const int *fds, uint32_t nfds) {
-  uint8_t buf[IFD_WIRE_MAX_MESSAGE];
-  int len = ifd_wire_encode(m, buf, sizeof(buf));
-  REQUIRE(len > 0);
-  struct iovec iov = {buf, (size_t)len};
-  union {
-    struct cmsghdr align;
-    char b[CMSG_SPACE(sizeof(int) * IFD_WIRE_MAX_FDS)];
-  } ctl;
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-  if (nfds) {
-    memset(&ctl, 0, sizeof(ctl));
-    mh.msg_control = ctl.b;
-    mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-    memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-  }
-  REQUIRE(sendmsg(fd, &mh, MSG_NOSIGNAL) == len);
+  REQUIRE(ifd_sock_send(fd, m, fds, nfds) == 0);
 }
 
 /* Reads one message (blocking up to 2 s); its type, or -1 if closed. */
@@ -673,29 +664,9 @@ static void *fake_server_main(void *arg) {
   if (f->raw_garbage) {
     REQUIRE(send(c, "\x01\x02\x03", 3, MSG_NOSIGNAL) == 3);
   } else {
-    /* Sent as is: nfds may deliberately differ from what the message says. */
-    uint8_t buf[IFD_WIRE_MAX_MESSAGE];
-    ifd_wire_msg enc = f->answer;
-    if (enc.type == IFD_WIRE_RING) enc.nfds = ifd_wire_ring_fds(&enc.u.ring);
-    int len = ifd_wire_encode(&enc, buf, sizeof(buf));
-    REQUIRE(len > 0);
-    struct iovec iov = {buf, (size_t)len};
-    union {
-      struct cmsghdr align;
-      char b[CMSG_SPACE(sizeof(int) * IFD_WIRE_MAX_FDS)];
-    } ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (f->nfds) {
-      mh.msg_control = ctl.b;
-      mh.msg_controllen = CMSG_SPACE(sizeof(int) * f->nfds);
-      struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-      cm->cmsg_level = SOL_SOCKET;
-      cm->cmsg_type = SCM_RIGHTS;
-      cm->cmsg_len = CMSG_LEN(sizeof(int) * f->nfds);
-      memcpy(CMSG_DATA(cm), f->fds, sizeof(int) * f->nfds);
-    }
-    REQUIRE(sendmsg(c, &mh, MSG_NOSIGNAL) == len);
+    ifd_wire_msg m2 = f->answer;
+    if (m2.type == IFD_WIRE_RING) m2.nfds = ifd_wire_ring_fds(&m2.u.ring);
+    raw_send(c, &m2, f->fds, f->nfds); /* f->nfds may differ from what it says */
   }
   test_sleep_ns(50 * MS);
   close(c);

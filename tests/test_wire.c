@@ -7,10 +7,13 @@
  * breaks it with -EPROTO and a message naming the rule ("rule <id>:"), leaving
  * the output untouched. A sender's encoder refuses the same messages with
  * -EINVAL. Every cut of a valid message is refused, reading only its bytes
- * (each cut lies in a buffer of exactly its size, for ASan). */
+ * (each cut lies in a buffer of exactly its size, for ASan). The fuzzer's
+ * seeds (tests/fuzz/corpus) are valid messages of their type, so they stay
+ * in step with the protocol. */
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fuzz/fuzz.h"
 #include "share/wire.h"
 #include "test_util.h"
 
@@ -460,6 +463,33 @@ static void check_misuse(void) {
   CHECK_FAILS(ifd_wire_parse(NULL, 0, 0, false, &m), -EPROTO);
 }
 
+/* Each seed parses as its type and encodes back to its bytes. */
+static void check_seeds(void) {
+  static const struct {
+    const char *name;
+    ifd_wire_type type;
+  } seeds[] = {{"hello", IFD_WIRE_HELLO},   {"ring", IFD_WIRE_RING},
+               {"refuse", IFD_WIRE_REFUSE}, {"ready", IFD_WIRE_READY},
+               {"release", IFD_WIRE_RELEASE}, {"gone", IFD_WIRE_GONE}};
+  for (size_t i = 0; i < LEN(seeds); i++) {
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", IFD_WIRE_CORPUS, seeds[i].name);
+    uint8_t b[1 + IFD_WIRE_MAX_MESSAGE + 1];
+    FILE *f = fopen(path, "rb");
+    REQUIRE(f);
+    size_t n = fread(b, 1, sizeof(b), f);
+    fclose(f);
+    REQUIRE(n >= 1 && n <= 1 + IFD_WIRE_MAX_MESSAGE);
+    ifd_wire_msg m;
+    int rc = parse_exact(b + 1, n - 1, IFD_FUZZ_NFDS(b[0]), IFD_FUZZ_TRUNCATED(b[0]), &m);
+    CHECK_RC(rc, 0);
+    if (rc != 0) continue;
+    CHECK(m.type == seeds[i].type);
+    wire_buf again = encode(&m);
+    CHECK(again.len == n - 1 && memcmp(again.b, b + 1, n - 1) == 0);
+  }
+}
+
 int main(void) {
   check_round_trips();
   check_layout();
@@ -468,5 +498,6 @@ int main(void) {
   check_ring_rules();
   check_cuts_and_flips();
   check_misuse();
+  check_seeds();
   return test_finish("wire");
 }

@@ -56,6 +56,8 @@ struct ifd_ring_server {
   uint64_t ready_due;     /* the last frame ended that READY must tell */
   uint64_t viewer_released; /* the viewer's last RELEASE */
 
+  uint64_t accept_after;  /* accept(2) ran out of fds: not before this time */
+
   pthread_mutex_t stats_lock;
   ifd_ring_server_stats stats;
 };
@@ -190,7 +192,13 @@ static void viewer_gone(ifd_ring_server *s, bool malformed) {
 /* A new connection: its uid is checked now, its hello waited for. */
 static void accept_one(ifd_ring_server *s) {
   int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-  if (fd < 0) return;
+  if (fd < 0) {
+    /* Out of fds or memory: the connection stays queued; try again in
+     * 100 ms rather than spin on a listening socket that stays readable. */
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+      s->accept_after = ifd_sock_now_ns() + 100000000u;
+    return;
+  }
   struct ucred cred;
   socklen_t len = sizeof(cred);
   bool other_uid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
@@ -303,11 +311,12 @@ static void *serve_thread(void *arg) {
   while (!atomic_load(&s->stop)) {
     struct pollfd p[3 + MAX_PENDING];
     int n = 0;
-    p[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+    bool accepting = ifd_sock_now_ns() >= s->accept_after;
+    p[n++] = (struct pollfd){.fd = accepting ? s->listen_fd : -1, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = s->event_fd, .events = POLLIN};
     short ev = POLLIN | (s->viewer >= 0 && s->ready_due > s->ready_sent ? POLLOUT : 0);
     p[n++] = (struct pollfd){.fd = s->viewer, .events = ev}; /* -1: ignored */
-    uint64_t next = UINT64_MAX;
+    uint64_t next = accepting ? UINT64_MAX : s->accept_after;
     for (int i = 0; i < MAX_PENDING; i++) {
       p[n++] = (struct pollfd){.fd = s->pending[i].fd, .events = POLLIN};
       if (s->pending[i].fd >= 0 && s->pending[i].hello_by < next) next = s->pending[i].hello_by;

@@ -168,6 +168,14 @@ static int scenario_mailbox(bench *b) {
   return bench_mailbox_run(b, w, h, &b->mailbox);
 }
 
+static int scenario_share(bench *b) {
+  if (b->o->mode_given && b->o->mode == IFD_RING_MAILBOX) return 0;
+  /* The size of the main table's first latency rows, to read them side by side. */
+  uint32_t w = b->o->size_given ? b->o->width : 1920, h = b->o->size_given ? b->o->height : 1080;
+  b->share_run = true;
+  return bench_share_run(b, w, h, &b->share);
+}
+
 /* What the bench measures besides the paths, in the order it runs: the
  * floors first, so that the paths can be read against them. A scenario
  * records what it measured in b for the report. */
@@ -182,6 +190,8 @@ static const bench_scenario scenarios[] = {
     {"the COPY path's copy of every format against the device-to-device copy", scenario_copy},
     {"mailbox: the producer beside a consumer of the newest frame at 60/120/240 per s",
      scenario_mailbox},
+    {"across processes: the handoff to a viewer in another process, and in this one",
+     scenario_share},
 };
 
 static void run_scenarios(bench *b) {
@@ -289,7 +299,8 @@ int bench_run_main(const tool_options *o) {
                       .floors = &b->floors,
                       .priority = priority,
                       .copy = b->copy_run ? &b->copy_table : NULL,
-                      .mailbox = b->mailbox_run ? &b->mailbox : NULL};
+                      .mailbox = b->mailbox_run ? &b->mailbox : NULL,
+                      .share = b->share_run ? &b->share : NULL};
   bench_report_table(&rep, stdout);
   const char *dir = o->out_dir ? o->out_dir : "bench-out";
   char json[4096], svg[4096];

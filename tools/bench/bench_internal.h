@@ -11,6 +11,7 @@
 #include "bench/bench_floor.h"
 #include "bench/bench_gl.h"
 #include "bench/bench_report.h"
+#include "bench/bench_share.h"
 #include "bench/bench_vk.h"
 #include "options.h"
 
@@ -57,7 +58,8 @@ typedef struct {
   bool floors_failed;
   bench_copy_table copy_table;
   bench_mailbox mailbox;
-  bool copy_run, mailbox_run;
+  bench_share share;
+  bool copy_run, mailbox_run, share_run;
 } bench;
 
 /* bench_paths.c: each runs the path of b->r on b->frames frames, checking
@@ -74,5 +76,10 @@ int bench_run_cuda_gl(bench *b);
  * semaphores it is not measured (out->why says why) and returns 0. Errors:
  * -errno with tool_last_error() (out->why too). */
 int bench_mailbox_run(bench *b, uint32_t width, uint32_t height, bench_mailbox *out);
+
+/* bench_share.c: the cross-process scenario on the bench's CUDA context;
+ * the in-process variant uses b->vk (no ring imported). Every frame is
+ * checked. Errors: -errno with tool_last_error() (out->why too). */
+int bench_share_run(bench *b, uint32_t width, uint32_t height, bench_share *out);
 
 #endif

@@ -123,6 +123,7 @@ void bench_report_table(const bench_report *b, FILE *f) {
   if (b->floors) bench_report_floors(b->floors, f);
   if (b->copy) bench_copy_print(b->copy, f);
   if (b->mailbox) bench_mailbox_print(b->mailbox, f);
+  if (b->share) bench_share_print(b->share, f);
 }
 
 static void json_num(FILE *f, const char *key, double v, bool comma) {
@@ -256,6 +257,7 @@ int bench_report_json(const bench_report *b, const char *path) {
   if (b->floors) json_floors(f, b->floors);
   if (b->copy) bench_copy_json(b->copy, f);
   if (b->mailbox) bench_mailbox_json(b->mailbox, f);
+  if (b->share) bench_share_json(b->share, f);
   fprintf(f, "\n}\n");
   int rc = ferror(f) ? -EIO : 0;
   if (fclose(f) != 0 || rc != 0) return tool_fail(-EIO, "cannot write %s", path);

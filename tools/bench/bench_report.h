@@ -10,6 +10,7 @@
 #include "bench/bench_copy.h"
 #include "bench/bench_floor.h"
 #include "bench/bench_mailbox.h"
+#include "bench/bench_share.h"
 
 typedef enum { RUN_OK, RUN_SKIPPED, RUN_REFUSED, RUN_FAILED } bench_status;
 
@@ -41,6 +42,7 @@ typedef struct {
   const char *priority;        /* the Vulkan consumer's queue priority, as granted */
   const bench_copy_table *copy;   /* the copy table (NULL: not run) */
   const bench_mailbox *mailbox;   /* the mailbox scenario (NULL: not run) */
+  const bench_share *share;       /* the cross-process scenario (NULL: not run) */
 } bench_report;
 
 /* "rgba8" or "rgba16f": the two formats bench measures. */
