@@ -13,7 +13,7 @@ pkgs="cmake ninja-build gcc libc6-dev pkg-config binutils
       libegl-dev libgl-dev libepoxy-dev libegl-mesa0 libgl1-mesa-dri
       glslang-tools libpng-dev libglfw3-dev xvfb xauth
       python3 python3-numpy python3-pytest python3-venv python3-setuptools python3-wheel
-      python3-moderngl
+      python3-moderngl python3-opengl
       clang-14 libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do

@@ -8,6 +8,7 @@ written by PyTorch, CuPy or NumPy with no copy.
             torch.from_dlpack(img)[...] = 1  # CUDA: a view of the frame's VRAM
             # CPU-only (Vulkan on lavapipe): img.map()[...] = 255
 
+Across processes: ring.serve() and, in the viewer, interop_fd.connect().
 Consumers: interop_fd.gl (a texture name in your current GL context, e.g.
 moderngl's) and interop_fd.vulkan (a VkImage and view, as ints, on your
 device) import what ring.export() describes.
@@ -20,7 +21,8 @@ See docs/python.md.
 
 from ._core import Context, FrameDesc, Format, Image, Ring, RingDesc, formats
 from ._lib import Error, library_path
+from ._share import Link, Server, connect, default_socket_path
 
-__all__ = ["Context", "Error", "Format", "FrameDesc", "Image", "Ring", "RingDesc",
-           "formats", "library_path"]
+__all__ = ["Context", "Error", "Format", "FrameDesc", "Image", "Link", "Ring", "RingDesc",
+           "Server", "connect", "default_socket_path", "formats", "library_path"]
 __version__ = "0.2.0"

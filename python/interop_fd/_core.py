@@ -556,6 +556,7 @@ class Ring:
         self.has_timelines = bool(lib.ifd_ring_ready(_P(handle)))
         self.frame_number = 0  # the last frame begun
         self._open = False
+        self._servers = weakref.WeakSet()
 
     def _h(self):
         if not self._finalizer.alive or self.context.closed:
@@ -643,6 +644,18 @@ class Ring:
         handles += _cuda.library_streams()
         return list({(h, _cuda.stream_context(h)) for h in handles})
 
+    def serve(self, path=None, any_uid=False):
+        """Serves the ring on a Unix socket for a viewer in another process
+        (ifd_ring_serve; interop_fd.connect() or `interop-fd view --connect`
+        on the other side): a Server. path None: $XDG_RUNTIME_DIR/
+        interop-fd.sock. any_uid: accept viewers of other users. One viewer
+        at a time; while none is attached the frames are released for it,
+        so the producer never waits for an absent viewer."""
+        from ._share import Server
+        server = Server(self, path, any_uid)
+        self._servers.add(server)
+        return server
+
     def export(self):
         """A RingDesc with new fds for every image, both timelines and (MAILBOX)
         the shared state (ifd_ring_export). The RingDesc owns them."""
@@ -657,6 +670,8 @@ class Ring:
         if busy:
             fail(errno.EBUSY, "%d map() views or DLPack tensors of the ring's images are "
                  "still alive; delete them before closing" % busy, "Ring.close")
+        for server in list(self._servers):   # a server uses the ring until destroyed
+            server.close()
         for img in self.images:
             if img._mapping is not None and not self.context.closed:
                 self.context._mapper.unmap(img.native.vk_memory)

@@ -137,6 +137,23 @@ class VkFrameNative(ctypes.Structure):
                 ("max_format", ctypes.c_int)]
 
 
+class ServeOptions(ctypes.Structure):
+    """ifd_serve_options (include/interop_fd/share.h)."""
+    _fields_ = [("flags", ctypes.c_uint32),
+                ("hello_timeout_ms", ctypes.c_uint32)]
+
+
+class ServerStats(ctypes.Structure):
+    """ifd_ring_server_stats (include/interop_fd/share.h)."""
+    _fields_ = [("attached", ctypes.c_uint32),
+                ("viewers", ctypes.c_uint64),
+                ("refused", ctypes.c_uint64),
+                ("dropped", ctypes.c_uint64),
+                ("released_for_viewers", ctypes.c_uint64)]
+
+
+SERVE_ANY_UID = 1
+
 BACKENDS = {"auto": 0, "cuda": 1, "vulkan": 2}
 BACKEND_NAMES = {v: k for k, v in BACKENDS.items()}
 RING_MODES = {"fifo": 0, "mailbox": 1}
@@ -222,6 +239,22 @@ _PROTOTYPES = {
     "ifd_vk_ring_release": (_P, [_P]),
     "ifd_vk_ring_take_latest": (_INT, [_P, _U64, ctypes.POINTER(_U64)]),
     "ifd_vk_ring_wait_ready": (_INT, [_P, _U64, _U64]),
+    # include/interop_fd/share.h
+    "ifd_share_default_path": (_INT, [ctypes.c_char_p, ctypes.c_size_t]),
+    "ifd_ring_serve": (_INT, [_P, ctypes.c_char_p, ctypes.POINTER(ServeOptions),
+                              ctypes.POINTER(_P)]),
+    "ifd_ring_server_destroy": (None, [_P]),
+    "ifd_ring_server_path": (ctypes.c_char_p, [_P]),
+    "ifd_ring_server_stats_get": (_INT, [_P, ctypes.POINTER(ServerStats)]),
+    "ifd_ring_connect": (_INT, [ctypes.c_char_p, _U64, ctypes.POINTER(RingDescStruct),
+                                ctypes.POINTER(_P)]),
+    "ifd_ring_link_close": (None, [_P]),
+    "ifd_ring_link_has_timelines": (_INT, [_P]),
+    "ifd_ring_link_first_frame": (_U64, [_P]),
+    "ifd_ring_link_poll": (_INT, [_P]),
+    "ifd_ring_link_ended": (_U64, [_P]),
+    "ifd_ring_link_wait_ready": (_INT, [_P, _U64, _U64]),
+    "ifd_ring_link_release": (_INT, [_P, _U64]),
 }
 
 _LIBNAME = "libinterop_fd.so"
@@ -261,7 +294,9 @@ def _load():
             tried.append("%s (%s)" % (path, e))
             continue
         for name, (res, args) in _PROTOTYPES.items():
-            fn = getattr(handle, name)
+            fn = getattr(handle, name, None)
+            if fn is None:   # a library older than its header: missing() says so on use
+                continue
             fn.restype = res
             fn.argtypes = args
         return handle, path
@@ -290,6 +325,15 @@ def library_path():
     """The file the library was loaded from (loads it if needed)."""
     lib.ifd_last_error  # noqa: B018 (forces the load)
     return _Lazy.path
+
+
+def missing(name):
+    """Error(EOPNOTSUPP) naming the library where it lacks `name`, else None."""
+    path = library_path()
+    if hasattr(_Lazy._handle, name):
+        return None
+    return Error(_errno.EOPNOTSUPP, "%s does not export %s (a library older than this "
+                 "package)" % (path, name), name)
 
 
 def last_error():

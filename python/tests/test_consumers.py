@@ -1,12 +1,13 @@
 """Consumers from Python (interop_fd.gl, interop_fd.vulkan): a producer's ring
-imported into moderngl's standalone EGL context and into a Vulkan device made
-with ctypes (tests/vkdevice.py), frames checked pixel by pixel.
+imported into a headless EGL context (moderngl's, else PyOpenGL's:
+tests/headless_gl.py) and into a Vulkan device made with ctypes
+(tests/vkdevice.py), frames checked pixel by pixel.
 
 On the CPU machines the producer is the Vulkan backend on lavapipe (no
 timelines: the consumer's release is followed by the producer's
 release_frame) and GL is llvmpipe (path LINEAR). The CUDA tests at the end
 (GL and Vulkan consumers of a CUDA producer, with timelines) skip without a
-CUDA device. Each test skips with the reason where moderngl cannot make a
+CUDA device. Each test skips with the reason where no GL binding can make a
 context or Vulkan has no device."""
 
 import errno
@@ -15,6 +16,7 @@ import gc
 import numpy as np
 import pytest
 
+import headless_gl
 import interop_fd as ifd
 from conftest import context_or_skip, open_fds, pattern
 from interop_fd import gl as igl
@@ -24,62 +26,19 @@ W, H = 13, 7   # rows of 13 rgba8 pixels are padded by the producer
 
 # ---------------------------------------------------------------- fixtures
 
-VERTEX = """#version 450
-void main() {
-    vec2 p = vec2(float((gl_VertexID & 1) << 2) - 1.0, float((gl_VertexID & 2) << 1) - 1.0);
-    gl_Position = vec4(p, 0.0, 1.0);
-}"""
-FRAGMENT = """#version 450
-uniform sampler2D frame;
-out vec4 color;
-void main() { color = texelFetch(frame, ivec2(gl_FragCoord.xy), 0); }"""
-
-
-class GL:
-    """moderngl's standalone EGL context on EGL device `index` (current), a
-    program that copies a texture's texels into an RGBA32F framebuffer, and
-    the read-back."""
-
-    def __init__(self, moderngl, index):
-        self.moderngl = moderngl
-        self.index = index
-        self.ctx = moderngl.create_standalone_context(backend="egl", require=450,
-                                                      device_index=index)
-        self.prog = self.ctx.program(vertex_shader=VERTEX, fragment_shader=FRAGMENT)
-        self.vao = self.ctx.vertex_array(self.prog, [])
-
-    def draw(self, texture, w, h):
-        """Draws texture name `texture` (sampled texel by texel) into a w x h
-        RGBA32F framebuffer: an (h, w, 4) float32 array, row 0 first."""
-        assert texture != 0
-        tex = self.ctx.external_texture(texture, (w, h), 4, 0, "f1")
-        fbo = self.ctx.simple_framebuffer((w, h), components=4, dtype="f4")
-        fbo.use()
-        fbo.clear(-1.0, -1.0, -1.0, -1.0)
-        tex.use(0)
-        self.prog["frame"] = 0
-        self.vao.render(mode=self.moderngl.TRIANGLES, vertices=3)
-        out = np.frombuffer(fbo.read(components=4, dtype="f4"), np.float32).reshape(h, w, 4)
-        fbo.release()
-        return out.copy()
-
-    def other_context(self):
-        """A second standalone context, current from now on."""
-        return self.moderngl.create_standalone_context(backend="egl", require=450,
-                                                       device_index=self.index)
-
-
 def gl_for(producer):
     """A GL context (current) that imports what `producer` (a Context)
     exports: the first EGL device whose GL takes its memory (a GPU machine
-    lists NVIDIA's EGL device and Mesa's). Skips, with the reasons, if none."""
-    moderngl = pytest.importorskip("moderngl", reason="moderngl is not installed "
-                                   "(Debian: python3-moderngl)")
+    lists NVIDIA's EGL device and Mesa's). moderngl's or PyOpenGL's
+    (headless_gl.py; IFD_TEST_GL picks). Skips, with the reasons, if none."""
+    name, make = headless_gl.backend()
+    if name is None:
+        pytest.skip(make)
     reasons = []
     for index in range(8):
         try:
-            g = GL(moderngl, index)
-        except Exception as e:  # noqa: BLE001 (moderngl raises its own Error types)
+            g = make(index)
+        except Exception as e:  # noqa: BLE001 (moderngl and PyOpenGL raise their own types)
             reasons.append("EGL device %d: %s" % (index, e))
             break   # past the last device, or none works at all
         try:
@@ -88,23 +47,23 @@ def gl_for(producer):
                 imp.import_frame(d).close()
             return g
         except ifd.Error as e:
-            reasons.append("EGL device %d (%s): %s" % (index, g.ctx.info["GL_RENDERER"], e))
-            g.ctx.release()
-    pytest.skip("no GL context (moderngl, standalone EGL, GL 4.5) imports from the %s "
-                "producer: %s" % (producer.backend, "; ".join(reasons)))
+            reasons.append("EGL device %d (%s): %s" % (index, g.renderer, e))
+            g.release()
+    pytest.skip("no GL context (%s, headless EGL, GL 4.5) imports from the %s producer: %s"
+                % (name, producer.backend, "; ".join(reasons)))
 
 
 @pytest.fixture(scope="module")
 def _gl_vk(vk_ctx):
     g = gl_for(vk_ctx)
     yield g
-    g.ctx.release()
+    g.release()
 
 
 @pytest.fixture
 def gl(_gl_vk):
     """The GL context for the Vulkan-backend producer, made current."""
-    _gl_vk.ctx.__enter__()
+    _gl_vk.make_current()
     return _gl_vk
 
 
@@ -324,7 +283,7 @@ def test_gl_context_not_current(gl, vk_ctx):
             assert "not current" in e.message and not imp.closed
         finally:
             other.release()
-            gl.ctx.__enter__()
+            gl.make_current()
         k, a = produce(ring, "r8", seed=3)
         assert_pixels(gl.draw(gring.acquire(k), W, H), "r8", a, "after the refusals")
         gring.release(k)
@@ -359,7 +318,7 @@ def test_gl_collected_objects(gl, vk_ctx):
         assert "not current" in ifd._lib.last_error()   # refused, said, not raised
     finally:
         other.release()
-        gl.ctx.__enter__()
+        gl.make_current()
     imp.close()
     ring.close()
     gc.collect()
@@ -494,7 +453,7 @@ def cuda_gl(cuda_ctx):
     """A GL context on the CUDA producer's GPU, current."""
     g = gl_for(cuda_ctx)
     yield g
-    g.ctx.release()
+    g.release()
 
 
 @pytest.mark.parametrize("fmt", ["rgba8", "bgra8", "r8", "rgba16f", "rgba32f"])

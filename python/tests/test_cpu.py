@@ -3,6 +3,7 @@
 import errno
 import gc
 import os
+import time
 import weakref
 
 import numpy as np
@@ -148,12 +149,48 @@ def test_ring_misuse_raises_error(vk_ctx):
         expect(errno.EINVAL, ring.begin_frame)       # previous frame not ended
         ring.end_frame(k)
         expect(errno.EINVAL, ring.release_frame, k + 1)   # not ended yet
-        expect(errno.ETIMEDOUT, ring.begin_frame, 0.02)   # frame 1 not released
-        ring.release_frame(k)
-        k2, _ = ring.begin_frame(0.02)
-        assert k2 == k + 1
-        ring.end_frame(k2)
+        if ring.has_timelines:
+            _frame_waits_on_the_device(ring, k)
+        else:
+            _frame_waits_on_the_host(ring, k)
     expect(errno.EINVAL, ring.begin_frame)
+
+
+def _frame_waits_on_the_host(ring, k):
+    """Without timelines (lavapipe) begin_frame waits on the host for the
+    release of the frame whose slot it reuses."""
+    expect(errno.ETIMEDOUT, ring.begin_frame, 0.02)   # frame 1 not released
+    ring.release_frame(k)
+    k2, _ = ring.begin_frame(0.02)
+    assert k2 == k + 1
+    ring.end_frame(k2)
+
+
+def _ready_reaches(ring, k, timeout=5.0):
+    """The ready timeline's value once it is >= k (or at the timeout)."""
+    deadline = time.monotonic() + timeout
+    while ring.ready_value() < k and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return ring.ready_value()
+
+
+def _frame_waits_on_the_device(ring, k):
+    """With timelines (a GPU) begin_frame enqueues the wait for release >= k
+    on the device and returns at once; the host itself blocks only beyond
+    2 * count frames ahead of the releases (interop_fd.h)."""
+    k2, _ = ring.begin_frame(0.02)                    # no ETIMEDOUT: nothing waits here
+    assert k2 == k + 1
+    ring.end_frame(k2)
+    assert _ready_reaches(ring, k) == k   # ready = k2 waits behind release >= k on the device
+    time.sleep(0.05)
+    assert ring.ready_value() == k
+    expect(errno.ETIMEDOUT, ring.begin_frame, 0.02)   # frame k + 2: the host waits now
+    expect(errno.EINVAL, ring.release_frame, k2 + 1)  # not ended yet
+    ring.release_frame(k)            # from the host: the device's wait is met
+    assert _ready_reaches(ring, k2) == k2
+    k3, _ = ring.begin_frame(0.02)
+    assert k3 == k2 + 1
+    ring.end_frame(k3)   # its device wait (release >= k2) is never met: closing releases it
 
 
 def test_live_views_keep_close_from_freeing_memory(host_ctx):

@@ -26,7 +26,8 @@ def _env(**extra):
     return env
 
 
-PROBE = ("import interop_fd as ifd, os; c = ifd.Context('vulkan'); i = c.image(3, 2, 'rgba8');"
+PROBE = ("import interop_fd as ifd, interop_fd.examples.view_moderngl;"
+         "c = ifd.Context('vulkan'); i = c.image(3, 2, 'rgba8');"
          "d = i.export_fd(); print(ifd.library_path()); print(ifd.__file__); print(d.width)")
 
 

@@ -1,0 +1,1 @@
+"""Runnable examples: python3 -m interop_fd.examples.view_moderngl."""
