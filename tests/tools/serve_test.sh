@@ -239,28 +239,40 @@ serve-wait)
 serve-viewer-killed)
   # A viewer killed with kill -9 while it holds frames: the producer goes on
   # (the server releases what the viewer held) and ends at --frames with 0.
+  # Then a MAILBOX viewer stopped (SIGSTOP) with its connection open: the
+  # producer never waits for it and ends at --frames too.
   # The viewer starts first, so it attaches from the first frames on.
-  for ringmode in fifo mailbox; do
-    dir=$scratch/frames-$ringmode
-    vlog=$scratch/view-$ringmode.log
-    plog=$scratch/producer-$ringmode.log
+  for case in fifo-killed mailbox-killed mailbox-stopped; do
+    ringmode=${case%-*}
+    dir=$scratch/frames-$case
+    vlog=$scratch/view-$case.log
+    plog=$scratch/producer-$case.log
     "$tool" view --connect "$sock" --out "$dir" --timeout 30 >"$vlog" 2>&1 &
     viewer=$!
     pids="$pids $viewer"
     start_producer "$plog" --mode "$ringmode" --frames 1000
     wait_pngs "$dir" 3 30
-    kill -9 "$viewer"
-    wait "$viewer"
+    if [ "${case#*-}" = killed ]; then
+      kill -9 "$viewer"
+      wait "$viewer"
+    else
+      kill -STOP "$viewer"
+    fi
     seen=$(frame_numbers "$dir" | tail -n 1)
     wait_exit "$producer" 120
     cat "$plog"
-    [ $status -eq 0 ] || fail "the producer ($ringmode) exited $status after its viewer was killed"
+    [ $status -eq 0 ] || fail "the producer ($case) exited $status with its viewer gone or stopped"
     grep -q '^served 1000 frames in .*viewers 1,' "$plog" || fail "the producer did not serve all 1000 frames to one viewer"
     grep -q '^a viewer attached at frame' "$plog" || fail "the producer never saw the viewer"
-    grep -q '^the viewer left at frame' "$plog" || fail "the producer did not see the viewer go"
-    [ "$seen" -lt 1000 ] || fail "the viewer drew frame $seen: it was killed after the producer's end"
+    if [ "${case#*-}" = killed ]; then
+      grep -q '^the viewer left at frame' "$plog" || fail "the producer did not see the viewer go"
+    else
+      kill -9 "$viewer"
+      wait "$viewer"
+    fi
+    [ "$seen" -lt 1000 ] || fail "the viewer drew frame $seen: it was stopped after the producer's end"
     check_frames "$dir"
-    echo "ok: $ringmode: the viewer drew up to frame $seen, was killed, and the producer reached 1000"
+    echo "ok: $case: the viewer drew up to frame $seen, and the producer went on to 1000"
   done
   ;;
 *)
