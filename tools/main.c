@@ -4,8 +4,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench/bench.h"
+#include "bench/bench_share.h"
 #include "common/out_dir.h"
 #include "common/tool_error.h"
 #include "demo/demo.h"
@@ -52,6 +54,10 @@ static void ensure_runtime_dir(void) {
 }
 
 int main(int argc, char **argv) {
+  /* Not a user command: the viewer process of bench's cross-process
+   * scenario, which the bench starts as this executable. */
+  if (argc > 1 && strcmp(argv[1], "bench-share-viewer") == 0)
+    return bench_share_viewer_main(argc - 1, argv + 1);
   tool_options o;
   if (options_parse(argc, argv, &o) != 0 ||
       (commands[o.command].checks_out_dir && o.out_dir && tool_out_dir(o.out_dir) != 0)) {
