@@ -46,9 +46,13 @@
 
 extern char **environ;
 
+/* A socket path under XDG_RUNTIME_DIR (created if it is missing: CTest's
+ * runtime folder is an empty folder of the build, which a copy of the build
+ * may lack), else /tmp. */
 static void socket_path(char *buf, size_t n, const char *tag) {
   const char *dir = getenv("XDG_RUNTIME_DIR");
-  snprintf(buf, n, "%s/test_share.%s.%ld.sock", dir && dir[0] ? dir : "/tmp", tag, (long)getpid());
+  if (!dir || !dir[0] || (mkdir(dir, 0700) != 0 && errno != EEXIST)) dir = "/tmp";
+  snprintf(buf, n, "%s/test_share.%s.%ld.sock", dir, tag, (long)getpid());
 }
 
 static pid_t spawn_self(char **args) {
