@@ -19,7 +19,7 @@ void options_usage(FILE *f) {
       "                           [--priority high|realtime]\n"
       "       interop-fd demo     --serve PATH [--backend auto|cuda|vulkan] [--size WxH]\n"
       "                           [--format FMT] [--frames N] [--ring N] [--device N]\n"
-      "                           [--mode fifo|mailbox]\n"
+      "                           [--mode fifo|mailbox] [--wait]\n"
       "       interop-fd view     --connect PATH [--consumer vk|gl] [--out DIR] [--frames N]\n"
       "                           [--wait] [--timeout S] [--headless] [--vsync]\n"
       "       interop-fd info\n"
@@ -62,7 +62,8 @@ void options_usage(FILE *f) {
       "  --serve     demo: serve the ring on this socket path instead of drawing it here\n"
       "  --connect   view: the socket path of the producer's server\n"
       "  --wait      view: when the producer ends or dies, wait for it to serve again\n"
-      "              and go on (reconnects for --timeout each time)\n"
+      "              and go on (reconnects for --timeout each time); demo --serve:\n"
+      "              produce the first frame only once a viewer is attached\n"
       "  --timeout   view: seconds to wait to connect and for each next frame       [10]\n"
       "  --priority  the Vulkan consumer's queue asks this global priority\n"
       "              (VK_KHR/EXT_global_priority; the highest granted down to high,\n"
@@ -154,7 +155,7 @@ static int parse_list(const char *opt, const char *val, uint32_t *mask) {
 static bool allowed(tool_command c, const char *opt) {
   static const char *const demo[] = {"--backend", "--consumer", "--size", "--format", "--frames",
                                      "--out", "--save", "--ring", "--device", "--headless",
-                                     "--vsync", "--mode", "--priority", "--serve", NULL};
+                                     "--vsync", "--mode", "--priority", "--serve", "--wait", NULL};
   static const char *const view[] = {"--connect", "--consumer", "--out",      "--frames",
                                      "--wait",    "--timeout",  "--headless", "--vsync", NULL};
   static const char *const selftest[] = {"--backend", "--consumer", "--frames", "--device", NULL};
@@ -266,6 +267,8 @@ static int parse_option(tool_options *o, const char *opt, const char *val, bool 
 static int check_combination(int argc, char **argv, const tool_options *o) {
   if (o->command == CMD_VIEW && !o->connect_path)
     return tool_fail(-EINVAL, "view needs --connect PATH (the producer's socket)");
+  if (o->command == CMD_DEMO && o->wait && !o->serve_path)
+    return tool_fail(-EINVAL, "demo --wait waits for a viewer of --serve PATH: give --serve");
   if (o->command != CMD_DEMO || !o->serve_path) return 0;
   static const char *const consumer_side[] = {"--consumer", "--out",   "--save", "--headless",
                                               "--vsync",    "--priority", NULL};

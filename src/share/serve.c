@@ -47,6 +47,7 @@ struct ifd_ring_server {
   pthread_mutex_t ring_lock;
   ifd_ring *ring;
   bool ring_ended; /* the viewer was told (GONE) that the ring ended */
+  uint64_t ended_at_end; /* the ring's last frame ended, read as it went */
 
   /* The thread's own state. */
   pending_conn pending[MAX_PENDING];
@@ -297,6 +298,11 @@ static void ring_event(ifd_ring_server *s) {
   if (s->viewer < 0) return;
   ifd_wire_msg m = {.type = IFD_WIRE_GONE};
   if (!alive) {
+    /* The frames ended before the ring went are told first (ended_at_end,
+     * read while the ring was still there), then the end. */
+    if (s->ended_at_end > s->ready_due) s->ready_due = s->ended_at_end;
+    send_ready(s);
+    if (s->viewer < 0) return;
     if (!s->ring_ended) (void)ifd_sock_send(s->viewer, &m, NULL, 0);
     s->ring_ended = true;
     viewer_detach(s);
@@ -404,9 +410,18 @@ void ifd_ring_server_destroy(ifd_ring_server *s) {
   }
   pthread_mutex_lock(&s->ring_lock);
   ifd_ring *ring = s->ring;
+  uint64_t ended = 0, released = 0;
+  bool timelines = false;
+  if (ring && ifd_ring_share_state(ring, &ended, &released, &timelines) == 0 &&
+      ended > s->ended_at_end)
+    s->ended_at_end = ended;
   s->ring = NULL;
   pthread_mutex_unlock(&s->ring_lock);
   if (ring) ifd_ring_detach_server(ring, s);
+  if (s->viewer >= 0 && s->ended_at_end > s->ready_due) {
+    s->ready_due = s->ended_at_end;
+    send_ready(s); /* the last frames ended, then the end */
+  }
   if (s->viewer >= 0) {
     ifd_wire_msg m = {.type = IFD_WIRE_GONE};
     if (!s->ring_ended) (void)ifd_sock_send(s->viewer, &m, NULL, 0);
@@ -498,6 +513,10 @@ void ifd_server_ring_event(ifd_ring_server *s) {
 
 void ifd_server_ring_gone(ifd_ring_server *s) {
   pthread_mutex_lock(&s->ring_lock);
+  uint64_t ended = 0, released = 0;
+  bool timelines = false;
+  if (s->ring && ifd_ring_share_state(s->ring, &ended, &released, &timelines) == 0)
+    s->ended_at_end = ended;
   s->ring = NULL;
   pthread_mutex_unlock(&s->ring_lock);
   ifd_server_ring_event(s);

@@ -124,7 +124,9 @@ view_to_the_end() {
       ${want:+--frames $want} --timeout 30 >"$vlog" 2>&1 &
     viewer=$!
     pids="$pids $viewer"
-    start_producer "$scratch/producer-end-$1-$2.log" --mode "$ringmode" --frames 200
+    # --wait: the first frame once the viewer is attached (a GPU producer
+    # would end 200 frames before the viewer connects)
+    start_producer "$scratch/producer-end-$1-$2.log" --mode "$ringmode" --frames 200 --wait
     wait_exit "$viewer" 90
     vstatus=$status
     cat "$vlog"

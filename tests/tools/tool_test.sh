@@ -44,6 +44,7 @@ usage)
   usage_refused
   usage_refused bogus
   usage_refused demo --bogus
+  usage_refused demo --wait
   usage_refused demo --size 0x0
   usage_refused demo --size 640
   usage_refused demo --size 640x

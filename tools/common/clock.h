@@ -14,4 +14,9 @@ static inline uint64_t tool_now_ns(void) {
 
 static inline double tool_now_s(void) { return (double)tool_now_ns() * 1e-9; }
 
+static inline void tool_sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
 #endif

@@ -92,6 +92,10 @@ int demo_serve(const tool_options *o, ifd_context *ctx, pipeline_config *cfg) {
          ifd_ring_server_path(s.server), ifd_ring_server_path(s.server),
          s.frames ? "until --frames" : "until Ctrl-C");
   fflush(stdout);
+  if (o->wait) { /* --wait: the first frame once a viewer is attached */
+    while (!stats_of(&s).attached && !stop_signal_received()) tool_sleep_ms(5);
+    show_progress(&s, false);
+  }
   rc = produce_frames(&s);
   int rc2 = pipeline_finish(&pl);
   if (rc == 0) rc = rc2;

@@ -2,10 +2,11 @@
  *
  * One connection at a time: connect (ifd_ring_connect), a presenter made for
  * the description's device, the ring imported into it, then frames:
- *   FIFO     every frame from ifd_ring_link_first_frame on, in order. Without
- *            timelines the viewer waits on the link for "ready k" and hands
- *            frame k back with ifd_ring_link_release once drawn; with them the
- *            presenter waits and signals on its device.
+ *   FIFO     every frame from ifd_ring_link_first_frame on, in order. The
+ *            viewer waits on the link for "ready k" first (so no draw waits on
+ *            the device for a frame a dead producer never ends). Without
+ *            timelines it hands frame k back with ifd_ring_link_release once
+ *            drawn; with them the presenter waits and signals on its device.
  *   MAILBOX  the newest frame (presenter_take); released through the link
  *            without timelines, on the device with them.
  * The link is polled every frame; -EPIPE ends the connection (the producer
@@ -63,10 +64,6 @@ typedef struct {
 
 static uint64_t seconds_ns(double s) { return (uint64_t)(s * NS_PER_S); }
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
 
 static double conn_fps(const viewer *v) {
   double t = tool_now_s() - v->conn_start_s;
@@ -151,7 +148,7 @@ static int connect_ring(viewer *v, connection *c, uint64_t timeout_ns) {
   int rc;
   while ((rc = ifd_ring_connect(v->o->connect_path, timeout_ns, &desc, &c->link)) == -EPIPE &&
          timeout_ns && tool_now_ns() + RETRY_NS < deadline && !stop_signal_received()) {
-    sleep_ms(RETRY_NS / 1000000);
+    tool_sleep_ms(RETRY_NS / 1000000);
     timeout_ns = deadline - tool_now_ns();
   }
   if (rc != 0)
@@ -201,12 +198,13 @@ static int next_frame(connection *c, uint64_t *k) {
     rc = ifd_ring_link_wait_ready(c->link, *k, LINK_LAG_NS);
     return rc == 0 ? 0 : tool_fail(rc, "%s", ifd_last_error());
   }
-  if (!c->timelines) {
-    rc = ifd_ring_link_wait_ready(c->link, c->next, SLICE_NS);
-    if (rc == -ETIMEDOUT || rc == -EAGAIN) return -EAGAIN;
-    if (rc != 0) return tool_fail(rc, "%s", ifd_last_error());
-  }
-  *k = c->next; /* with timelines the presenter waits for it on the device */
+  /* The producer's "ready k" (with timelines: ready = k is queued on its
+   * device, which the draw then waits for): no draw is ever queued for a
+   * frame a producer that died would never end. */
+  rc = ifd_ring_link_wait_ready(c->link, c->next, SLICE_NS);
+  if (rc == -ETIMEDOUT || rc == -EAGAIN) return -EAGAIN;
+  if (rc != 0) return tool_fail(rc, "%s", ifd_last_error());
+  *k = c->next;
   return 0;
 }
 
@@ -215,7 +213,7 @@ static int release_frame(connection *c, uint64_t k) {
   int rc;
   for (int tries = 0; (rc = ifd_ring_link_release(c->link, k)) == -EAGAIN && tries < RELEASE_TRIES;
        tries++)
-    sleep_ms(1);
+    tool_sleep_ms(1);
   return rc == 0 ? 0 : tool_fail(rc, "%s", ifd_last_error());
 }
 
