@@ -412,6 +412,7 @@ static void scenario_producer_killed(const char *api) {
     while ((rc = ifd_ring_link_poll(v.link)) == 0 && test_now_s() - t0 < 5) test_sleep_ns(MS);
     CHECK_FAILS(rc, -EPIPE);
     CHECK(ifd_ring_link_poll(v.link) == -EPIPE); /* and stays so */
+    CHECK(ifd_ring_link_ended_cleanly(v.link) == 0); /* it died: no word */
     printf("run %d: 5 frames drawn, then kill -9 of the producer seen as -EPIPE after %.1f ms\n",
            run + 1, (test_now_s() - t0) * 1e3);
     viewer_disconnect(&v);
@@ -761,10 +762,13 @@ static void protocol_client_side(void) {
 static void scenario_size_lie(const char *api) {
   served s;
   served_open(&s, IFD_RING_FIFO, NULL, NULL, NULL);
-  consumer c;
+  consumer c; /* after the producer (NVIDIA: a GL context made current before a
+                 Vulkan device was created was no longer current after it) */
   char why[512];
+  int before = test_count_fds();
   if (consumer_open(&c, strcmp(api, "gl") == 0, NULL, NULL, why, sizeof(why)) != 0)
     SKIP("no %s consumer: %s", api, why);
+  s.fds += test_count_fds() - before; /* the consumer's driver fds, until it closes */
   ifd_ring_desc real;
   REQUIRE(ifd_ring_export(s.ring, &real) == 0);
   char path[108];
@@ -803,17 +807,19 @@ static void scenario_size_lie(const char *api) {
     ifd_ring_desc_close(&d);
     ifd_ring_link_close(l);
   }
-  printf("a frame claimed 64x taller than its memory: refused at %s with %d (%s)\n", where, rc,
-         rc ? ifd_last_error() : "accepted");
-  CHECK(rc != 0);
+  printf("a frame claimed 64x taller than its memory: %s at %s with %d (%s)\n",
+         rc ? "refused" : "NOT refused", where, rc, rc ? ifd_last_error() : "accepted");
+  /* A memfd's size is known: connect itself refuses. A driver's handle
+   * (NVIDIA's /dev/nvidiactl) has no size a viewer can read, and NVIDIA's
+   * driver (580) imported such a lie: share.h says so; this prints it. */
   if (sized) CHECK(rc == -EBADF && strcmp(where, "connect") == 0);
   pthread_join(t, NULL);
   close(f.listen_fd);
   close(f.fds[0]);
   unlink(path);
   ifd_ring_desc_close(&real);
-  consumer_close(&c);
   served_close(&s);
+  consumer_close(&c);
 }
 
 static void scenario_protocol(void) {
@@ -866,6 +872,7 @@ static void scenario_protocol(void) {
     int rc = 0;
     for (int i = 0; i < 200 && (rc = ifd_ring_link_poll(l)) == 0; i++) test_sleep_ns(5 * MS);
     CHECK_FAILS(rc, -EPIPE);
+    CHECK(ifd_ring_link_ended_cleanly(l) == 1); /* the ring ended: the server said so */
     ifd_ring_link_close(l);
   } else {
     ifd_ring_destroy(ring2);

@@ -105,6 +105,13 @@ IFD_API int ifd_ring_server_stats_get(const ifd_ring_server *server, ifd_ring_se
  * caller (ifd_ring_desc_close closes what no import took). *out_link is the
  * connection, which stays open while the ring is used: it carries ready and
  * release where the ring has no timelines, and reports the producer's end.
+ * What cannot be checked: a memory fd that is a driver's handle (NVIDIA's
+ * /dev/nvidiactl) has no size a viewer can read, and NVIDIA's driver (580)
+ * imported one whose description claimed 64 times its memory (tests/
+ * test_share.c, size-lie): such a server could make the viewer read past
+ * the allocation (a GPU fault in the viewer's context, not the host's).
+ * Connect only to servers you trust; the default path is under
+ * XDG_RUNTIME_DIR, which only your user can reach.
  * Blocks: up to timeout_ns. With timeout_ns > 0 a socket that does not
  * exist yet or that nobody accepts on is retried until the timeout (a viewer
  * started before its producer, or waiting for it to restart); 0 tries once.
@@ -142,6 +149,15 @@ IFD_API int ifd_ring_link_poll(ifd_ring_link *link);
 /* The last frame the producer ended, as far as this link knows (from its
  * ready messages). 0 for NULL. */
 IFD_API uint64_t ifd_ring_link_ended(const ifd_ring_link *link);
+
+/* After -EPIPE: 1 if the producer said it ended (its ring was destroyed, or
+ * its server stopped, with the producer alive): every frame it ended is then
+ * complete, or will be, on its device, so a viewer may still draw the frames
+ * it holds (up to ifd_ring_link_ended; a MAILBOX ring's newest by a take).
+ * 0 if the connection closed without a word (the producer died): with
+ * timelines a frame it ended may never be signalled, so queue no device
+ * wait for it. 0 before -EPIPE; -EINVAL NULL. */
+IFD_API int ifd_ring_link_ended_cleanly(const ifd_ring_link *link);
 
 /* Waits until the producer ended frame k: without timelines the frame is
  * then written; with timelines "ready = k" is then queued on the producer's

@@ -23,6 +23,7 @@ struct ifd_ring_link {
   int sock;
   bool timelines;
   bool gone;       /* the producer ended the ring, stopped serving or died */
+  bool said_gone;  /* ...and said so (GONE): it did not die */
   uint64_t first;  /* the first frame to use */
   uint64_t ended;  /* the last frame ended, as far as this link knows */
   uint64_t released; /* frames up to this are released: by the server before
@@ -223,6 +224,11 @@ uint64_t ifd_ring_link_ended(const ifd_ring_link *link) {
   return link ? link->ended : 0;
 }
 
+int ifd_ring_link_ended_cleanly(const ifd_ring_link *link) {
+  if (!link) return ifd_fail(-EINVAL, "ifd_ring_link_ended_cleanly: link is NULL");
+  return link->said_gone ? 1 : 0;
+}
+
 /* Reads every message waiting. 0, -EPIPE (gone), -EPROTO. */
 static int drain(ifd_ring_link *link, const char *fn) {
   while (!link->gone) {
@@ -233,6 +239,7 @@ static int drain(ifd_ring_link *link, const char *fn) {
     if (rc == -EAGAIN) return 0;
     if (rc == -EPIPE || (rc == 0 && m.type == IFD_WIRE_GONE)) {
       link->gone = true;
+      link->said_gone = rc == 0;
       break;
     }
     if (rc == 0 && m.type == IFD_WIRE_READY && m.u.frame >= link->ended) {
@@ -246,9 +253,10 @@ static int drain(ifd_ring_link *link, const char *fn) {
     return ifd_fail(-EPROTO, "%s: the server sent an unexpected message (type %d)", fn,
                     (int)m.type);
   }
-  return ifd_fail(-EPIPE, "%s: the producer ended the ring, stopped serving it or died (last "
-                          "frame ended: %llu)",
-                  fn, (unsigned long long)link->ended);
+  return ifd_fail(-EPIPE, "%s: the producer %s (last frame ended: %llu)", fn,
+                  link->said_gone ? "ended the ring or stopped serving it"
+                                  : "closed the connection without a word (it died?)",
+                  (unsigned long long)link->ended);
 }
 
 int ifd_ring_link_poll(ifd_ring_link *link) {

@@ -233,7 +233,10 @@ int bench_share_run(bench *b, uint32_t width, uint32_t height, bench_share *out)
   out->width = width;
   out->height = height;
   out->frames = FRAMES - WARM;
-  if (!b->calibrated) {
+  /* The scenarios run before the paths calibrate: the producer's GPU timer
+   * against the host's clock here (each viewer calibrates its own). */
+  uint64_t spread = 0;
+  if (bench_cuda_calibrate(b->cu, &b->cuda_offset, &spread) != 0) {
     snprintf(out->why, sizeof(out->why), "no calibrated timestamps: latency cannot be measured");
     return 0;
   }

@@ -241,12 +241,12 @@ static bool done(const viewer *v) { return stop_signal_received() || (v->want &&
  * imported: a FIFO viewer draws those it has not drawn yet (up to the last
  * the link was told of), a MAILBOX viewer the newest if it is still in the
  * box (the server may have taken it when the viewer's reads stopped
- * counting). Only without timelines,
- * where the link knows which frames ended (with them, a draw of a frame that
- * never ended would wait on the device for ever). Nothing is released: the
- * producer no longer reads releases. */
+ * counting). With timelines only if the producer said it ended (a producer
+ * that died may never signal a frame it ended, and a draw waiting for it
+ * would wait on the device for ever). Nothing is released: the producer no
+ * longer reads releases. */
 static int drain(viewer *v, connection *c) {
-  if (c->timelines) return 0;
+  if (c->timelines && ifd_ring_link_ended_cleanly(c->link) != 1) return 0;
   uint64_t ended = ifd_ring_link_ended(c->link);
   while (!done(v)) {
     uint64_t k = c->next;
