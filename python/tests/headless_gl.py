@@ -122,15 +122,17 @@ class PyOpenGLContext:
             raise RuntimeError("no EGL device %d (%d listed)" % (index, n.value))
         dpy = ext.platform_display(self.EGL_PLATFORM_DEVICE_EXT, devices[index], None)
         self.dpy = ctypes.cast(dpy, EGL.EGLDisplay)
-        major, minor = EGL.EGLint(), EGL.EGLint()
-        if not dpy or not EGL.eglInitialize(self.dpy, ctypes.byref(major), ctypes.byref(minor)):
+        # Out-parameters as one-element arrays, not ctypes.byref: PyOpenGL
+        # 3.1.6 on Python 3.12 has no array handler for byref's CArgObject.
+        major, minor = (EGL.EGLint * 1)(), (EGL.EGLint * 1)()
+        if not dpy or not EGL.eglInitialize(self.dpy, major, minor):
             raise RuntimeError("EGL device %d: eglInitialize failed" % index)
         attrs = (EGL.EGLint * 5)(EGL.EGL_RENDERABLE_TYPE, EGL.EGL_OPENGL_BIT,
                                  EGL.EGL_SURFACE_TYPE, EGL.EGL_PBUFFER_BIT, EGL.EGL_NONE)
-        self.config, count = EGL.EGLConfig(), EGL.EGLint()
-        if not EGL.eglChooseConfig(self.dpy, attrs, ctypes.byref(self.config), 1,
-                                   ctypes.byref(count)) or count.value < 1:
+        configs, count = (EGL.EGLConfig * 1)(), (EGL.EGLint * 1)()
+        if not EGL.eglChooseConfig(self.dpy, attrs, configs, 1, count) or count[0] < 1:
             raise RuntimeError("EGL device %d: no config for desktop GL" % index)
+        self.config = configs[0]
         self.ctx = self._context()
         self.make_current()
         self.renderer = GL.glGetString(GL.GL_RENDERER).decode()
