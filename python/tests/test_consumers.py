@@ -105,10 +105,24 @@ def sampled(fmt, a):
     return out
 
 
+def linear_to_srgb(c):
+    c = np.clip(c, 0.0, 1.0)
+    return np.where(c <= 0.0031308, c * 12.92, 1.055 * c ** (1 / 2.4) - 0.055)
+
+
 def assert_pixels(got, fmt, a, what):
     want = sampled(fmt, a)
-    tol = 0 if ifd.formats()[fmt].is_float else 2e-3 if ifd.formats()[fmt].is_srgb else 1e-5
-    bad = np.argwhere(np.abs(got - want).max(axis=2) > tol)
+    f = ifd.formats()[fmt]
+    if f.is_srgb:
+        # Compared where they were stored, as the C tests do (harness/pattern.h):
+        # within 0.6 of 255 once encoded again (NVIDIA decodes sRGB to fewer
+        # bits than the formula: 0.953 for 0.956).
+        diff = np.abs(got - want)
+        diff[..., :3] = np.abs(linear_to_srgb(got[..., :3]) - linear_to_srgb(want[..., :3]))
+        bad = np.argwhere(diff.max(axis=2) > 0.6 / 255)
+    else:
+        tol = 0 if f.is_float else 1e-5
+        bad = np.argwhere(np.abs(got - want).max(axis=2) > tol)
     assert bad.size == 0, "%s: %d pixels differ, first (y, x) %s: got %s, want %s" % (
         what, len(bad), tuple(bad[0]), got[tuple(bad[0])], want[tuple(bad[0])])
 
