@@ -253,6 +253,7 @@ _PROTOTYPES = {
     "ifd_ring_link_first_frame": (_U64, [_P]),
     "ifd_ring_link_poll": (_INT, [_P]),
     "ifd_ring_link_ended": (_U64, [_P]),
+    "ifd_ring_link_ended_cleanly": (_INT, [_P]),
     "ifd_ring_link_wait_ready": (_INT, [_P, _U64, _U64]),
     "ifd_ring_link_release": (_INT, [_P, _U64]),
 }

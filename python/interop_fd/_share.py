@@ -114,6 +114,15 @@ class Link(Closable):
     def ended(self):
         return lib.ifd_ring_link_ended(self._h())
 
+    @property
+    def ended_cleanly(self):
+        """After poll() gave False: True if the producer said it ended (its
+        frames are complete, so the frames held may still be drawn), False if
+        the connection closed without a word (it died: with timelines, queue
+        no device wait for a frame it ended)."""
+        return check(lib.ifd_ring_link_ended_cleanly(self._h()),
+                     "ifd_ring_link_ended_cleanly") == 1
+
     def poll(self):
         """Reads what the producer sent, without blocking: True while it
         serves, False once it ended the ring, stopped serving or died (then

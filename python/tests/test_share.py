@@ -55,6 +55,7 @@ def test_served_ring_drawn_by_a_viewer(gl, vk_ctx, tmp_path):
     server.close()
     assert server.closed and not os.path.exists(path)
     assert until(lambda: not link.poll()) and not link.poll()   # the producer ended
+    assert link.ended_cleanly                                  # and said so (GONE)
     expect(errno.EPIPE, link.wait_ready, 6, 0)
     gring.close()
     imp.close()
@@ -93,7 +94,7 @@ def test_share_refusals(vk_ctx, tmp_path):
     ring.close()                                         # closes its server first
     assert server.closed and not os.path.exists(path)
     expect(errno.EINVAL, lambda: server.stats)
-    assert until(lambda: not link2.poll())
+    assert until(lambda: not link2.poll()) and link2.ended_cleanly
     link2.close(), desc2.close(), other.close()
     assert open_fds() == before
 

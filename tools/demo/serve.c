@@ -7,7 +7,7 @@
 #include "common/progress.h"
 #include "common/tool_error.h"
 #include "interop_fd/share.h"
-#include "view/stop_signal.h"
+#include "common/stop_signal.h"
 
 /* How long one begin_frame waits for a FIFO viewer to hand a slot back
  * before the loop looks at signals and tries again. */

@@ -29,7 +29,7 @@
 #include "common/tool_error.h"
 #include "interop_fd/share.h"
 #include "present/present.h"
-#include "view/stop_signal.h"
+#include "common/stop_signal.h"
 
 #define DEFAULT_OUT_DIR "interop-fd-view"
 #define SLICE_NS (50ull * 1000 * 1000) /* one wait for a frame; then the link, window, signals */
