@@ -66,7 +66,8 @@ echo "fuzz_wire: step took $(( $(date +%s) - fz_start )) s"
 # The Python package (python/) against the release build's library, with the
 # first of python3 (on PATH: where torch and cupy may be) and Debian's
 # /usr/bin/python3 that has NumPy and pytest; PYTHON overrides. pytest prints
-# its summary; its failure fails the script.
+# its summary; its failure fails the script. A test that hangs prints every
+# thread's Python traceback after 120 s (faulthandler_timeout).
 py="${PYTHON:-}"
 for c in python3 /usr/bin/python3; do
   [ -z "$py" ] && "$c" -c "import numpy, pytest" 2>/dev/null && py="$c"
@@ -74,5 +75,5 @@ done
 py="${py:-/usr/bin/python3}"   # without NumPy/pytest its error says what is missing
 echo "== python tests (pytest, $py, build-ci-release/libinterop_fd.so)"
 IFD_LIBRARY="$PWD/build-ci-release/libinterop_fd.so" IFD_BUILD_DIR="$PWD/build-ci-release" \
-  "$py" -m pytest -q -rs -p no:cacheprovider python/tests || status=1
+  "$py" -m pytest -q -rs -p no:cacheprovider -o faulthandler_timeout=120 python/tests || status=1
 exit $status
