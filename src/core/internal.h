@@ -23,6 +23,10 @@ int ifd_fail_prefix(int err, const char *fmt, ...) IFD_PRINTF(2, 3);
  * error: returned), spinning briefly and then sleeping; -ETIMEDOUT after
  * timeout_ns. Does not set a message for the timeout. */
 int ifd_poll(int (*check)(void *arg), void *arg, uint64_t timeout_ns);
+/* CLOCK_MONOTONIC in nanoseconds, and now + timeout_ns (UINT64_MAX where
+ * that overflows): the deadline of a wait. */
+uint64_t ifd_now_ns(void);
+uint64_t ifd_deadline_ns(uint64_t timeout_ns);
 
 /* format.c */
 const ifd_format_info *ifd_format_get(MAX_Format format); /* NULL if unknown */
@@ -211,9 +215,10 @@ void ifd_ring_detach_server(ifd_ring *ring, ifd_ring_server *server);
 void ifd_server_ring_event(ifd_ring_server *server);
 void ifd_server_ring_gone(ifd_ring_server *server);
 /* The ring's state as a viewer needs it: the last frame ended and released
- * (with timelines, the release timeline's value), whether it has timelines.
- * -EINVAL (message set) if the ring can no longer be used (its context was
- * destroyed first). */
+ * (with timelines, the release timeline's value: a query of the device, made
+ * only when released is asked for), whether it has timelines. Any out-pointer
+ * may be NULL. -EINVAL (message set) if the ring can no longer be used (its
+ * context was destroyed first). */
 int ifd_ring_share_state(ifd_ring *ring, uint64_t *ended, uint64_t *released, bool *timelines);
 /* Releases every frame up to k (k <= the last ended) on behalf of a viewer
  * that is not there or left: from the host, only if not released yet. */

@@ -16,10 +16,15 @@
 #define LONG_SLEEP_NS 250000L  /* ...and 250 us once 2 ms have passed */
 #define SLACK_NS 1000L         /* timer slack while sleeping (default 50 us) */
 
-static uint64_t now_ns(void) {
+uint64_t ifd_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ifd_deadline_ns(uint64_t timeout_ns) {
+  uint64_t now = ifd_now_ns();
+  return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
 }
 
 static inline void cpu_relax(void) {
@@ -35,7 +40,7 @@ static inline void cpu_relax(void) {
  * docs/platform-facts.md)
  * and restored before returning. */
 int ifd_poll(int (*check)(void *arg), void *arg, uint64_t timeout_ns) {
-  uint64_t start = now_ns();
+  uint64_t start = ifd_now_ns();
   int old_slack = -1;
   int rc;
   for (;;) {
@@ -44,7 +49,7 @@ int ifd_poll(int (*check)(void *arg), void *arg, uint64_t timeout_ns) {
       rc = r < 0 ? r : 0;
       break;
     }
-    uint64_t waited = now_ns() - start;
+    uint64_t waited = ifd_now_ns() - start;
     if (waited >= timeout_ns) {
       rc = -ETIMEDOUT;
       break;

@@ -794,16 +794,13 @@ int ifd_ring_share_state(ifd_ring *ring, uint64_t *ended, uint64_t *released, bo
   int rc = check_ring(ring, "ifd_ring_serve");
   if (rc != 0) return rc;
   pthread_mutex_lock(&ring->lock);
-  *ended = ring->ended;
-  *timelines = ring->release != NULL;
-  uint64_t v = 0;
-  if (ring->release) {
-    rc = ifd_timeline_value(ring->release, &v);
-  } else {
-    v = atomic_load(&ring->released);
-  }
+  uint64_t e = ring->ended, v = 0;
+  if (timelines) *timelines = ring->release != NULL;
+  if (released && ring->release) rc = ifd_timeline_value(ring->release, &v);
+  else if (released) v = atomic_load(&ring->released);
   pthread_mutex_unlock(&ring->lock);
-  *released = v < *ended ? v : *ended;
+  if (ended) *ended = e;
+  if (released) *released = v < e ? v : e;
   return rc;
 }
 

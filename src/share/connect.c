@@ -24,91 +24,52 @@ struct ifd_ring_link {
   bool timelines;
   bool gone;       /* the producer ended the ring, stopped serving or died */
   bool said_gone;  /* ...and said so (GONE): it did not die */
-  uint64_t first;  /* the first frame to use */
   uint64_t ended;  /* the last frame ended, as far as this link knows */
-  uint64_t released; /* frames up to this are released: by the server before
-                        this viewer attached, or by its RELEASE messages */
+  uint64_t released_before; /* released by the server before this viewer attached */
   uint64_t own;      /* this viewer's last release */
 };
 
 /* One connection attempt. 0, or -ENOENT/-ECONNREFUSED (nobody serves there
  * yet: worth retrying), or another error. */
 static int try_connect(const char *path, int *out) {
-  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ifd_fail(-errno, "socket: %s", strerror(errno));
-  struct sockaddr_un a = {.sun_family = AF_UNIX};
-  snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-  if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-    int err = errno;
-    close(fd);
-    if (err == ENOENT || err == ECONNREFUSED)
-      return ifd_fail(-err, "no server at %s (%s)", path,
-                      err == ENOENT ? "no such socket" : "nobody accepts on it");
-    return ifd_fail(-err, "connecting to %s: %s", path, strerror(err));
-  }
-  *out = fd;
-  return 0;
+  int rc = ifd_sock_connect(path, out);
+  if (rc == -ENOENT || rc == -ECONNREFUSED)
+    return ifd_fail(rc, "no server at %s (%s)", path,
+                    rc == -ENOENT ? "no such socket" : "nobody accepts on it");
+  return rc == 0 ? 0 : ifd_fail(rc, "connecting to %s: %s", path, strerror(-rc));
 }
 
-/* Checks the fds of a RING message before anything uses them: memory fds
- * that no driver would export as memory (a pipe, a socket, /dev/null, ...)
- * or whose size is known and smaller than the frame are refused; so are
- * semaphore fds of such kinds, and a control fd that is not a file. */
-static int check_fds(const ifd_wire_ring *r, const int *fds) {
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < r->count; i++, n++) {
+/* Checks the fds a RING message brought (now in d) before anything uses
+ * them: memory fds that no driver would export as memory (a pipe, a
+ * socket, /dev/null, ...) or whose size is known and smaller than the frame
+ * are refused; so are semaphore fds of such kinds, and a control fd that is
+ * not a file. */
+static int check_fds(const ifd_ring_desc *d) {
+  for (uint32_t i = 0; i < d->count; i++) {
+    const ifd_frame_desc *f = &d->frames[i];
     char what[64];
     snprintf(what, sizeof(what), "frame %u's memory fd", i);
-    int rc = ifd_fd_check_kind(fds[n], what, "memory", -EBADF);
+    int rc = ifd_fd_check_kind(f->memory_fd, what, "memory", -EBADF);
     if (rc != 0) return rc;
     struct stat st;
     /* A memfd or dma-buf knows its size; a driver's handle (NVIDIA's
      * /dev/nvidiactl) does not, and the import checks it instead. */
-    if (fstat(fds[n], &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < r->size)
+    if (fstat(f->memory_fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < f->size)
       return ifd_fail(-EBADF, "%s covers %lld bytes, less than the frame's %llu (row pitch %u x "
                               "height %u)",
-                      what, (long long)st.st_size, (unsigned long long)r->size, r->row_pitch,
-                      r->height);
+                      what, (long long)st.st_size, (unsigned long long)f->size, f->row_pitch,
+                      f->height);
   }
-  if (r->flags & IFD_WIRE_RING_TIMELINES) {
-    for (int t = 0; t < 2; t++, n++) {
-      int rc = ifd_fd_check_kind(fds[n], t == 0 ? "the ready timeline's fd" : "the release timeline's fd",
-                                 "a semaphore", -EBADF);
-      if (rc != 0) return rc;
-    }
-  }
-  if (r->mode == IFD_RING_MAILBOX) {
-    struct stat st;
-    if (fstat(fds[n], &st) != 0 || !S_ISREG(st.st_mode))
-      return ifd_fail(-EBADF, "the MAILBOX control fd is not a shared memory file (a memfd)");
-  }
+  int rc = 0;
+  if (d->ready_fd >= 0)
+    rc = ifd_fd_check_kind(d->ready_fd, "the ready timeline's fd", "a semaphore", -EBADF);
+  if (rc == 0 && d->release_fd >= 0)
+    rc = ifd_fd_check_kind(d->release_fd, "the release timeline's fd", "a semaphore", -EBADF);
+  if (rc != 0) return rc;
+  struct stat st;
+  if (d->mode == IFD_RING_MAILBOX && (fstat(d->control_fd, &st) != 0 || !S_ISREG(st.st_mode)))
+    return ifd_fail(-EBADF, "the MAILBOX control fd is not a shared memory file (a memfd)");
   return 0;
-}
-
-static void fill_desc(const ifd_wire_ring *r, int *fds, ifd_ring_desc *d) {
-  memset(d, 0, sizeof(*d));
-  d->count = r->count;
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < IFD_RING_MAX_FRAMES; i++) {
-    ifd_frame_desc *f = &d->frames[i];
-    f->memory_fd = f->timeline_fd = -1;
-    if (i >= r->count) continue;
-    f->memory_fd = fds[n++];
-    f->size = r->size;
-    f->row_pitch = r->row_pitch;
-    f->width = r->width;
-    f->height = r->height;
-    f->format = r->format;
-    f->exporter = r->exporter;
-    memcpy(f->device_uuid, r->device_uuid, sizeof(f->device_uuid));
-  }
-  d->ready_fd = d->release_fd = d->control_fd = -1;
-  if (r->flags & IFD_WIRE_RING_TIMELINES) {
-    d->ready_fd = fds[n++];
-    d->release_fd = fds[n++];
-  }
-  d->mode = r->mode;
-  if (r->mode == IFD_RING_MAILBOX) d->control_fd = fds[n++];
 }
 
 /* Says hello and waits for the answer (RING or REFUSE) until deadline. */
@@ -130,24 +91,25 @@ static int handshake(int sock, const char *path, uint64_t deadline, ifd_ring_des
   }
   if (rc != 0) return rc;
   if (m.type == IFD_WIRE_REFUSE) {
-    int err = m.u.refuse.error > 0 && m.u.refuse.error < 4096 ? m.u.refuse.error : EPROTO;
-    return ifd_fail(-err, "the server at %s refused: %s", path, m.u.refuse.reason);
+    /* error is 1..4095: the parser's rule */
+    return ifd_fail(-m.u.refuse.error, "the server at %s refused: %s", path, m.u.refuse.reason);
   }
   if (m.type != IFD_WIRE_RING) {
     for (uint32_t i = 0; i < nfds; i++) close(fds[i]);
     return ifd_fail(-EPROTO, "the server at %s answered hello with message type %d, not RING",
                     path, (int)m.type);
   }
-  rc = check_fds(&m.u.ring, fds);
+  ifd_ring_desc d;
+  ifd_wire_ring_to_desc(&m.u.ring, fds, &d);
+  rc = check_fds(&d);
   if (rc != 0) {
-    for (uint32_t i = 0; i < nfds; i++) close(fds[i]);
+    ifd_ring_desc_close(&d);
     return rc;
   }
-  fill_desc(&m.u.ring, fds, out);
+  *out = d;
   link->timelines = (m.u.ring.flags & IFD_WIRE_RING_TIMELINES) != 0;
   link->ended = m.u.ring.ended;
-  link->released = m.u.ring.released;
-  link->first = m.u.ring.released + 1;
+  link->released_before = m.u.ring.released;
   return 0;
 }
 
@@ -156,17 +118,10 @@ int ifd_ring_connect(const char *socket_path, uint64_t timeout_ns, ifd_ring_desc
   static const char fn[] = "ifd_ring_connect";
   if (!out || !out_link)
     return ifd_fail(-EINVAL, "%s: %s is NULL", fn, out ? "out_link" : "out");
-  char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-  int rc = 0;
-  if (socket_path) {
-    if (strlen(socket_path) >= sizeof(path))
-      return ifd_fail(-ENAMETOOLONG, "%s: %s is too long for a Unix socket's path", fn, socket_path);
-    snprintf(path, sizeof(path), "%s", socket_path);
-  } else if ((rc = ifd_share_default_path(path, sizeof(path))) != 0) {
-    return ifd_fail_prefix(rc, "%s", fn);
-  }
-  uint64_t deadline = ifd_sock_now_ns() + timeout_ns;
-  if (deadline < timeout_ns) deadline = UINT64_MAX;
+  char path[IFD_SOCK_PATH_MAX];
+  int rc = ifd_share_path(socket_path, path, fn);
+  if (rc != 0) return rc;
+  uint64_t deadline = ifd_deadline_ns(timeout_ns);
   for (;;) {
     int sock = -1;
     rc = try_connect(path, &sock);
@@ -179,7 +134,7 @@ int ifd_ring_connect(const char *socket_path, uint64_t timeout_ns, ifd_ring_desc
       link->sock = sock;
       /* The answer may take up to the server's hello timeout; give it at
        * least a second even when timeout_ns is 0 (connect once). */
-      uint64_t answer_by = timeout_ns < 1000000000u ? ifd_sock_now_ns() + 1000000000u : deadline;
+      uint64_t answer_by = timeout_ns < 1000000000u ? ifd_deadline_ns(1000000000u) : deadline;
       rc = handshake(sock, path, answer_by, out, link);
       if (rc == 0) {
         *out_link = link;
@@ -193,7 +148,7 @@ int ifd_ring_connect(const char *socket_path, uint64_t timeout_ns, ifd_ring_desc
      * timeout, wait for the next one. */
     bool again = rc == -ENOENT || rc == -ECONNREFUSED || rc == -EPIPE;
     if (!again || timeout_ns == 0) break;
-    uint64_t now = ifd_sock_now_ns();
+    uint64_t now = ifd_now_ns();
     if (now >= deadline)
       return ifd_fail(-ETIMEDOUT, "%s: no server answered at %s within %.3f s (last: %s)", fn,
                       path, (double)timeout_ns / 1e9, ifd_last_error());
@@ -217,7 +172,7 @@ int ifd_ring_link_has_timelines(const ifd_ring_link *link) {
 }
 
 uint64_t ifd_ring_link_first_frame(const ifd_ring_link *link) {
-  return link ? link->first : 0;
+  return link ? link->released_before + 1 : 0;
 }
 
 uint64_t ifd_ring_link_ended(const ifd_ring_link *link) {
@@ -268,8 +223,7 @@ int ifd_ring_link_wait_ready(ifd_ring_link *link, uint64_t k, uint64_t timeout_n
   static const char fn[] = "ifd_ring_link_wait_ready";
   if (!link || k == 0)
     return ifd_fail(-EINVAL, "%s: %s", fn, link ? "frames are numbered from 1" : "link is NULL");
-  uint64_t deadline = ifd_sock_now_ns() + timeout_ns;
-  if (deadline < timeout_ns) deadline = UINT64_MAX;
+  uint64_t deadline = ifd_deadline_ns(timeout_ns);
   for (;;) {
     int rc = drain(link, fn);
     if (link->ended >= k) return 0; /* a frame ended before the end is still good */
@@ -307,7 +261,7 @@ int ifd_ring_link_release(ifd_ring_link *link, uint64_t k) {
                     (unsigned long long)k, (unsigned long long)link->own);
   /* A frame the server released before this viewer attached (a MAILBOX
    * ring's box may hold one) needs no message. */
-  if (k <= link->released) {
+  if (k <= link->released_before) {
     link->own = k;
     return 0;
   }
@@ -318,6 +272,6 @@ int ifd_ring_link_release(ifd_ring_link *link, uint64_t k) {
     return ifd_fail(-EAGAIN, "%s: the socket is full (the producer's server does not read)", fn);
   if (rc == -EPIPE) link->gone = true;
   if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
-  link->released = link->own = k;
+  link->own = k;
   return 0;
 }

@@ -33,7 +33,7 @@ typedef struct {
 } pending_conn;
 
 struct ifd_ring_server {
-  char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+  char path[IFD_SOCK_PATH_MAX];
   dev_t dev; /* the socket file, so destroy removes only its own */
   ino_t ino;
   ifd_serve_options opts;
@@ -70,7 +70,7 @@ int ifd_share_default_path(char *buf, size_t size) {
     return ifd_fail(-ENOENT, "XDG_RUNTIME_DIR is %s: give the socket's path instead",
                     dir ? "not an absolute path" : "not set");
   int n = snprintf(buf, size, "%s/%s", dir, SOCKET_NAME);
-  if (n < 0 || (size_t)n >= size || (size_t)n >= sizeof(((struct sockaddr_un *)0)->sun_path))
+  if (n < 0 || (size_t)n >= size || (size_t)n >= IFD_SOCK_PATH_MAX)
     return ifd_fail(-ENAMETOOLONG, "the default socket path under XDG_RUNTIME_DIR (%s) is too "
                                    "long for a Unix socket",
                     dir);
@@ -90,6 +90,13 @@ static void refuse(int fd, int err, const char *why) {
   (void)ifd_sock_send(fd, &m, NULL, 0);
 }
 
+/* Refuses a connection with err and why, counts it, and closes it. */
+static void turn_away(ifd_ring_server *s, int fd, int err, const char *why) {
+  refuse(fd, err, why);
+  count(s, &s->stats.refused, 1);
+  close(fd);
+}
+
 /* The viewer is gone (it left, died or broke the protocol): nobody reads
  * the ring's frames any more, so every frame ended is released for it. */
 static void viewer_detach(ifd_ring_server *s) {
@@ -104,8 +111,7 @@ static void viewer_detach(ifd_ring_server *s) {
 /* With ring_lock held: releases every frame ended while no viewer reads. */
 static void release_unwatched(ifd_ring_server *s) {
   uint64_t ended = 0, released = 0;
-  bool timelines = false;
-  if (!s->ring || ifd_ring_share_state(s->ring, &ended, &released, &timelines) != 0) return;
+  if (!s->ring || ifd_ring_share_state(s->ring, &ended, &released, NULL) != 0) return;
   if (released < ended && ifd_ring_release_upto(s->ring, ended) == 0)
     count(s, &s->stats.released_for_viewers, ended - released);
 }
@@ -116,15 +122,11 @@ static void attach(ifd_ring_server *s, int fd, const ifd_wire_hello *hello) {
     char why[IFD_WIRE_TEXT];
     snprintf(why, sizeof(why), "the viewer speaks protocol versions %u..%u, this server %u",
              hello->min_version, hello->max_version, IFD_WIRE_VERSION);
-    refuse(fd, EPROTO, why);
-    count(s, &s->stats.refused, 1);
-    close(fd);
+    turn_away(s, fd, EPROTO, why);
     return;
   }
   if (s->viewer >= 0) {
-    refuse(fd, EBUSY, "another viewer is attached to this ring (one at a time)");
-    count(s, &s->stats.refused, 1);
-    close(fd);
+    turn_away(s, fd, EBUSY, "another viewer is attached to this ring (one at a time)");
     return;
   }
   pthread_mutex_lock(&s->ring_lock);
@@ -135,36 +137,13 @@ static void attach(ifd_ring_server *s, int fd, const ifd_wire_hello *hello) {
   if (rc == 0) rc = ifd_ring_export(s->ring, &d);
   pthread_mutex_unlock(&s->ring_lock);
   if (rc != 0) {
-    refuse(fd, rc == -EPIPE ? EPIPE : -rc,
-           rc == -EPIPE ? "the producer's ring ended" : ifd_last_error());
-    count(s, &s->stats.refused, 1);
-    close(fd);
+    turn_away(s, fd, -rc, rc == -EPIPE ? "the producer's ring ended" : ifd_last_error());
     return;
   }
-  ifd_wire_msg m = {.type = IFD_WIRE_RING};
-  ifd_wire_ring *r = &m.u.ring;
-  r->count = d.count;
-  r->width = d.frames[0].width;
-  r->height = d.frames[0].height;
-  r->format = d.frames[0].format;
-  r->row_pitch = d.frames[0].row_pitch;
-  r->size = d.frames[0].size;
-  r->flags = timelines ? IFD_WIRE_RING_TIMELINES : 0;
-  r->mode = d.mode;
-  r->exporter = d.frames[0].exporter;
-  r->ended = ended;
-  r->released = released;
-  memcpy(r->device_uuid, d.frames[0].device_uuid, sizeof(r->device_uuid));
+  ifd_wire_msg m;
   int fds[IFD_WIRE_MAX_FDS];
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < d.count; i++) fds[n++] = d.frames[i].memory_fd;
-  if (timelines) {
-    fds[n++] = d.ready_fd;
-    fds[n++] = d.release_fd;
-  }
-  if (d.mode == IFD_RING_MAILBOX) fds[n++] = d.control_fd;
-  m.nfds = n;
-  rc = ifd_sock_send(fd, &m, fds, n);
+  ifd_wire_ring_from_desc(&d, ended, released, timelines, &m, fds);
+  rc = ifd_sock_send(fd, &m, fds, m.nfds);
   ifd_ring_desc_close(&d); /* the viewer has its own copies now */
   if (rc != 0) {
     close(fd);
@@ -197,7 +176,7 @@ static void accept_one(ifd_ring_server *s) {
     /* Out of fds or memory: the connection stays queued; try again in
      * 100 ms rather than spin on a listening socket that stays readable. */
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-      s->accept_after = ifd_sock_now_ns() + 100000000u;
+      s->accept_after = ifd_deadline_ns(100000000u);
     return;
   }
   struct ucred cred;
@@ -207,14 +186,12 @@ static void accept_one(ifd_ring_server *s) {
   for (int i = 0; i < MAX_PENDING; i++) {
     if (s->pending[i].fd < 0) {
       s->pending[i].fd = fd;
-      s->pending[i].hello_by = ifd_sock_now_ns() + (uint64_t)s->opts.hello_timeout_ms * 1000000u;
+      s->pending[i].hello_by = ifd_deadline_ns((uint64_t)s->opts.hello_timeout_ms * 1000000u);
       s->pending[i].other_uid = other_uid;
       return;
     }
   }
-  refuse(fd, EBUSY, "too many connections are waiting to say hello");
-  count(s, &s->stats.refused, 1);
-  close(fd);
+  turn_away(s, fd, EBUSY, "too many connections are waiting to say hello");
 }
 
 static void drop(ifd_ring_server *s, int fd, bool malformed) {
@@ -232,9 +209,7 @@ static void pending_message(ifd_ring_server *s, pending_conn *c) {
   int fd = c->fd;
   c->fd = -1;
   if (rc == 0 && m.type == IFD_WIRE_HELLO && c->other_uid) {
-    refuse(fd, EACCES, "the viewer runs as another user (the server allows only its own)");
-    count(s, &s->stats.refused, 1);
-    close(fd);
+    turn_away(s, fd, EACCES, "the viewer runs as another user (the server allows only its own)");
     return;
   }
   if (rc == 0 && m.type == IFD_WIRE_HELLO) {
@@ -258,9 +233,8 @@ static void viewer_message(ifd_ring_server *s) {
               m.u.frame > s->viewer_released;
     if (ok) {
       pthread_mutex_lock(&s->ring_lock);
-      uint64_t ended = 0, released = 0;
-      bool timelines = false;
-      ok = s->ring && ifd_ring_share_state(s->ring, &ended, &released, &timelines) == 0 &&
+      uint64_t ended = 0;
+      ok = s->ring && ifd_ring_share_state(s->ring, &ended, NULL, NULL) == 0 &&
            m.u.frame <= ended && ifd_ring_release_upto(s->ring, m.u.frame) == 0;
       pthread_mutex_unlock(&s->ring_lock);
       if (ok) s->viewer_released = m.u.frame;
@@ -284,29 +258,33 @@ static void send_ready(ifd_ring_server *s) {
   else if (rc != -EAGAIN) viewer_gone(s, false);
 }
 
+/* The ring is gone (or no longer served): the viewer is told the frames
+ * ended before it went (ended_at_end, read while the ring was still there),
+ * then the end (GONE), and let go. */
+static void tell_end(ifd_ring_server *s) {
+  if (s->viewer < 0) return;
+  if (s->ended_at_end > s->ready_due) s->ready_due = s->ended_at_end;
+  send_ready(s);
+  if (s->viewer < 0) return;
+  ifd_wire_msg m = {.type = IFD_WIRE_GONE};
+  if (!s->ring_ended) (void)ifd_sock_send(s->viewer, &m, NULL, 0);
+  s->ring_ended = true;
+  viewer_detach(s);
+}
+
 /* The ring ended frames (or went): tell the viewer, or release for none. */
 static void ring_event(ifd_ring_server *s) {
   uint64_t v;
   while (read(s->event_fd, &v, sizeof(v)) < 0 && errno == EINTR) {
   }
   pthread_mutex_lock(&s->ring_lock);
-  uint64_t ended = 0, released = 0;
-  bool timelines = false;
-  bool alive = s->ring && ifd_ring_share_state(s->ring, &ended, &released, &timelines) == 0;
+  uint64_t ended = 0;
+  bool alive = s->ring && ifd_ring_share_state(s->ring, &ended, NULL, NULL) == 0;
   if (alive && s->viewer < 0) release_unwatched(s);
   pthread_mutex_unlock(&s->ring_lock);
-  if (s->viewer < 0) return;
-  ifd_wire_msg m = {.type = IFD_WIRE_GONE};
   if (!alive) {
-    /* The frames ended before the ring went are told first (ended_at_end,
-     * read while the ring was still there), then the end. */
-    if (s->ended_at_end > s->ready_due) s->ready_due = s->ended_at_end;
-    send_ready(s);
-    if (s->viewer < 0) return;
-    if (!s->ring_ended) (void)ifd_sock_send(s->viewer, &m, NULL, 0);
-    s->ring_ended = true;
-    viewer_detach(s);
-  } else if (ended > s->ready_due) {
+    tell_end(s);
+  } else if (s->viewer >= 0 && ended > s->ready_due) {
     s->ready_due = ended;
     send_ready(s);
   }
@@ -317,7 +295,7 @@ static void *serve_thread(void *arg) {
   while (!atomic_load(&s->stop)) {
     struct pollfd p[3 + MAX_PENDING];
     int n = 0;
-    bool accepting = ifd_sock_now_ns() >= s->accept_after;
+    bool accepting = ifd_now_ns() >= s->accept_after;
     p[n++] = (struct pollfd){.fd = accepting ? s->listen_fd : -1, .events = POLLIN};
     p[n++] = (struct pollfd){.fd = s->event_fd, .events = POLLIN};
     short ev = POLLIN | (s->viewer >= 0 && s->ready_due > s->ready_sent ? POLLOUT : 0);
@@ -338,7 +316,7 @@ static void *serve_thread(void *arg) {
       if (c->fd < 0) continue;
       if (p[3 + i].revents) {
         pending_message(s, c);
-      } else if (ifd_sock_now_ns() >= c->hello_by) {
+      } else if (ifd_now_ns() >= c->hello_by) {
         drop(s, c->fd, false);
         c->fd = -1;
         count(s, &s->stats.refused, 1);
@@ -356,20 +334,31 @@ static int clear_stale(const char *path) {
   if (lstat(path, &st) != 0) return 0;
   if (!S_ISSOCK(st.st_mode))
     return ifd_fail(-EEXIST, "%s exists and is not a socket: not replacing it", path);
-  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ifd_fail(-errno, "socket: %s", strerror(errno));
-  struct sockaddr_un a = {.sun_family = AF_UNIX};
-  snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-  int rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
-  int err = errno;
-  close(fd);
-  if (rc == 0) return ifd_fail(-EADDRINUSE, "a live server owns %s", path);
-  if (err != ECONNREFUSED)
+  int fd = -1;
+  int rc = ifd_sock_connect(path, &fd);
+  if (rc == 0) {
+    close(fd);
+    return ifd_fail(-EADDRINUSE, "a live server owns %s", path);
+  }
+  if (rc != -ECONNREFUSED)
     return ifd_fail(-EADDRINUSE, "%s is a socket that could not be checked (%s): not replacing it",
-                    path, strerror(err));
+                    path, strerror(-rc));
   if (unlink(path) != 0 && errno != ENOENT)
     return ifd_fail(-errno, "removing the stale socket %s: %s", path, strerror(errno));
   return 0;
+}
+
+/* The server stops using the ring, keeping its last frame ended for the
+ * viewer (ended_at_end); returns the ring it had (NULL if already gone). */
+static ifd_ring *let_go_of_ring(ifd_ring_server *s) {
+  pthread_mutex_lock(&s->ring_lock);
+  ifd_ring *ring = s->ring;
+  uint64_t ended = 0;
+  if (ring && ifd_ring_share_state(ring, &ended, NULL, NULL) == 0 && ended > s->ended_at_end)
+    s->ended_at_end = ended;
+  s->ring = NULL;
+  pthread_mutex_unlock(&s->ring_lock);
+  return ring;
 }
 
 /* Binds under a temporary name, makes it 0600, listens, then renames it to
@@ -408,25 +397,9 @@ void ifd_ring_server_destroy(ifd_ring_server *s) {
     (void)!write(s->event_fd, &one, sizeof(one));
     pthread_join(s->thread, NULL);
   }
-  pthread_mutex_lock(&s->ring_lock);
-  ifd_ring *ring = s->ring;
-  uint64_t ended = 0, released = 0;
-  bool timelines = false;
-  if (ring && ifd_ring_share_state(ring, &ended, &released, &timelines) == 0 &&
-      ended > s->ended_at_end)
-    s->ended_at_end = ended;
-  s->ring = NULL;
-  pthread_mutex_unlock(&s->ring_lock);
+  ifd_ring *ring = let_go_of_ring(s);
   if (ring) ifd_ring_detach_server(ring, s);
-  if (s->viewer >= 0 && s->ended_at_end > s->ready_due) {
-    s->ready_due = s->ended_at_end;
-    send_ready(s); /* the last frames ended, then the end */
-  }
-  if (s->viewer >= 0) {
-    ifd_wire_msg m = {.type = IFD_WIRE_GONE};
-    if (!s->ring_ended) (void)ifd_sock_send(s->viewer, &m, NULL, 0);
-    viewer_detach(s);
-  }
+  tell_end(s);
   for (int i = 0; i < MAX_PENDING; i++)
     if (s->pending[i].fd >= 0) close(s->pending[i].fd);
   if (s->listen_fd >= 0) {
@@ -455,15 +428,7 @@ int ifd_ring_serve(ifd_ring *ring, const char *socket_path, const ifd_serve_opti
   pthread_mutex_init(&s->stats_lock, NULL);
   if (opts) s->opts = *opts;
   if (!s->opts.hello_timeout_ms) s->opts.hello_timeout_ms = DEFAULT_HELLO_MS;
-  int rc = 0;
-  if (socket_path) {
-    if (strlen(socket_path) >= sizeof(s->path))
-      rc = ifd_fail(-ENAMETOOLONG, "%s is too long for a Unix socket's path", socket_path);
-    else
-      snprintf(s->path, sizeof(s->path), "%s", socket_path);
-  } else {
-    rc = ifd_share_default_path(s->path, sizeof(s->path));
-  }
+  int rc = ifd_share_path(socket_path, s->path, fn);
   if (rc == 0) {
     s->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (s->event_fd < 0) rc = ifd_fail(-errno, "eventfd: %s", strerror(errno));
@@ -512,12 +477,6 @@ void ifd_server_ring_event(ifd_ring_server *s) {
 }
 
 void ifd_server_ring_gone(ifd_ring_server *s) {
-  pthread_mutex_lock(&s->ring_lock);
-  uint64_t ended = 0, released = 0;
-  bool timelines = false;
-  if (s->ring && ifd_ring_share_state(s->ring, &ended, &released, &timelines) == 0)
-    s->ended_at_end = ended;
-  s->ring = NULL;
-  pthread_mutex_unlock(&s->ring_lock);
+  (void)let_go_of_ring(s);
   ifd_server_ring_event(s);
 }

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "interop_fd/share.h"
 
 int ifd_sock_send(int sock, const ifd_wire_msg *msg, const int *fds, uint32_t nfds) {
   uint8_t buf[IFD_WIRE_MAX_MESSAGE];
@@ -100,15 +102,37 @@ int ifd_sock_wait(int sock, int timeout_ms) {
   return n > 0;
 }
 
-uint64_t ifd_sock_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int ifd_sock_ms_left(uint64_t deadline_ns) {
-  uint64_t now = ifd_sock_now_ns();
+  uint64_t now = ifd_now_ns();
   if (now >= deadline_ns) return 0;
   uint64_t ms = (deadline_ns - now + 999999) / 1000000;
   return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+int ifd_share_path(const char *path, char buf[IFD_SOCK_PATH_MAX], const char *fn) {
+  if (!path) {
+    int rc = ifd_share_default_path(buf, IFD_SOCK_PATH_MAX);
+    return rc == 0 ? 0 : ifd_fail_prefix(rc, "%s", fn);
+  }
+  if (strlen(path) >= IFD_SOCK_PATH_MAX)
+    return ifd_fail(-ENAMETOOLONG, "%s: %s is too long for a Unix socket's path", fn, path);
+  snprintf(buf, IFD_SOCK_PATH_MAX, "%s", path);
+  return 0;
+}
+
+_Static_assert(IFD_SOCK_PATH_MAX == sizeof(((struct sockaddr_un *)0)->sun_path),
+               "IFD_SOCK_PATH_MAX is sun_path's size");
+
+int ifd_sock_connect(const char *path, int *out) {
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+  if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+    int err = errno;
+    close(fd);
+    return -err;
+  }
+  *out = fd;
+  return 0;
 }

@@ -23,9 +23,20 @@ int ifd_sock_recv(int sock, ifd_wire_msg *msg, int fds[IFD_WIRE_MAX_FDS], uint32
  * 1 readable or closed, 0 timed out, -EIO. */
 int ifd_sock_wait(int sock, int timeout_ms);
 
-/* CLOCK_MONOTONIC in nanoseconds, and the milliseconds from now until
- * deadline (rounded up, 0 once passed), for poll(2). */
-uint64_t ifd_sock_now_ns(void);
+/* The milliseconds from now until deadline (ifd_deadline_ns; rounded up,
+ * 0 once passed), for poll(2). */
 int ifd_sock_ms_left(uint64_t deadline_ns);
+
+/* sizeof(sockaddr_un.sun_path): a socket's path and its NUL fit in it. */
+#define IFD_SOCK_PATH_MAX 108
+
+/* A new SOCK_SEQPACKET socket connected to path, in *out. 0 or -errno
+ * (no message: the callers say what it means for them). */
+int ifd_sock_connect(const char *path, int *out);
+
+/* The socket path of a serve or connect: path, or NULL for the default
+ * (ifd_share_default_path), copied into buf. -ENAMETOOLONG, -ENOENT; the
+ * message prefixed with fn. */
+int ifd_share_path(const char *path, char buf[IFD_SOCK_PATH_MAX], const char *fn);
 
 #endif

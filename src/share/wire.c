@@ -93,6 +93,60 @@ uint32_t ifd_wire_ring_fds(const ifd_wire_ring *r) {
          (r->mode == IFD_RING_MAILBOX ? 1u : 0u);
 }
 
+void ifd_wire_ring_from_desc(const ifd_ring_desc *d, uint64_t ended, uint64_t released,
+                             bool timelines, ifd_wire_msg *msg, int fds[IFD_WIRE_MAX_FDS]) {
+  const ifd_frame_desc *f = &d->frames[0];
+  memset(msg, 0, sizeof(*msg));
+  msg->type = IFD_WIRE_RING;
+  ifd_wire_ring *r = &msg->u.ring;
+  r->count = d->count;
+  r->width = f->width;
+  r->height = f->height;
+  r->format = f->format;
+  r->row_pitch = f->row_pitch;
+  r->flags = timelines ? IFD_WIRE_RING_TIMELINES : 0;
+  r->mode = d->mode;
+  r->exporter = f->exporter;
+  r->size = f->size;
+  r->ended = ended;
+  r->released = released;
+  memcpy(r->device_uuid, f->device_uuid, sizeof(r->device_uuid));
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < d->count; i++) fds[n++] = d->frames[i].memory_fd;
+  if (timelines) {
+    fds[n++] = d->ready_fd;
+    fds[n++] = d->release_fd;
+  }
+  if (d->mode == IFD_RING_MAILBOX) fds[n++] = d->control_fd;
+  msg->nfds = n;
+}
+
+void ifd_wire_ring_to_desc(const ifd_wire_ring *r, const int *fds, ifd_ring_desc *d) {
+  memset(d, 0, sizeof(*d));
+  d->count = r->count;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < IFD_RING_MAX_FRAMES; i++) {
+    ifd_frame_desc *f = &d->frames[i];
+    f->memory_fd = f->timeline_fd = -1;
+    if (i >= r->count) continue;
+    f->memory_fd = fds[n++];
+    f->size = r->size;
+    f->row_pitch = r->row_pitch;
+    f->width = r->width;
+    f->height = r->height;
+    f->format = r->format;
+    f->exporter = r->exporter;
+    memcpy(f->device_uuid, r->device_uuid, sizeof(f->device_uuid));
+  }
+  d->ready_fd = d->release_fd = d->control_fd = -1;
+  if (r->flags & IFD_WIRE_RING_TIMELINES) {
+    d->ready_fd = fds[n++];
+    d->release_fd = fds[n++];
+  }
+  d->mode = r->mode;
+  if (r->mode == IFD_RING_MAILBOX) d->control_fd = fds[n++];
+}
+
 /* text: NUL-terminated within IFD_WIRE_TEXT bytes, zero after the NUL. */
 static int check_text(const checker *c, const char *type, const uint8_t *p, char *out) {
   const uint8_t *nul = memchr(p, 0, IFD_WIRE_TEXT);

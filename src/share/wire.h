@@ -69,6 +69,16 @@ typedef struct {
  * release with IFD_WIRE_RING_TIMELINES, then the control fd for MAILBOX. */
 uint32_t ifd_wire_ring_fds(const ifd_wire_ring *r);
 
+/* The RING message of an exported ring d (ended and released its counters
+ * when sent; timelines: d carries them) and its fds in that order, in
+ * fds[0, msg->nfds): the fds stay d's. */
+void ifd_wire_ring_from_desc(const ifd_ring_desc *d, uint64_t ended, uint64_t released,
+                             bool timelines, ifd_wire_msg *msg, int fds[IFD_WIRE_MAX_FDS]);
+
+/* The description a received RING r and its fds (in that order) make; the
+ * fds move into *d. */
+void ifd_wire_ring_to_desc(const ifd_wire_ring *r, const int *fds, ifd_ring_desc *d);
+
 /* Encodes msg into buf (IFD_WIRE_MAX_MESSAGE bytes) and returns its length
  * (> 0), or -EINVAL (message set) if msg breaks a rule that ifd_wire_parse
  * checks: a sender never sends what a receiver would refuse. The header's fd
