@@ -550,6 +550,12 @@ static void protocol_server_side(served *s) {
   CHECK_FAILS(ifd_ring_link_release(NULL, 1), -EINVAL);
   CHECK_FAILS(ifd_ring_link_poll(NULL), -EINVAL);
   ifd_ring_link_close(a);
+  /* A closed link is refused (checked before anything can reuse its address). */
+  CHECK_FAILS(ifd_ring_link_poll(a), -EINVAL);
+  test_check_message("ifd_ring_link_poll", "not a live handle");
+  CHECK_FAILS(ifd_ring_link_release(a, 1), -EINVAL);
+  CHECK(ifd_ring_link_ended(a) == 0 && ifd_ring_link_first_frame(a) == 0);
+  ifd_ring_link_close(a); /* twice: refused, no crash */
   ifd_ring_link_close(NULL);
   int rc;
   for (int i = 0; i < 100 && (rc = ifd_ring_connect(s->path, SECOND, &d, &b)) == -EBUSY; i++)
@@ -881,6 +887,10 @@ static void scenario_protocol(void) {
     ifd_ring_destroy(ring2);
   }
   ifd_ring_server_destroy(x);
+  ifd_ring_server_stats st2;
+  CHECK_FAILS(ifd_ring_server_stats_get(x, &st2), -EINVAL); /* destroyed: refused */
+  CHECK(ifd_ring_server_path(x) == NULL);
+  ifd_ring_server_destroy(x); /* twice: refused, no crash */
   CHECK(access(other, F_OK) != 0); /* the socket file went with the server */
   CHECK_FAILS(ifd_ring_connect(other, 0, &d, &l), -ENOENT);
   CHECK_FAILS(ifd_ring_connect(other, 50 * MS, &d, &l), -ETIMEDOUT);

@@ -6,7 +6,9 @@
  * wire format; this header the contract.
  *
  * The conventions of interop_fd.h hold (0 or a negative errno, a thread-local
- * message, close-on-exec fds owned by the caller, NULL destroys are no-ops).
+ * message, close-on-exec fds owned by the caller, NULL destroys are no-ops;
+ * a server or link already destroyed or closed is refused with -EINVAL, and
+ * its accessors answer 0 or NULL).
  *
  * One viewer at a time: a ring has one release timeline and (MAILBOX) one
  * held slot, so a second viewer is refused with EBUSY while one is attached,
@@ -95,6 +97,7 @@ typedef struct {
                                     or one that left) */
 } ifd_ring_server_stats;
 
+/* Errors: -EINVAL a NULL or destroyed server, or NULL out. */
 IFD_API int ifd_ring_server_stats_get(const ifd_ring_server *server, ifd_ring_server_stats *out);
 
 /* Connects to the server at socket_path (NULL: ifd_share_default_path) and

@@ -136,6 +136,7 @@ int ifd_ring_connect(const char *socket_path, uint64_t timeout_ns, ifd_ring_desc
        * least a second even when timeout_ns is 0 (connect once). */
       uint64_t answer_by = timeout_ns < 1000000000u ? ifd_deadline_ns(1000000000u) : deadline;
       rc = handshake(sock, path, answer_by, out, link);
+      if (rc == 0 && (rc = ifd_handle_add(link, IFD_HANDLE_RING_LINK)) != 0) ifd_ring_desc_close(out);
       if (rc == 0) {
         *out_link = link;
         return 0;
@@ -161,27 +162,36 @@ int ifd_ring_connect(const char *socket_path, uint64_t timeout_ns, ifd_ring_desc
 }
 
 void ifd_ring_link_close(ifd_ring_link *link) {
-  if (!link) return;
+  if (!ifd_handle_destroy_ok(link, IFD_HANDLE_RING_LINK, "link", "ifd_ring_link_close")) return;
+  ifd_handle_remove(link);
   close(link->sock);
   free(link);
 }
 
+static int check_link(const ifd_ring_link *link, const char *fn) {
+  return ifd_check_handle(link, IFD_HANDLE_RING_LINK, "link", fn);
+}
+
+static bool link_live(const ifd_ring_link *link) {
+  return ifd_handle_live(link, IFD_HANDLE_RING_LINK);
+}
+
 int ifd_ring_link_has_timelines(const ifd_ring_link *link) {
-  if (!link) return ifd_fail(-EINVAL, "ifd_ring_link_has_timelines: link is NULL");
-  return link->timelines ? 1 : 0;
+  int rc = check_link(link, "ifd_ring_link_has_timelines");
+  return rc != 0 ? rc : link->timelines ? 1 : 0;
 }
 
 uint64_t ifd_ring_link_first_frame(const ifd_ring_link *link) {
-  return link ? link->released_before + 1 : 0;
+  return link_live(link) ? link->released_before + 1 : 0;
 }
 
 uint64_t ifd_ring_link_ended(const ifd_ring_link *link) {
-  return link ? link->ended : 0;
+  return link_live(link) ? link->ended : 0;
 }
 
 int ifd_ring_link_ended_cleanly(const ifd_ring_link *link) {
-  if (!link) return ifd_fail(-EINVAL, "ifd_ring_link_ended_cleanly: link is NULL");
-  return link->said_gone ? 1 : 0;
+  int rc = check_link(link, "ifd_ring_link_ended_cleanly");
+  return rc != 0 ? rc : link->said_gone ? 1 : 0;
 }
 
 /* Reads every message waiting. 0, -EPIPE (gone), -EPROTO. */
@@ -215,17 +225,18 @@ static int drain(ifd_ring_link *link, const char *fn) {
 }
 
 int ifd_ring_link_poll(ifd_ring_link *link) {
-  if (!link) return ifd_fail(-EINVAL, "ifd_ring_link_poll: link is NULL");
-  return drain(link, "ifd_ring_link_poll");
+  int rc = check_link(link, "ifd_ring_link_poll");
+  return rc != 0 ? rc : drain(link, "ifd_ring_link_poll");
 }
 
 int ifd_ring_link_wait_ready(ifd_ring_link *link, uint64_t k, uint64_t timeout_ns) {
   static const char fn[] = "ifd_ring_link_wait_ready";
-  if (!link || k == 0)
-    return ifd_fail(-EINVAL, "%s: %s", fn, link ? "frames are numbered from 1" : "link is NULL");
+  int rc = check_link(link, fn);
+  if (rc != 0) return rc;
+  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
   uint64_t deadline = ifd_deadline_ns(timeout_ns);
   for (;;) {
-    int rc = drain(link, fn);
+    rc = drain(link, fn);
     if (link->ended >= k) return 0; /* a frame ended before the end is still good */
     if (rc != 0) return rc;
     int left = ifd_sock_ms_left(deadline);
@@ -243,14 +254,15 @@ int ifd_ring_link_wait_ready(ifd_ring_link *link, uint64_t k, uint64_t timeout_n
 
 int ifd_ring_link_release(ifd_ring_link *link, uint64_t k) {
   static const char fn[] = "ifd_ring_link_release";
-  if (!link || k == 0)
-    return ifd_fail(-EINVAL, "%s: %s", fn, link ? "frames are numbered from 1" : "link is NULL");
+  int rc = check_link(link, fn);
+  if (rc != 0) return rc;
+  if (k == 0) return ifd_fail(-EINVAL, "%s: frames are numbered from 1", fn);
   if (link->timelines)
     return ifd_fail(-EINVAL, "%s: the ring has timelines: signal release = %llu on your device",
                     fn, (unsigned long long)k);
   /* A MAILBOX take reads the shared page, which can be ahead of the READY
    * message of the frame taken (microseconds): wait that long for it. */
-  int rc = k > link->ended ? ifd_ring_link_wait_ready(link, k, RELEASE_READY_NS) : drain(link, fn);
+  rc = k > link->ended ? ifd_ring_link_wait_ready(link, k, RELEASE_READY_NS) : drain(link, fn);
   if (rc == -EPIPE) return ifd_fail_prefix(rc, "%s", fn);
   if (rc != 0 && rc != -ETIMEDOUT) return rc;
   if (k > link->ended)

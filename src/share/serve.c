@@ -389,8 +389,8 @@ static int open_socket(ifd_ring_server *s) {
   return 0;
 }
 
-void ifd_ring_server_destroy(ifd_ring_server *s) {
-  if (!s) return;
+/* Frees a server, whole or half made (ifd_ring_serve's failures). */
+static void server_free(ifd_ring_server *s) {
   if (s->thread_started) {
     atomic_store(&s->stop, true);
     uint64_t one = 1;
@@ -412,6 +412,13 @@ void ifd_ring_server_destroy(ifd_ring_server *s) {
   pthread_mutex_destroy(&s->ring_lock);
   pthread_mutex_destroy(&s->stats_lock);
   free(s);
+}
+
+void ifd_ring_server_destroy(ifd_ring_server *s) {
+  if (!ifd_handle_destroy_ok(s, IFD_HANDLE_RING_SERVER, "server", "ifd_ring_server_destroy"))
+    return;
+  ifd_handle_remove(s);
+  server_free(s);
 }
 
 int ifd_ring_serve(ifd_ring *ring, const char *socket_path, const ifd_serve_options *opts,
@@ -447,10 +454,11 @@ int ifd_ring_serve(ifd_ring *ring, const char *socket_path, const ifd_serve_opti
     if (err != 0) rc = ifd_fail(-EAGAIN, "%s: starting the server's thread: %s", fn, strerror(err));
     s->thread_started = err == 0;
   }
+  if (rc == 0) rc = ifd_handle_add(s, IFD_HANDLE_RING_SERVER);
   if (rc != 0) {
     char msg[512];
     snprintf(msg, sizeof(msg), "%s", ifd_last_error());
-    ifd_ring_server_destroy(s);
+    server_free(s);
     ifd_fail(rc, "%s", msg);
     return ifd_fail_prefix(rc, "%s", fn);
   }
@@ -459,12 +467,14 @@ int ifd_ring_serve(ifd_ring *ring, const char *socket_path, const ifd_serve_opti
 }
 
 const char *ifd_ring_server_path(const ifd_ring_server *s) {
-  return s ? s->path : NULL;
+  return ifd_handle_live(s, IFD_HANDLE_RING_SERVER) ? s->path : NULL;
 }
 
 int ifd_ring_server_stats_get(const ifd_ring_server *s, ifd_ring_server_stats *out) {
-  if (!s || !out)
-    return ifd_fail(-EINVAL, "ifd_ring_server_stats_get: %s is NULL", s ? "out" : "server");
+  static const char fn[] = "ifd_ring_server_stats_get";
+  int rc = ifd_check_handle(s, IFD_HANDLE_RING_SERVER, "server", fn);
+  if (rc != 0) return rc;
+  if (!out) return ifd_fail(-EINVAL, "%s: out is NULL", fn);
   pthread_mutex_lock((pthread_mutex_t *)&s->stats_lock);
   *out = s->stats;
   pthread_mutex_unlock((pthread_mutex_t *)&s->stats_lock);
