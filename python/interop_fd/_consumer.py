@@ -168,7 +168,12 @@ class RingBase(Child):
 
     def wait_ready(self, k, timeout=1.0):
         """Waits on the host, at most `timeout` seconds, until frame k is ready
-        (gl.h, vulkan.h: *_ring_wait_ready). Error(ETIMEDOUT) if not."""
+        (gl.h, vulkan.h: *_ring_wait_ready). Error(ETIMEDOUT) if not.
+        GL, with timelines, where the producer's ring is not one the library
+        sees in this process (another process; or NVIDIA, whose memory fds
+        cannot be told apart): the wait is GL's, and after a timeout it stays
+        queued in the context, so GL work issued later runs only once the
+        producer ends frame k. Wait only for frames the producer will end."""
         check(self._c("wait_ready")(self._h(), frame_number(k, "Ring.wait_ready"),
                                     timeout_ns(timeout)), self._prefix + "wait_ready")
 
