@@ -253,6 +253,47 @@ static void held(producer *p, consumer *c, uint32_t count) {
   ifd_ring_destroy(ring);
 }
 
+/* A consumer that stops with two frames taken and none released, with
+ * timelines (count 3): frame 4 queues the device-side wait for release 1,
+ * so frames 4 on run behind it. Frames 5 and 6 start at once; frame 7 would
+ * keep the host within count frames of a device that waits for the
+ * consumer: begin_frame waits for the release itself, within its timeout,
+ * and says so (not 10 s for "its own device"). The release lets it through,
+ * and the newest frame is drawn pixel by pixel. */
+static void stalled(producer *p, consumer *c) {
+  cring r;
+  ifd_ring *ring = mailbox_ring(p, 3, &r, c);
+  uint64_t k = 0, taken = 0;
+  for (uint64_t want = 1; want <= 2; want++) {
+    CHECK_RC(produce(p, ring, 0, &k), 0);
+    CHECK_RC(cring_take(&r, 0, &taken), 0);
+    CHECK(taken == want);
+  }
+  /* Begun and ended unwritten: frames 4 to 6 are never drawn, and the
+   * Vulkan backend's host upload would wait for the release too. */
+  ifd_image *img = NULL;
+  CHECK_RC(produce(p, ring, 0, &k), 0);
+  for (int i = 0; i < 3; i++) {
+    CHECK_RC(ifd_ring_begin_frame(ring, 0, &k, &img), 0);
+    CHECK_RC(ifd_ring_end_frame(ring, k), 0);
+  }
+  CHECK(k == 6);
+  uint64_t t0 = test_now_ns();
+  int rc = ifd_ring_begin_frame(ring, 50 * TEST_MS, &k, &img);
+  double waited = (double)(test_now_ns() - t0) * 1e-9;
+  CHECK_FAILS(rc, -ETIMEDOUT);
+  test_check_message("ifd_ring_begin_frame", "did not release frame 1 within");
+  CHECK(waited < 5.0); /* the caller's 50 ms, not the 10 s bound on its own device */
+  CHECK_RC(ifd_ring_release_frame(ring, 2), 0);
+  CHECK_RC(produce(p, ring, SECOND, &k), 0);
+  CHECK(k == 7);
+  CHECK_RC(cring_take(&r, SECOND, &taken), 0);
+  CHECK(taken == 7);
+  use_frame(ring, &r, taken);
+  cring_destroy(&r);
+  ifd_ring_destroy(ring);
+}
+
 /* ------------------------------------------------------------ free running */
 
 typedef struct {
@@ -344,6 +385,7 @@ static bool with_consumer(producer *p, bool gl) {
     newest(p, &c);
     held(p, &c, 3);
     held(p, &c, 4);
+    if (timelines) stalled(p, &c);
     free_running(p, &c, 3, round == 0 ? 40 : 10);
     free_running(p, &c, 5, 10);
     if (round == 1 && test_count_fds() != fds) {

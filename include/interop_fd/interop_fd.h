@@ -466,7 +466,9 @@ IFD_API void ifd_ring_desc_close(ifd_ring_desc *desc);
  * count): the host stays within count frames of its device, so that the
  * newest frame a consumer takes is written within count frames of work, not
  * after everything the host could queue. That wait is on the producer's own
- * device, never on the consumer, and is bounded by 10 s, not timeout_ns.
+ * device, bounded by 10 s, not timeout_ns; where frame k - count runs behind
+ * a device-side wait for a release not met yet, the host waits for that
+ * release first, within timeout_ns (-ETIMEDOUT), as for a slot.
  * The waits poll, so they wake within microseconds.
  * ifd_ring_destroy releases any wait still enqueued, so a consumer that stops
  * cannot leave the context unable to go idle.

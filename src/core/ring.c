@@ -604,6 +604,24 @@ static int begin_mailbox(ifd_ring *ring, uint64_t k, uint64_t timeout_ns, const 
    * work the host could queue: measured on an H200, a demo producer running
    * free queued ~100 ms of frames, and each frame taken waited that long. */
   if (ring->ready && k > ring->count) {
+    /* Frames from wait_begun on run behind that frame's device-side wait
+     * for a release: while it is unmet, waiting for one of them is waiting
+     * for the consumer, so the host waits for the release itself, within
+     * timeout_ns, as for a slot. */
+    pthread_mutex_lock(&ring->lock);
+    uint64_t behind = ring->wait_begun;
+    pthread_mutex_unlock(&ring->lock);
+    uint64_t pending = atomic_load(&ring->waited);
+    if (pending && behind && k - ring->count >= behind && !release_landed(ring, pending)) {
+      int rc = ifd_timeline_host_wait(ring->release, pending, timeout_ns);
+      if (rc == -ETIMEDOUT)
+        return ifd_fail(rc, "%s: the consumer did not release frame %llu within %llu ns, and "
+                            "the producer's device waits for it before frame %llu (MAILBOX ring "
+                            "of %u)",
+                        fn, (unsigned long long)pending, (unsigned long long)timeout_ns,
+                        (unsigned long long)behind, ring->count);
+      if (rc != 0) return ifd_fail_prefix(rc, "%s", fn);
+    }
     int rc = ifd_timeline_host_wait(ring->ready, k - ring->count, OWN_DEVICE_WAIT_NS);
     if (rc != 0) return ifd_fail_prefix(rc, "%s: frame %llu of the producer's own device", fn,
                                         (unsigned long long)(k - ring->count));
