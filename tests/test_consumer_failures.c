@@ -1,7 +1,9 @@
 /* The consumer API refuses what it must: bad descriptions, foreign devices,
  * non-memory fds, waits that never complete. Each gives an error with a
  * message, leaks no fd and leaves the caller's fds untouched; on the Vulkan
- * and the GL consumer, whichever can be opened. */
+ * and the GL consumer, whichever can be opened. And what it must not
+ * refuse: a COPY import on a device that cannot make the compute copy's
+ * pipeline goes by the transfer copy. */
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -190,6 +192,67 @@ static void timeline_timeout(producer *p, consumer *c, bool count_fds) {
   }
 }
 
+/* A device that cannot make the compute copy's pipeline (out of memory, or
+ * refusing the shader): the COPY import still succeeds, by the transfer
+ * copy, and draws the frame's pixels. Through an importer whose
+ * vkCreateComputePipelines always fails. */
+static PFN_vkGetDeviceProcAddr real_gdpa;
+static int pipelines_refused;
+
+static VKAPI_ATTR VkResult VKAPI_CALL refuse_pipelines(VkDevice device, VkPipelineCache cache,
+                                                       uint32_t n,
+                                                       const VkComputePipelineCreateInfo *info,
+                                                       const VkAllocationCallbacks *alloc,
+                                                       VkPipeline *out) {
+  (void)device, (void)cache, (void)info, (void)alloc;
+  for (uint32_t i = 0; i < n; i++) out[i] = VK_NULL_HANDLE;
+  pipelines_refused++;
+  return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+}
+
+static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL refusing_gdpa(VkDevice device, const char *name) {
+  if (strcmp(name, "vkCreateComputePipelines") == 0) return (PFN_vkVoidFunction)refuse_pipelines;
+  return real_gdpa(device, name);
+}
+
+static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL refusing_gipa(VkInstance instance,
+                                                              const char *name) {
+  PFN_vkVoidFunction f = vkGetInstanceProcAddr(instance, name);
+  if (f && strcmp(name, "vkGetDeviceProcAddr") == 0) {
+    real_gdpa = (PFN_vkGetDeviceProcAddr)f;
+    return (PFN_vkVoidFunction)refusing_gdpa;
+  }
+  return f;
+}
+
+static void compute_copy_refused(producer *p) {
+  consumer c;
+  char why[512];
+  if (consumer_open(&c, false, refusing_gipa, NULL, why, sizeof(why)) != 0) {
+    printf("compute copy refused: not run: %s\n", why);
+    return;
+  }
+  const int failures = test_failures, by_compute = copies_by_compute;
+  static const MAX_Format formats[] = {MAX_FMT_RGBA8, MAX_FMT_R8, MAX_FMT_RGBA32F};
+  /* Two rounds, fds counted over the second: the driver opens fds of its
+   * own on first use and keeps them until the device goes. */
+  int fds = 0;
+  for (int round = 0; round < 2; round++) {
+    if (round == 1) fds = test_count_fds();
+    for (size_t i = 0; i < ARRAY_LEN(formats); i++)
+      run_case(p, &c, formats[i], 61, 37, IFD_VK_PATH_COPY, 7 + (uint32_t)i, round == 1);
+  }
+  CHECK(test_count_fds() == fds);
+  CHECK(copies_by_compute == by_compute); /* every frame went by transfer */
+  printf("compute copy refused: %d pipeline creations refused (each import tries), %s\n", pipelines_refused,
+         test_failures == failures ? "every frame imported and drawn by the transfer copy"
+                                   : "FAILED");
+  if (pipelines_refused == 0)
+    printf("compute copy refused: this device never takes the compute copy, so nothing was "
+           "refused\n");
+  consumer_close(&c);
+}
+
 int main(void) {
   producer p;
   int rc = tp_open(&p, test_backend_from_env());
@@ -218,6 +281,7 @@ int main(void) {
     consumer_close(&c);
     ran++;
   }
+  compute_copy_refused(&p);
   /* Calls on destroyed or NULL handles are refused, not dereferenced. */
   CHECK_RC(ifd_vk_frame_cmd_acquire(NULL, VK_NULL_HANDLE, 0, 0), -EINVAL);
   CHECK_RC(ifd_gl_frame_update(NULL), -EINVAL);

@@ -87,9 +87,11 @@ typedef enum {
  * queue_family_index, storage images (optimal tiling) of the integer format
  * of the texel's size (R8/R16/R32/R32G32/R32G32B32A32 _UINT), a
  * MUTABLE_FORMAT image of the frame's size, and maxStorageBufferRange
- * covering the frame. Otherwise COPY copies with vkCmdCopyBufferToImage;
- * ifd_vk_frame_native's `path` says which ran (COPY or COPY_TRANSFER). The
- * bytes are copied unchanged either way. */
+ * covering the frame, and where the copy's pipeline, storage view and
+ * descriptors can be made (a device out of memory for them, or refusing the
+ * shader, is not an import failure). Otherwise COPY copies with
+ * vkCmdCopyBufferToImage; ifd_vk_frame_native's `path` says which ran (COPY
+ * or COPY_TRANSFER). The bytes are copied unchanged either way. */
 
 /* Every device extension the importer uses, and whether it is required. */
 typedef struct {

@@ -131,7 +131,7 @@ bool ifd_vkc_copy_compute_usable(ifd_vk_importer *imp, const ifd_frame_desc *d,
          groups[1] <= imp->max_group_count[1];
 }
 
-int ifd_vkc_copy_setup(ifd_vk_frame *f) {
+static int copy_setup(ifd_vk_frame *f) {
   ifd_vk_importer *imp = f->imp;
   uint32_t index;
   VkFormat format = ifd_vkc_copy_view_format(f->info, &index);
@@ -186,10 +186,20 @@ int ifd_vkc_copy_setup(ifd_vk_frame *f) {
   return 0;
 }
 
+int ifd_vkc_copy_setup(ifd_vk_frame *f) {
+  int rc = copy_setup(f);
+  if (rc != 0) ifd_vkc_copy_free(f);
+  return rc;
+}
+
 void ifd_vkc_copy_free(ifd_vk_frame *f) {
   ifd_vk_importer *imp = f->imp;
   if (f->copy_pool) imp->vkDestroyDescriptorPool(imp->device, f->copy_pool, NULL);
   if (f->copy_view) imp->vkDestroyImageView(imp->device, f->copy_view, NULL);
+  f->copy_pool = VK_NULL_HANDLE; /* its set goes with it */
+  f->copy_set = VK_NULL_HANDLE;
+  f->copy_view = VK_NULL_HANDLE;
+  f->copy_pipeline = VK_NULL_HANDLE; /* the importer's */
 }
 
 void ifd_vkc_copy_record(ifd_vk_frame *f, VkCommandBuffer cmd) {

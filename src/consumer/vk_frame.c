@@ -213,7 +213,9 @@ static int setup_linear(ifd_vk_frame *f, const ifd_frame_desc *d, int fd) {
 
 /* COPY: a buffer on the memory and an OPTIMAL image of our own, filled by
  * the compute copy (vk_copy.c) where `compute` and the device allows it,
- * else by vkCmdCopyBufferToImage (f->h.path says which). */
+ * else by vkCmdCopyBufferToImage (f->h.path says which). The buffer and the
+ * image allow the transfer copy either way, so a compute copy that cannot
+ * be set up (its pipeline, view or descriptors) falls back to it. */
 static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd, bool compute) {
   ifd_vk_importer *imp = f->imp;
   VkFormatProperties fp;
@@ -239,7 +241,8 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd, bool com
                                  "image extent)",
                     imp->device_name, d->width, d->height, f->info->name);
   VkResult r = create_external_buffer(
-      imp, d, compute ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT : VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+      imp, d,
+      VK_BUFFER_USAGE_TRANSFER_SRC_BIT | (compute ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT : 0),
       &f->h.buffer);
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkCreateBuffer(external)");
   VkMemoryRequirements req;
@@ -272,7 +275,7 @@ static int setup_copy(ifd_vk_frame *f, const ifd_frame_desc *d, int fd, bool com
   if (r != VK_SUCCESS) return ifd_vk_fail(r, "vkBindImageMemory");
   f->h.layout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
   rc = create_view(f, usage);
-  if (rc == 0 && compute) rc = ifd_vkc_copy_setup(f);
+  if (rc == 0 && compute && ifd_vkc_copy_setup(f) != 0) f->h.path = IFD_VK_PATH_COPY_TRANSFER;
   return rc;
 }
 

@@ -152,8 +152,10 @@ VkFormat ifd_vkc_copy_view_format(const ifd_format_info *info, uint32_t *index);
 bool ifd_vkc_copy_compute_usable(ifd_vk_importer *imp, const ifd_frame_desc *d,
                                  const ifd_format_info *info);
 /* Makes f's storage view and descriptor set (f->h.buffer and f->h.image,
- * created MUTABLE_FORMAT with storage usage, must exist). */
+ * created MUTABLE_FORMAT with storage usage, must exist). On failure f holds
+ * none of them (copy_pipeline NULL: the transfer copy is recorded). */
 int ifd_vkc_copy_setup(ifd_vk_frame *f);
+/* Destroys what ifd_vkc_copy_setup made and clears the handles. */
 void ifd_vkc_copy_free(ifd_vk_frame *f);
 /* Records the copy itself, between the barriers ifd_vk_frame_cmd_acquire
  * records around it (the buffer acquired for SHADER_READ, the image in
