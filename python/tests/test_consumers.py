@@ -533,3 +533,51 @@ def test_cuda_mailbox_into_gl_and_vulkan(cuda_gl, cuda_ctx):
     finally:
         app.close()
     assert after == before
+
+
+def test_torch_frames_into_gl_and_vulkan(cuda_gl, cuda_ctx):
+    """PyTorch writes each frame through torch.from_dlpack on a stream of its
+    own (ring.frame() joins torch's current stream); GL and Vulkan, each on a
+    ring of its own, draw every frame, compared pixel by pixel with what
+    torch wrote."""
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    if not torch.cuda.is_available():
+        pytest.skip("PyTorch sees no CUDA device")
+    from vkdevice import VkApp
+    try:
+        app = VkApp(uuid=bytes(cuda_ctx.native.device_uuid))
+    except (OSError, RuntimeError) as e:
+        pytest.skip("no Vulkan device for the CUDA device: %s" % e)
+    gl, fmt = cuda_gl, "rgba8"
+    before = open_fds()
+    side = torch.cuda.Stream()
+    try:
+        rings = [cuda_ctx.ring(3, W, H, fmt) for _ in range(2)]
+        imp_gl, imp_vk = igl.Importer(), vk_importer(app)
+        with rings[0].export() as d1, rings[1].export() as d2:
+            gring, vring = imp_gl.import_ring(d1), imp_vk.import_ring(d2)
+        for n in range(1, 8):                  # more frames than slots
+            a = pattern(fmt, H, W, seed=n)
+            src = torch.from_numpy(a).cuda()
+            for ring in rings:
+                with torch.cuda.stream(side), ring.frame(timeout=5.0) as img:
+                    t = torch.from_dlpack(img)
+                    assert t.data_ptr() == img.device_ptr
+                    torch.cuda._sleep(2_000_000)   # a slow kernel first: ready must wait
+                    t.copy_(src)
+                    del t
+            k = rings[0].frame_number
+            assert k == rings[1].frame_number == n
+            gring.wait_ready(k, timeout=5.0)
+            assert_pixels(gl.draw(gring.acquire(k), W, H), fmt, a, "GL, torch frame %d" % k)
+            gring.release(k)
+            check_vk_frame(app, vring.frame(k), fmt, a, "Vulkan, torch frame %d" % k, vring, k)
+        gring.close(), vring.close(), imp_gl.close(), imp_vk.close()
+        for ring in rings:
+            ring.close()
+        del src
+        gc.collect()
+        after = open_fds()   # while the consumer's device lives, as `before`
+    finally:
+        app.close()
+    assert after == before
