@@ -504,10 +504,12 @@ def test_cuda_mailbox_into_gl_and_vulkan(cuda_gl, cuda_ctx):
     except (OSError, RuntimeError) as e:
         pytest.skip("no Vulkan device for the CUDA device: %s" % e)
     before = open_fds()
+    importers = []
     try:
         # One ring per consumer: a MAILBOX ring has one consumer.
         ring_gl, ring_vk = (cuda_ctx.ring(3, W, H, "rgba8", mode="mailbox") for _ in range(2))
         imp_gl, imp_vk = igl.Importer(), vk_importer(app)
+        importers += [imp_gl, imp_vk]
         with ring_gl.export() as d1, ring_vk.export() as d2:
             gring, vring = imp_gl.import_ring(d1), imp_vk.import_ring(d2)
         assert vring.ready_semaphore and vring.release_semaphore
@@ -531,6 +533,8 @@ def test_cuda_mailbox_into_gl_and_vulkan(cuda_gl, cuda_ctx):
         # destroying it closes the driver's own fds.
         after = open_fds()
     finally:
+        for imp in importers:   # with their rings, before the device they use
+            imp.close()
         app.close()
     assert after == before
 
@@ -549,11 +553,17 @@ def test_torch_frames_into_gl_and_vulkan(cuda_gl, cuda_ctx):
     except (OSError, RuntimeError) as e:
         pytest.skip("no Vulkan device for the CUDA device: %s" % e)
     gl, fmt = cuda_gl, "rgba8"
+    side = torch.cuda.Stream()   # torch's CUDA set up (its fds opened) before counting
+    with torch.cuda.stream(side):
+        torch.cuda._sleep(1000)
+        torch.zeros(W * H * 4, dtype=torch.uint8, device="cuda").add_(1)
+    torch.cuda.synchronize()
     before = open_fds()
-    side = torch.cuda.Stream()
+    importers = []
     try:
         rings = [cuda_ctx.ring(3, W, H, fmt) for _ in range(2)]
         imp_gl, imp_vk = igl.Importer(), vk_importer(app)
+        importers += [imp_gl, imp_vk]
         with rings[0].export() as d1, rings[1].export() as d2:
             gring, vring = imp_gl.import_ring(d1), imp_vk.import_ring(d2)
         for n in range(1, 8):                  # more frames than slots
@@ -563,7 +573,7 @@ def test_torch_frames_into_gl_and_vulkan(cuda_gl, cuda_ctx):
                 with torch.cuda.stream(side), ring.frame(timeout=5.0) as img:
                     t = torch.from_dlpack(img)
                     assert t.data_ptr() == img.device_ptr
-                    torch.cuda._sleep(2_000_000)   # a slow kernel first: ready must wait
+                    torch.cuda._sleep(100_000_000)   # ~50 ms first: ready must wait for it
                     t.copy_(src)
                     del t
             k = rings[0].frame_number
@@ -579,5 +589,7 @@ def test_torch_frames_into_gl_and_vulkan(cuda_gl, cuda_ctx):
         gc.collect()
         after = open_fds()   # while the consumer's device lives, as `before`
     finally:
+        for imp in importers:   # with their rings, before the device they use
+            imp.close()
         app.close()
     assert after == before
