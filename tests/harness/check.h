@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "interop_fd/interop_fd.h"
 
@@ -47,13 +48,17 @@ __attribute__((weak)) int test_failures = 0;
     CHECK(ifd_last_error()[0] != '\0');     \
   } while (0)
 
-/* Stops the test at once: for setup failures that make the rest meaningless. */
+/* Stops the test at once: for setup failures that make the rest meaningless.
+ * _exit, not exit: the exit handlers of a GPU driver can wait for a queue
+ * that a failed check left waiting (a release never signalled), and the
+ * test would then hang until its watchdog instead of failing now. */
 #define REQUIRE(cond)                                                                     \
   do {                                                                                    \
     if (!(cond)) {                                                                        \
       fprintf(stderr, "%s:%d: REQUIRE failed: %s (last error: %s)\n", __FILE__, __LINE__, \
               #cond, ifd_last_error());                                                   \
-      exit(1);                                                                            \
+      fflush(NULL);                                                                       \
+      _exit(1);                                                                           \
     }                                                                                     \
   } while (0)
 
