@@ -159,7 +159,8 @@ IFD_API uint64_t ifd_ring_link_ended(const ifd_ring_link *link);
  * it holds (up to ifd_ring_link_ended; a MAILBOX ring's newest by a take).
  * 0 if the connection closed without a word (the producer died): with
  * timelines a frame it ended may never be signalled, so queue no device
- * wait for it. 0 before -EPIPE; -EINVAL NULL. */
+ * wait for it. 0 before -EPIPE; -EINVAL NULL or a closed link. Never
+ * blocks: it answers from what ifd_ring_link_poll (or a wait) last read. */
 IFD_API int ifd_ring_link_ended_cleanly(const ifd_ring_link *link);
 
 /* Waits until the producer ended frame k: without timelines the frame is
